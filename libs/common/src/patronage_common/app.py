@@ -1,0 +1,113 @@
+"""The service skeleton: FastAPI for HTTP, FastStream for Kafka, in one process."""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import APIRouter, FastAPI, Response
+from faststream.kafka import KafkaRouter
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
+
+from .logging import configure_logging, get_logger
+from .messaging import EventPublisher, create_broker, ensure_topics
+from .outbox import Outbox, running_relay
+from .runtime import RUNTIME_CONTEXT_KEY, RuntimeDep, ServiceRuntime
+from .settings import ServiceSettings
+from .store import create_mongo_client
+from .telemetry import create_tracer_provider
+
+log = get_logger(__name__)
+
+StartupHook = Callable[[ServiceRuntime], Awaitable[None]]
+READY_TIMEOUT_S = 3.0
+
+
+def health_router() -> APIRouter:
+    """``/health`` (the process lives) and ``/ready`` (Kafka and the store answer)."""
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health", summary="Liveness")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/ready", summary="Readiness: Kafka and the store are reachable")
+    async def ready(runtime: RuntimeDep, response: Response) -> dict[str, str]:
+        checks = {"kafka": "ok", "store": "ok"}
+        try:
+            await asyncio.wait_for(runtime.db.command("ping"), READY_TIMEOUT_S)
+        except Exception as exc:
+            checks["store"] = f"unreachable: {type(exc).__name__}"
+        if not await runtime.broker.ping(timeout=READY_TIMEOUT_S):
+            checks["kafka"] = "unreachable"
+        if any(v != "ok" for v in checks.values()):
+            response.status_code = 503
+        return checks
+
+    return router
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    kafka_routers: Sequence[KafkaRouter] = (),
+    api_routers: Sequence[APIRouter] = (),
+    on_startup: StartupHook | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> FastAPI:
+    """A FastAPI app whose lifespan runs the store, the broker and the outbox relay."""
+    provider = tracer_provider or create_tracer_provider(settings.service_name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = create_mongo_client(settings)
+        db = client[settings.database_name]
+        broker = create_broker(settings, provider)
+        for router in kafka_routers:
+            broker.include_router(router)
+        publisher = EventPublisher(broker, settings)
+        runtime = ServiceRuntime(
+            settings=settings,
+            client=client,
+            db=db,
+            broker=broker,
+            publisher=publisher,
+            outbox=Outbox(db, publisher),
+            tracer_provider=provider,
+        )
+        broker.context.set_global(RUNTIME_CONTEXT_KEY, runtime)
+        app.state.runtime = runtime
+        try:
+            await ensure_topics(settings)
+            if on_startup is not None:
+                await on_startup(runtime)
+            await broker.start()
+            async with running_relay(runtime.outbox, settings.outbox_relay_interval_s):
+                log.info("service started", port=settings.http_port)
+                yield
+        finally:
+            await broker.stop()
+            await client.close()
+            log.info("service stopped")
+
+    app = FastAPI(title=title, lifespan=lifespan)
+    app.include_router(health_router())
+    for router in api_routers:
+        app.include_router(router)
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls="health,ready")
+    return app
+
+
+def run_service(app_factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
+    """Entry point body: configure logging and serve the app with uvicorn."""
+    configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
+    uvicorn.run(
+        app_factory(),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )

@@ -1,0 +1,167 @@
+"""Kafka wiring every service shares: the broker, publishing events, topics, dead letters."""
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.message import StreamMessage
+from faststream.middlewares import BaseMiddleware
+from opentelemetry.sdk.trace import TracerProvider
+from patronage_contracts import CATALOGUE, Message, TopicSpec, topic_of
+from patronage_contracts.topics import dead_letter_topics, dlq_topic_name
+from pydantic import ValidationError
+
+from .logging import get_logger
+from .settings import ServiceSettings
+from .telemetry import trace_context_attached
+
+log = get_logger(__name__)
+
+BROKER_CONTEXT_KEY = "patronage_broker"
+TRANSIENT_RETRY_DELAY_S = 1.0
+
+# Consumers commit only after the handler (and so its stored effects) finished; an
+# unexpected error nacks, so the message is delivered again instead of being lost.
+CONSUMER_ACK_POLICY = AckPolicy.NACK_ON_ERROR
+
+
+class MessageRefused(Exception):  # noqa: N818 - a refusal, not a failure of ours
+    """The message is well-formed but must not be applied (e.g. from the wrong agency)."""
+
+
+def create_broker(settings: ServiceSettings, tracer_provider: TracerProvider) -> KafkaBroker:
+    """A broker with idempotent acks=all producing, tracing and dead-lettering."""
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=settings.service_name,
+        acks="all",
+        enable_idempotence=True,
+        middlewares=(
+            KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
+            DeadLetterMiddleware,
+        ),
+        graceful_timeout=10.0,
+    )
+    broker.context.set_global(BROKER_CONTEXT_KEY, broker)
+    return broker
+
+
+class DeadLetterMiddleware(BaseMiddleware):
+    """Sends a message that cannot be parsed, validated or applied to ``<topic>.dlq``.
+
+    The original bytes and headers travel with the reason; the consumer then goes on.
+    Other errors are transient (the store is down, say): wait a moment and let the
+    message be delivered again.
+    """
+
+    async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
+        try:
+            return await call_next(msg)
+        except (ValidationError, MessageRefused, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            await self._dead_letter(msg, exc)
+            return None
+        except Exception:
+            log.exception("handler failed; the message will be delivered again")
+            await asyncio.sleep(TRANSIENT_RETRY_DELAY_S)
+            raise
+
+    async def _dead_letter(self, msg: StreamMessage[Any], exc: Exception) -> None:
+        record = msg.raw_message
+        topic = str(getattr(record, "topic", "") or "unknown")
+        broker: KafkaBroker = self.context.get(BROKER_CONTEXT_KEY)
+        headers = {k: v for k, v in (msg.headers or {}).items() if isinstance(v, str)}
+        headers.update(
+            {
+                "x-dlq-reason": _reason(exc)[:2000],
+                "x-dlq-error-type": type(exc).__name__,
+                "x-dlq-original-topic": topic,
+                "x-dlq-original-partition": str(getattr(record, "partition", "")),
+                "x-dlq-original-offset": str(getattr(record, "offset", "")),
+            }
+        )
+        await broker.publish(
+            msg.body,
+            topic=dlq_topic_name(topic),
+            key=getattr(record, "key", None),
+            headers=headers,
+        )
+        log.warning(
+            "message sent to the dead-letter topic",
+            topic=topic,
+            offset=headers["x-dlq-original-offset"],
+            error_type=type(exc).__name__,
+        )
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(message)'}: {err['msg']}"
+            for err in exc.errors(include_url=False, include_input=False)
+        )
+    return str(exc) or type(exc).__name__
+
+
+class EventPublisher:
+    """Publishes contract messages on their catalogue topic, keyed by family."""
+
+    def __init__(self, broker: KafkaBroker, settings: ServiceSettings) -> None:
+        self._broker = broker
+        self._settings = settings
+
+    async def publish(self, message: Message) -> None:
+        """Publish one message, joining the trace it was created in."""
+        await self.publish_raw(
+            topic=topic_of(message), key=message.key, payload=message.model_dump(mode="json")
+        )
+
+    async def publish_raw(self, *, topic: str, key: bytes, payload: dict[str, Any]) -> None:
+        """Publish an already-serialized message (used by the outbox relay)."""
+        with trace_context_attached(payload.get("trace_context") or {}):
+            await self._broker.publish(
+                payload,
+                topic=self._settings.topic(topic),
+                key=key,
+                headers={
+                    "type": str(payload.get("type", "")),
+                    "event_id": str(payload["event_id"]),
+                },
+                correlation_id=str(payload.get("correlation_id") or payload["event_id"]),
+            )
+
+
+def catalogue_topics() -> tuple[TopicSpec, ...]:
+    """Every topic of the bus, dead-letter topics included."""
+    return (*CATALOGUE, *dead_letter_topics())
+
+
+async def ensure_topics(settings: ServiceSettings) -> None:
+    """Create the catalogue's topics (with this deployment's prefix) if they are missing."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers, client_id=settings.service_name
+    )
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(
+                name=settings.topic(spec.name),
+                num_partitions=spec.partitions,
+                replication_factor=settings.kafka_replication_factor,
+                topic_configs=spec.kafka_config(),
+            )
+            for spec in catalogue_topics()
+            if settings.topic(spec.name) not in existing
+        ]
+        if wanted:
+            # Another replica may have created them first.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(wanted)
+    finally:
+        await admin.close()

@@ -1,0 +1,148 @@
+"""Transactional outbox without multi-document transactions.
+
+The events a state change causes are stored in the same single-document write, in the
+document's ``outbox`` array, then published and pulled from the array. A small
+``outbox_pending`` collection names the documents that may hold unsent events, so the
+relay never scans the (large) state collections: it is written before the state change
+and removed once the array is empty. A crash anywhere leaves either a marker whose
+document has nothing pending (removed on the next sweep) or pending events that the next
+sweep publishes. An event can be published twice after a crash; consumers drop the
+repeat by ``event_id``.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from typing import Any
+
+from patronage_contracts import Message, topic_of
+from pymongo import ReturnDocument
+
+from .logging import get_logger
+from .messaging import EventPublisher
+from .store import Database, Document
+
+log = get_logger(__name__)
+
+MARKERS = "outbox_pending"
+OUTBOX_FIELD = "outbox"
+
+
+def outbox_entries(events: Sequence[Message]) -> list[Document]:
+    """Stored form of events waiting to be published."""
+    return [
+        {
+            "event_id": str(event.event_id),
+            "topic": topic_of(event),
+            "key": event.key,
+            "payload": event.model_dump(mode="json"),
+        }
+        for event in events
+    ]
+
+
+class Outbox:
+    """Stores state changes together with their events, and relays the events."""
+
+    def __init__(self, db: Database, publisher: EventPublisher) -> None:
+        self._db = db
+        self._publisher = publisher
+
+    async def _mark(self, collection: str, doc_id: Any) -> None:
+        await self._db[MARKERS].update_one(
+            {"_id": f"{collection}:{doc_id}"},
+            {"$set": {"collection": collection, "doc_id": doc_id}, "$inc": {"generation": 1}},
+            upsert=True,
+        )
+
+    async def insert(self, collection: str, document: Document, events: Sequence[Message]) -> None:
+        """Insert a new document with its events, then publish them."""
+        await self._mark(collection, document["_id"])
+        await self._db[collection].insert_one({**document, OUTBOX_FIELD: outbox_entries(events)})
+        await self.flush(collection, document["_id"])
+
+    async def update(
+        self,
+        collection: str,
+        filter_: Document,
+        update: Document,
+        events: Sequence[Message],
+        *,
+        upsert: bool = False,
+    ) -> Document | None:
+        """Apply ``update`` to the one document ``filter_`` (with ``_id``) selects, with events.
+
+        Returns the updated document, or None when the filter matched nothing (nothing
+        stored, nothing published).
+        """
+        if "_id" not in filter_:
+            raise ValueError("outbox updates select one document by _id")
+        doc_id = filter_["_id"]
+        await self._mark(collection, doc_id)
+        full_update = dict(update)
+        if events:
+            full_update["$push"] = {
+                **update.get("$push", {}),
+                OUTBOX_FIELD: {"$each": outbox_entries(events)},
+            }
+        updated = await self._db[collection].find_one_and_update(
+            filter_, full_update, upsert=upsert, return_document=ReturnDocument.AFTER
+        )
+        await self.flush(collection, doc_id)
+        return updated
+
+    async def flush(self, collection: str, doc_id: Any) -> int:
+        """Publish what the document has pending, in order; return how many were sent."""
+        marker_id = f"{collection}:{doc_id}"
+        # Read the marker's generation first: a write that marks the document after this
+        # point raises it, and the marker then survives this flush.
+        marker = await self._db[MARKERS].find_one({"_id": marker_id})
+        document = await self._db[collection].find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
+        pending: list[Document] = (document or {}).get(OUTBOX_FIELD) or []
+        for entry in pending:
+            await self._publisher.publish_raw(
+                topic=entry["topic"], key=entry["key"], payload=entry["payload"]
+            )
+        if pending:
+            await self._db[collection].update_one(
+                {"_id": doc_id},
+                {"$pull": {OUTBOX_FIELD: {"event_id": {"$in": [e["event_id"] for e in pending]}}}},
+            )
+        remaining = await self._db[collection].find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
+        if marker is not None and not (remaining or {}).get(OUTBOX_FIELD):
+            await self._db[MARKERS].delete_one(
+                {"_id": marker_id, "generation": marker.get("generation")}
+            )
+        return len(pending)
+
+    async def sweep(self) -> int:
+        """Publish whatever earlier writes left pending (after a crash, say)."""
+        sent = 0
+        async for marker in self._db[MARKERS].find({}):
+            sent += await self.flush(marker["collection"], marker["doc_id"])
+        return sent
+
+    async def run_relay(self, interval_s: float) -> None:
+        """Sweep now and then every ``interval_s`` seconds until cancelled."""
+        while True:
+            try:
+                sent = await self.sweep()
+                if sent:
+                    log.info("outbox relay published pending events", count=sent)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox sweep failed; retrying")
+            await asyncio.sleep(interval_s)
+
+
+@contextlib.asynccontextmanager
+async def running_relay(outbox: Outbox, interval_s: float) -> Any:
+    """Run the relay in the background for the life of the service."""
+    task = asyncio.create_task(outbox.run_relay(interval_s), name="outbox-relay")
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

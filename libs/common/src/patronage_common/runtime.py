@@ -1,0 +1,47 @@
+"""Everything a running service holds: settings, store, broker, publisher, outbox."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from faststream import Context
+from faststream.kafka import KafkaBroker
+from opentelemetry.sdk.trace import TracerProvider
+
+from .idempotency import ProcessedEvents
+from .messaging import EventPublisher
+from .outbox import Outbox
+from .settings import ServiceSettings
+from .store import Database, MongoClient
+
+RUNTIME_CONTEXT_KEY = "runtime"
+
+
+@dataclass
+class ServiceRuntime:
+    """The live resources of one service process."""
+
+    settings: ServiceSettings
+    client: MongoClient
+    db: Database
+    broker: KafkaBroker
+    publisher: EventPublisher
+    outbox: Outbox
+    tracer_provider: TracerProvider
+
+    def processed(self, consumer: str) -> ProcessedEvents:
+        """Processed-ids record of one consumer of this service."""
+        return ProcessedEvents(self.db, consumer)
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    """The runtime of the app serving this HTTP request."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+"""FastAPI dependency: the service runtime."""
+
+HandlerRuntime = Annotated[ServiceRuntime, Context(RUNTIME_CONTEXT_KEY)]
+"""FastStream dependency: the service runtime, in a subscriber."""

@@ -1,0 +1,48 @@
+"""The one settings pattern: every service subclasses ``ServiceSettings``."""
+
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service reads from the environment (plain names, e.g. MONGODB_URL)."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service_name: str
+    environment: Literal["development", "test", "production"] = "development"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    mongodb_url: str = "mongodb://127.0.0.1:27017/"
+    mongodb_database: str = ""
+    topic_prefix: str = Field(default="", description="Prefix of every topic and group id")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = True
+    outbox_relay_interval_s: float = Field(default=2.0, gt=0)
+    identity_secret: str = DEVELOPMENT_SECRET
+
+    @model_validator(mode="after")
+    def _no_default_secret_outside_development(self) -> Self:
+        if self.environment == "production" and self.identity_secret == DEVELOPMENT_SECRET:
+            raise ValueError("IDENTITY_SECRET must be set to a real secret in production")
+        return self
+
+    @property
+    def database_name(self) -> str:
+        """Database of this service: MONGODB_DATABASE or ``patronage_<service>``."""
+        return self.mongodb_database or f"patronage_{self.service_name}"
+
+    def topic(self, name: str) -> str:
+        """Catalogue topic name with this deployment's prefix."""
+        return self.topic_prefix + name
+
+    @property
+    def consumer_group(self) -> str:
+        """Kafka consumer group of this service; replicas share it."""
+        return self.topic_prefix + self.service_name

@@ -1,0 +1,94 @@
+"""Events published by the requests service on the requests topic."""
+
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .enums import Agency, AgencyTaskStatus, Channel, NeedCategory, RequestStatus, Urgency
+from .envelope import Event
+
+PRODUCER = "requests"
+
+
+class AgencyTaskRef(BaseModel):
+    """One agency's part of a help request."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    task_id: UUID
+    agency: Agency
+
+
+class RequestCreated(Event):
+    """A help request was registered from one of the intake channels."""
+
+    type: Literal["RequestCreated"] = "RequestCreated"
+    producer: str = PRODUCER
+    request_id: UUID
+    category: NeedCategory
+    urgency: Urgency
+    channel: Channel
+    district: str | None = None
+    hq: str | None = None
+    curator_id: str | None = None
+    created_by: str
+
+
+class RequestRouted(Event):
+    """A help request was split into agency tasks and sent to the agencies' topics."""
+
+    type: Literal["RequestRouted"] = "RequestRouted"
+    producer: str = PRODUCER
+    request_id: UUID
+    tasks: tuple[AgencyTaskRef, ...] = Field(min_length=1)
+
+
+class RequestStatusChanged(Event):
+    """A help request moved to another state of its life cycle."""
+
+    type: Literal["RequestStatusChanged"] = "RequestStatusChanged"
+    producer: str = PRODUCER
+    request_id: UUID
+    version: int = Field(ge=1, description="Request version after the change; orders changes")
+    previous_status: RequestStatus
+    status: RequestStatus
+    category: NeedCategory
+    district: str | None = None
+    curator_id: str | None = None
+    reason: str | None = None
+    changed_by: str
+
+
+class AgencyTaskStatusChanged(Event):
+    """An agency's status report was applied to its task."""
+
+    type: Literal["AgencyTaskStatusChanged"] = "AgencyTaskStatusChanged"
+    producer: str = PRODUCER
+    request_id: UUID
+    task_id: UUID
+    agency: Agency
+    status: AgencyTaskStatus
+    note: str | None = None
+
+
+class AgencyTransitionRefused(Event):
+    """An agency reported a status its task cannot move to; nothing was applied."""
+
+    type: Literal["AgencyTransitionRefused"] = "AgencyTransitionRefused"
+    producer: str = PRODUCER
+    request_id: UUID
+    task_id: UUID
+    agency: Agency
+    current_status: str
+    reported_status: AgencyTaskStatus
+    reason: str
+
+
+REQUEST_EVENTS: tuple[type[Event], ...] = (
+    RequestCreated,
+    RequestRouted,
+    RequestStatusChanged,
+    AgencyTaskStatusChanged,
+    AgencyTransitionRefused,
+)

@@ -1,0 +1,144 @@
+"""The topic catalogue: every topic on the bus, its key, sizing, retention and parties.
+
+Event topics keep their history forever (retention -1, delete policy without a time limit)
+so that any read model can be rebuilt by replaying them from the beginning.
+"""
+
+from dataclasses import dataclass, field
+
+from .agencies import AgencyTaskStatusReported, HandleHelpRequest
+from .enums import Agency
+from .envelope import Message
+from .notifications import NOTIFICATION_EVENTS
+from .passport import PASSPORT_EVENTS
+from .requests import REQUEST_EVENTS
+
+FOREVER = -1
+WEEK_MS = 7 * 24 * 3600 * 1000
+DLQ_SUFFIX = ".dlq"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One Kafka topic of the bus."""
+
+    name: str
+    description: str
+    producer: str
+    consumers: tuple[str, ...]
+    messages: tuple[type[Message], ...]
+    key: str = "family_id"
+    partitions: int = 3
+    retention_ms: int = FOREVER
+    cleanup_policy: str = "delete"
+    config: dict[str, str] = field(default_factory=dict)
+
+    def kafka_config(self) -> dict[str, str]:
+        """Topic-level configuration to create the topic with."""
+        return {
+            "cleanup.policy": self.cleanup_policy,
+            "retention.ms": str(self.retention_ms),
+            **self.config,
+        }
+
+
+PASSPORT_EVENTS_TOPIC = TopicSpec(
+    name="passport.events",
+    description="Everything that happens to social passports: registration, curators, "
+    "needs, measures, the support plan, the serviceman's status, consent.",
+    producer="passport",
+    consumers=("requests", "notifications", "reporting"),
+    messages=PASSPORT_EVENTS,
+)
+
+REQUEST_EVENTS_TOPIC = TopicSpec(
+    name="requests.events",
+    description="The life of help requests: creation, routing, status changes, agency "
+    "task progress, refused agency transitions.",
+    producer="requests",
+    consumers=("notifications", "reporting", "gateway"),
+    messages=REQUEST_EVENTS,
+)
+
+NOTIFICATION_EVENTS_TOPIC = TopicSpec(
+    name="notifications.events",
+    description="Notifications decided for families, curators and heads.",
+    producer="notifications",
+    consumers=("gateway",),
+    messages=NOTIFICATION_EVENTS,
+    retention_ms=4 * WEEK_MS,
+)
+
+
+def agency_requests_topic(agency: Agency) -> TopicSpec:
+    """The topic an agency consumes its help-request tasks from."""
+    return TopicSpec(
+        name=f"agency.{agency.value}.requests",
+        description=f"Help-request tasks for the {agency.value} agency, in its minimal view.",
+        producer="requests",
+        consumers=(f"agency:{agency.value}",),
+        messages=(HandleHelpRequest,),
+    )
+
+
+def agency_status_topic(agency: Agency) -> TopicSpec:
+    """The topic an agency publishes its task status reports on."""
+    return TopicSpec(
+        name=f"agency.{agency.value}.status",
+        description=f"Status reports of the {agency.value} agency on its tasks.",
+        producer=f"agency:{agency.value}",
+        consumers=("requests",),
+        messages=(AgencyTaskStatusReported,),
+    )
+
+
+def dlq_topic_name(topic: str) -> str:
+    """Name of the dead-letter topic of ``topic``."""
+    return topic + DLQ_SUFFIX
+
+
+AGENCY_REQUEST_TOPICS: dict[Agency, TopicSpec] = {a: agency_requests_topic(a) for a in Agency}
+AGENCY_STATUS_TOPICS: dict[Agency, TopicSpec] = {a: agency_status_topic(a) for a in Agency}
+
+CATALOGUE: tuple[TopicSpec, ...] = (
+    PASSPORT_EVENTS_TOPIC,
+    REQUEST_EVENTS_TOPIC,
+    NOTIFICATION_EVENTS_TOPIC,
+    *AGENCY_REQUEST_TOPICS.values(),
+    *AGENCY_STATUS_TOPICS.values(),
+)
+
+
+def dead_letter_topics() -> tuple[TopicSpec, ...]:
+    """One DLQ per topic that somebody consumes; kept four weeks for inspection."""
+    return tuple(
+        TopicSpec(
+            name=dlq_topic_name(spec.name),
+            description=f"Messages of {spec.name} that could not be processed, with the reason.",
+            producer="any consumer of " + spec.name,
+            consumers=("operators",),
+            messages=(),
+            partitions=1,
+            retention_ms=4 * WEEK_MS,
+        )
+        for spec in CATALOGUE
+    )
+
+
+_TOPIC_OF_TYPE: dict[type[Message], TopicSpec] = {
+    message: spec
+    for spec in (PASSPORT_EVENTS_TOPIC, REQUEST_EVENTS_TOPIC, NOTIFICATION_EVENTS_TOPIC)
+    for message in spec.messages
+}
+
+
+def topic_of(message: Message) -> str:
+    """Catalogue topic name a message is published on."""
+    if isinstance(message, HandleHelpRequest):
+        return AGENCY_REQUEST_TOPICS[message.agency].name
+    if isinstance(message, AgencyTaskStatusReported):
+        return AGENCY_STATUS_TOPICS[message.agency].name
+    try:
+        return _TOPIC_OF_TYPE[type(message)].name
+    except KeyError as exc:
+        raise LookupError(f"{type(message).__name__} has no topic in the catalogue") from exc

@@ -1,0 +1,1 @@
+"""Notifications: who learns of what, and through which channel."""

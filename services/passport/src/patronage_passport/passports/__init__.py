@@ -1,0 +1,1 @@
+"""Social passports: the family, its members, contacts, consent and curator."""

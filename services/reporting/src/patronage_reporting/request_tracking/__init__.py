@@ -1,0 +1,1 @@
+"""Live tracking of help requests, projected from the requests topic."""

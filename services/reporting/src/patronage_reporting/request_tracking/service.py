@@ -1,0 +1,48 @@
+"""The request-status projection: one document per request, one counter per status."""
+
+from uuid import UUID
+
+from patronage_common.store import Database
+from pymongo.errors import DuplicateKeyError
+
+REQUEST_STATES = "request_states"
+STATUS_COUNTS = "status_counts"
+
+
+async def record_status(*, db: Database, request_id: UUID, status: str, version: int) -> str | None:
+    """Move a request to ``status`` at ``version`` if newer; return the status it left.
+
+    Returns None when nothing changed (an older or repeated version). A brand-new request
+    leaves the empty status "".
+    """
+    states = db[REQUEST_STATES]
+    while True:
+        current = await states.find_one({"_id": str(request_id)})
+        if current is None:
+            try:
+                await states.insert_one(
+                    {"_id": str(request_id), "status": status, "version": version}
+                )
+            except DuplicateKeyError:
+                continue
+            return ""
+        if current["version"] >= version:
+            return None
+        result = await states.update_one(
+            {"_id": str(request_id), "version": current["version"]},
+            {"$set": {"status": status, "version": version}},
+        )
+        if result.modified_count == 1:
+            return str(current["status"])
+
+
+async def move_count(*, db: Database, left: str, entered: str) -> None:
+    """Shift one request from the ``left`` status counter to the ``entered`` one."""
+    if left:
+        await db[STATUS_COUNTS].update_one({"_id": left}, {"$inc": {"count": -1}}, upsert=True)
+    await db[STATUS_COUNTS].update_one({"_id": entered}, {"$inc": {"count": 1}}, upsert=True)
+
+
+async def counts_by_status(*, db: Database) -> dict[str, int]:
+    """Live number of requests in each status."""
+    return {doc["_id"]: doc["count"] async for doc in db[STATUS_COUNTS].find({}) if doc["count"]}

@@ -1,0 +1,30 @@
+"""Keep family snapshots current from the passport topic."""
+
+from patronage_common.consumers import EventRouter
+from patronage_common.runtime import ServiceRuntime
+from patronage_contracts import CuratorAssigned, PassportRegistered
+from patronage_contracts.topics import PASSPORT_EVENTS_TOPIC
+
+from . import service
+
+router = EventRouter(
+    PASSPORT_EVENTS_TOPIC.name, consumer="requests.families", description="Family snapshots"
+)
+
+
+@router.handles(PassportRegistered)
+async def on_passport_registered(event: PassportRegistered, runtime: ServiceRuntime) -> None:
+    """A new family: remember its district, HQ and curator."""
+    await service.save_family(
+        db=runtime.db,
+        family_id=event.family_id,
+        district=event.district,
+        hq=event.hq,
+        curator_id=event.curator_id,
+    )
+
+
+@router.handles(CuratorAssigned)
+async def on_curator_assigned(event: CuratorAssigned, runtime: ServiceRuntime) -> None:
+    """A family's curator changed."""
+    await service.set_curator(db=runtime.db, family_id=event.family_id, curator_id=event.curator_id)

@@ -1,0 +1,68 @@
+"""Family snapshots: district, HQ and curator of each family, keyed by family id."""
+
+from uuid import UUID
+
+import httpx
+from patronage_common.store import Database, Document
+
+FAMILIES = "families"
+
+
+async def get_family(*, db: Database, family_id: UUID) -> Document | None:
+    """The snapshot of a family, or None if the service has not heard of it."""
+    return await db[FAMILIES].find_one({"_id": str(family_id)})
+
+
+async def save_family(
+    *, db: Database, family_id: UUID, district: str, hq: str, curator_id: str | None
+) -> None:
+    """Create or refresh a family snapshot."""
+    await db[FAMILIES].update_one(
+        {"_id": str(family_id)},
+        {"$set": {"district": district, "hq": hq, "curator_id": curator_id}},
+        upsert=True,
+    )
+
+
+async def save_contact(
+    *,
+    db: Database,
+    family_id: UUID,
+    district: str,
+    hq: str,
+    curator_id: str | None,
+    applicant_full_name: str,
+    phone: str | None,
+) -> None:
+    """Store the applicant's contact (fetched from the passport service) in the snapshot."""
+    await db[FAMILIES].update_one(
+        {"_id": str(family_id)},
+        {
+            "$set": {
+                "district": district,
+                "hq": hq,
+                "curator_id": curator_id,
+                "applicant_full_name": applicant_full_name,
+                "phone": phone,
+            }
+        },
+        upsert=True,
+    )
+
+
+async def set_curator(*, db: Database, family_id: UUID, curator_id: str) -> None:
+    """Record a family's new curator."""
+    await db[FAMILIES].update_one(
+        {"_id": str(family_id)}, {"$set": {"curator_id": curator_id}}, upsert=True
+    )
+
+
+async def fetch_family(*, passport_url: str, family_id: UUID) -> Document | None:
+    """Ask the passport service when no event has told us of the family yet."""
+    async with httpx.AsyncClient(base_url=passport_url, timeout=5.0) as client:
+        response = await client.get(f"/passports/{family_id}")
+    if response.status_code == httpx.codes.NOT_FOUND:
+        return None
+    response.raise_for_status()
+    data: Document = response.json()
+    return data

@@ -1,0 +1,1 @@
+"""Routing of help requests to agencies, from reference data."""
