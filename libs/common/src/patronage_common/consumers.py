@@ -79,7 +79,9 @@ class EventRouter:
 
         @router.subscriber(
             settings.topic(self.topic),
-            group_id=settings.consumer_group,
+            # One group per consumer and topic: replicas of the service share it, and
+            # the service's other subscribers do not rebalance with it.
+            group_id=f"{settings.topic_prefix}{self.consumer}@{self.topic}",
             auto_offset_reset="earliest",
             ack_policy=CONSUMER_ACK_POLICY,
             title=f"{self.consumer}:{self.topic}",

@@ -14,7 +14,7 @@ from faststream.message import StreamMessage
 from faststream.middlewares import BaseMiddleware
 from opentelemetry.sdk.trace import TracerProvider
 from patronage_contracts import CATALOGUE, Message, TopicSpec, topic_of
-from patronage_contracts.topics import dead_letter_topics, dlq_topic_name
+from patronage_contracts.topics import DLQ_SUFFIX, dead_letter_topics, dlq_topic_name
 from pydantic import ValidationError
 
 from .logging import get_logger
@@ -74,6 +74,9 @@ class DeadLetterMiddleware(BaseMiddleware):
     async def _dead_letter(self, msg: StreamMessage[Any], exc: Exception) -> None:
         record = msg.raw_message
         topic = str(getattr(record, "topic", "") or "unknown")
+        if topic.endswith(DLQ_SUFFIX):
+            log.error("unreadable message on a dead-letter topic dropped", topic=topic)
+            return
         broker: KafkaBroker = self.context.get(BROKER_CONTEXT_KEY)
         headers = {k: v for k, v in (msg.headers or {}).items() if isinstance(v, str)}
         headers.update(

@@ -13,19 +13,21 @@ repeat by ``event_id``.
 import asyncio
 import contextlib
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
-from patronage_contracts import Message, topic_of
+from patronage_contracts import Message, topic_of, utc_now
 from pymongo import ReturnDocument
 
 from .logging import get_logger
 from .messaging import EventPublisher
-from .store import Database, Document
+from .store import Database, Document, upsert_one
 
 log = get_logger(__name__)
 
 MARKERS = "outbox_pending"
 OUTBOX_FIELD = "outbox"
+RELAY_GRACE_S = 10.0
 
 
 def outbox_entries(events: Sequence[Message]) -> list[Document]:
@@ -49,10 +51,13 @@ class Outbox:
         self._publisher = publisher
 
     async def _mark(self, collection: str, doc_id: Any) -> None:
-        await self._db[MARKERS].update_one(
+        await upsert_one(
+            self._db[MARKERS],
             {"_id": f"{collection}:{doc_id}"},
-            {"$set": {"collection": collection, "doc_id": doc_id}, "$inc": {"generation": 1}},
-            upsert=True,
+            {
+                "$set": {"collection": collection, "doc_id": doc_id, "marked_at": utc_now()},
+                "$inc": {"generation": 1},
+            },
         )
 
     async def insert(self, collection: str, document: Document, events: Sequence[Message]) -> None:
@@ -106,7 +111,9 @@ class Outbox:
         if pending:
             await self._db[collection].update_one(
                 {"_id": doc_id},
-                {"$pull": {OUTBOX_FIELD: {"event_id": {"$in": [e["event_id"] for e in pending]}}}},
+                # Whole stored entries, as read: FerretDB v1's $pull cannot match by a
+                # condition on a field, and exact documents work on both stores.
+                {"$pullAll": {OUTBOX_FIELD: pending}},
             )
         remaining = await self._db[collection].find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
         if marker is not None and not (remaining or {}).get(OUTBOX_FIELD):
@@ -115,24 +122,32 @@ class Outbox:
             )
         return len(pending)
 
-    async def sweep(self) -> int:
-        """Publish whatever earlier writes left pending (after a crash, say)."""
+    async def sweep(self, *, older_than_s: float = 0.0) -> int:
+        """Publish whatever earlier writes left pending (after a crash, say).
+
+        ``older_than_s`` leaves alone the markers of writes that are still flushing
+        their own events, so the relay does not publish those a second time.
+        """
         sent = 0
+        cutoff = utc_now() - timedelta(seconds=older_than_s)
         async for marker in self._db[MARKERS].find({}):
-            sent += await self.flush(marker["collection"], marker["doc_id"])
+            if marker.get("marked_at") is None or marker["marked_at"] <= cutoff:
+                sent += await self.flush(marker["collection"], marker["doc_id"])
         return sent
 
     async def run_relay(self, interval_s: float) -> None:
-        """Sweep now and then every ``interval_s`` seconds until cancelled."""
+        """Sweep everything at start, then every ``interval_s`` seconds until cancelled."""
+        grace_s = 0.0  # at start nothing of this process is mid-flush
         while True:
             try:
-                sent = await self.sweep()
+                sent = await self.sweep(older_than_s=grace_s)
                 if sent:
                     log.info("outbox relay published pending events", count=sent)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox sweep failed; retrying")
+            grace_s = RELAY_GRACE_S
             await asyncio.sleep(interval_s)
 
 

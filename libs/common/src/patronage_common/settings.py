@@ -41,8 +41,3 @@ class ServiceSettings(BaseSettings):
     def topic(self, name: str) -> str:
         """Catalogue topic name with this deployment's prefix."""
         return self.topic_prefix + name
-
-    @property
-    def consumer_group(self) -> str:
-        """Kafka consumer group of this service; replicas share it."""
-        return self.topic_prefix + self.service_name

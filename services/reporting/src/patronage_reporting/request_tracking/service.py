@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from patronage_common.store import Database
+from patronage_common.store import Database, upsert_one
 from pymongo.errors import DuplicateKeyError
 
 REQUEST_STATES = "request_states"
@@ -39,8 +39,8 @@ async def record_status(*, db: Database, request_id: UUID, status: str, version:
 async def move_count(*, db: Database, left: str, entered: str) -> None:
     """Shift one request from the ``left`` status counter to the ``entered`` one."""
     if left:
-        await db[STATUS_COUNTS].update_one({"_id": left}, {"$inc": {"count": -1}}, upsert=True)
-    await db[STATUS_COUNTS].update_one({"_id": entered}, {"$inc": {"count": 1}}, upsert=True)
+        await upsert_one(db[STATUS_COUNTS], {"_id": left}, {"$inc": {"count": -1}})
+    await upsert_one(db[STATUS_COUNTS], {"_id": entered}, {"$inc": {"count": 1}})
 
 
 async def counts_by_status(*, db: Database) -> dict[str, int]:

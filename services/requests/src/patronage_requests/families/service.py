@@ -3,7 +3,7 @@
 from uuid import UUID
 
 import httpx
-from patronage_common.store import Database, Document
+from patronage_common.store import Database, Document, upsert_one
 
 FAMILIES = "families"
 
@@ -17,10 +17,10 @@ async def save_family(
     *, db: Database, family_id: UUID, district: str, hq: str, curator_id: str | None
 ) -> None:
     """Create or refresh a family snapshot."""
-    await db[FAMILIES].update_one(
+    await upsert_one(
+        db[FAMILIES],
         {"_id": str(family_id)},
         {"$set": {"district": district, "hq": hq, "curator_id": curator_id}},
-        upsert=True,
     )
 
 
@@ -35,7 +35,8 @@ async def save_contact(
     phone: str | None,
 ) -> None:
     """Store the applicant's contact (fetched from the passport service) in the snapshot."""
-    await db[FAMILIES].update_one(
+    await upsert_one(
+        db[FAMILIES],
         {"_id": str(family_id)},
         {
             "$set": {
@@ -46,15 +47,12 @@ async def save_contact(
                 "phone": phone,
             }
         },
-        upsert=True,
     )
 
 
 async def set_curator(*, db: Database, family_id: UUID, curator_id: str) -> None:
     """Record a family's new curator."""
-    await db[FAMILIES].update_one(
-        {"_id": str(family_id)}, {"$set": {"curator_id": curator_id}}, upsert=True
-    )
+    await upsert_one(db[FAMILIES], {"_id": str(family_id)}, {"$set": {"curator_id": curator_id}})
 
 
 async def fetch_family(*, passport_url: str, family_id: UUID) -> Document | None:
