@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from faststream.kafka import KafkaRouter
+from opentelemetry import trace
 from patronage_contracts import Message, message_type
 
 from .logging import get_logger
@@ -66,6 +67,9 @@ class EventRouter:
         if handler is None:
             return
         message = model.model_validate(body)
+        span = trace.get_current_span()
+        span.set_attribute("patronage.consumer", self.consumer)
+        span.set_attribute("patronage.message.type", name)
         processed = runtime.processed(self.consumer)
         if await processed.seen(message.event_id):
             log.info("duplicate delivery skipped", event_id=str(message.event_id), type=name)
