@@ -114,8 +114,6 @@ async def test_trace_id_flows_from_http_through_kafka_into_every_consumer(
     producers = {
         str((s.attributes or {}).get("messaging.destination.name"))
         for s in exporter.get_finished_spans()
-        if s.kind is SpanKind.PRODUCER
-        and s.context is not None
-        and s.context.trace_id == trace_id
+        if s.kind is SpanKind.PRODUCER and s.context is not None and s.context.trace_id == trace_id
     }
     assert {f"{prefix}requests.events", f"{prefix}agency.employment.requests"} <= producers

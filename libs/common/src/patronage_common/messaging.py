@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import json
+import logging
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -47,6 +48,9 @@ def create_broker(settings: ServiceSettings, tracer_provider: TracerProvider) ->
             DeadLetterMiddleware,
         ),
         graceful_timeout=10.0,
+        # FastStream's per-message access lines go through our JSON logging, at DEBUG.
+        logger=logging.getLogger("patronage.broker"),
+        log_level=logging.DEBUG,
     )
     broker.context.set_global(BROKER_CONTEXT_KEY, broker)
     return broker
