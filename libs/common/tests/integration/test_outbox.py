@@ -1,0 +1,69 @@
+"""The outbox publishes what a crash left pending, and nothing twice to consumers' eyes."""
+
+from collections.abc import Callable
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from faststream.kafka import KafkaBroker
+from opentelemetry.sdk.trace import TracerProvider
+from patronage_common.messaging import EventPublisher, create_broker
+from patronage_common.outbox import MARKERS, Outbox, outbox_entries
+from patronage_common.settings import ServiceSettings
+from patronage_common.store import create_mongo_client
+from patronage_contracts import PassportRegistered
+
+from tests.support.agency_client import read_events_until
+
+pytestmark = pytest.mark.integration
+
+
+def registered() -> PassportRegistered:
+    return PassportRegistered(
+        family_id=uuid4(), district="d", hq="h", categories=("svo_family",), registered_by="t"
+    )
+
+
+async def test_pending_events_left_by_a_crash_are_published_once_by_the_relay(
+    make_settings: Callable[..., Any],
+) -> None:
+    settings: ServiceSettings = make_settings(ServiceSettings, service_name="outboxtest")
+    client = create_mongo_client(settings)
+    db = client[settings.database_name]
+    broker: KafkaBroker = create_broker(settings, TracerProvider())
+    await broker.connect()
+    outbox = Outbox(db, EventPublisher(broker, settings))
+    try:
+        # A write that crashed after storing its state and events but before flushing:
+        first, second = registered(), registered()
+        for event in (first, second):
+            doc_id = str(event.family_id)
+            await db[MARKERS].insert_one(
+                {"_id": f"things:{doc_id}", "collection": "things", "doc_id": doc_id}
+            )
+            await db["things"].insert_one({"_id": doc_id, "outbox": outbox_entries([event])})
+        # A completed write alongside them:
+        third = registered()
+        await outbox.insert("things", {"_id": str(third.family_id)}, [third])
+
+        assert await outbox.sweep() == 2  # the restart's sweep finds exactly the two
+        assert await outbox.sweep() == 0  # and then nothing is left
+        assert await db[MARKERS].count_documents({}) == 0
+        for event in (first, second, third):
+            stored = await db["things"].find_one({"_id": str(event.family_id)})
+            assert stored is not None
+            assert stored["outbox"] == []
+    finally:
+        await broker.stop()
+        await client.close()
+
+    events = await read_events_until(
+        settings.kafka_bootstrap_servers,
+        settings.topic("passport.events"),
+        lambda seen: len(seen) >= 3,
+    )
+    assert {e["event_id"] for e in events} == {
+        str(first.event_id),
+        str(second.event_id),
+        str(third.event_id),
+    }
