@@ -1,0 +1,199 @@
+"""FerretDB v1 (MongoDB wire protocol) built from its Go module and run as a local process."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from filelock import FileLock
+
+from .paths import cache_dir
+from .postgres import start_local_postgres
+from .processes import (
+    ProcessStartError,
+    free_port,
+    run_checked,
+    running,
+    temp_data_dir,
+    wait_until,
+)
+
+MODULE = "github.com/FerretDB/FerretDB"
+VERSIONS = ("v1.24.2", "v1.24.1")
+START_TIMEOUT_S = 60.0
+Backend = Literal["sqlite", "postgresql"]
+BACKENDS: tuple[Backend, ...] = ("sqlite", "postgresql")
+_GO_HINT = "go not found: install Go >= 1.24 (https://go.dev/dl/) to build FerretDB"
+
+
+@dataclass(frozen=True)
+class LocalFerretDB:
+    """Connection details of a running FerretDB."""
+
+    mongodb_url: str
+    backend: Backend
+    data_dir: Path
+    log_path: Path
+    pid: int
+
+
+def _binary_path(version: str) -> Path:
+    return cache_dir() / f"ferretdb-{version.removeprefix('v')}" / "ferretdb"
+
+
+def cached_ferretdb_binary() -> Path | None:
+    """Return an already built binary (preferred version first), if any."""
+    for version in VERSIONS:
+        path = _binary_path(version)
+        if path.is_file() and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def ensure_ferretdb_binary() -> Path:
+    """Build FerretDB once into the cache (v1.24.2, falling back to v1.24.1); return its path."""
+    cached = cached_ferretdb_binary()
+    if cached is not None:
+        return cached
+    if shutil.which("go") is None:
+        raise ProcessStartError(_GO_HINT)
+    errors: list[str] = []
+    for version in VERSIONS:
+        try:
+            return _build(version)
+        except ProcessStartError as exc:
+            errors.append(f"{version}: {exc}")
+    raise ProcessStartError("could not build FerretDB:\n" + "\n".join(errors))
+
+
+def _go_env() -> dict[str, str]:
+    # -mod=mod lets the copied module resolve its own go.sum without a vendor dir;
+    # FerretDB's SQLite driver is pure Go, so no C toolchain is needed.
+    return {**os.environ, "GOFLAGS": "-mod=mod -buildvcs=false", "CGO_ENABLED": "0"}
+
+
+def _run_go(args: list[str], cwd: Path, timeout: float) -> str:
+    """Run a quick go command and return its stdout."""
+    result = subprocess.run(
+        ["go", *args],
+        cwd=cwd,
+        env=_go_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if result.returncode != 0:
+        output = (result.stdout + "\n" + result.stderr).strip()
+        tail = "\n".join(output.splitlines()[-30:])
+        raise ProcessStartError(f"go {' '.join(args[:2])} failed:\n{tail}")
+    return result.stdout
+
+
+def _build(version: str) -> Path:
+    binary = _binary_path(version)
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(binary.parent) + ".lock"):
+        if binary.is_file():
+            return binary
+        # Only the lock holder writes partial binaries, so any found now were left by a killed one.
+        for stale in binary.parent.glob("ferretdb.partial-*"):
+            stale.unlink(missing_ok=True)
+        with temp_data_dir("ferretdbbuild") as work:
+            info = json.loads(
+                _run_go(["mod", "download", "-json", f"{MODULE}@{version}"], work, timeout=600)
+            )
+            source = work / "src"
+            # The module cache is read-only; the build needs a writable copy for version.txt.
+            shutil.copytree(info["Dir"], source, copy_function=shutil.copyfile)
+            for root, _dirs, _files in os.walk(source):
+                os.chmod(root, 0o700)
+            # `go install ...@version` panics at start without this generated file.
+            (source / "build" / "version" / "version.txt").write_text(version + "\n", "utf-8")
+            staging = binary.with_name(f"ferretdb.partial-{os.getpid()}")
+            try:
+                run_checked(
+                    "go build",
+                    ["go", "build", "-trimpath", "-ldflags=-s -w", "-o", staging, "./cmd/ferretdb"],
+                    log_path=work / "go-build.log",
+                    env=_go_env(),
+                    cwd=source,
+                    timeout=1800,
+                    # cmd/go passes an interrupt on to the compilers it runs.
+                    stop_signal=signal.SIGINT,
+                )
+                os.replace(staging, binary)
+            finally:
+                staging.unlink(missing_ok=True)
+    return binary
+
+
+def mongo_ping(url: str, timeout_ms: int = 1000) -> bool:
+    """Return whether a MongoDB-wire server at ``url`` answers ``ping``."""
+    # Imported here: pymongo costs ~0.7 s and this module loads with every pytest run.
+    from pymongo import MongoClient
+
+    client: MongoClient[dict[str, object]] = MongoClient(
+        url,
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
+        directConnection=True,
+    )
+    try:
+        client.admin.command("ping")
+    except Exception:  # any failure just means "not ready yet"
+        return False
+    finally:
+        client.close()
+    return True
+
+
+@contextlib.contextmanager
+def start_local_ferretdb(
+    backend: Backend = "sqlite", timeout: float = START_TIMEOUT_S
+) -> Iterator[LocalFerretDB]:
+    """Run FerretDB on a free 127.0.0.1 port with a fresh SQLite dir or PostgreSQL cluster."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown FerretDB backend {backend!r}; expected one of {BACKENDS}")
+    binary = ensure_ferretdb_binary()
+    with contextlib.ExitStack() as stack:
+        data_dir = stack.enter_context(temp_data_dir("ferretdb"))
+        if backend == "sqlite":
+            sqlite_dir = data_dir / "sqlite"
+            sqlite_dir.mkdir()
+            backend_args = ["--handler=sqlite", f"--sqlite-url=file:{sqlite_dir}/"]
+        else:
+            postgres = stack.enter_context(start_local_postgres())
+            backend_args = ["--handler=postgresql", f"--postgresql-url={postgres.url}"]
+        port = free_port()
+        log_path = data_dir / "ferretdb.log"
+        proc = stack.enter_context(
+            running(
+                "ferretdb",
+                [
+                    binary,
+                    f"--listen-addr=127.0.0.1:{port}",
+                    *backend_args,
+                    f"--state-dir={data_dir}",
+                    "--telemetry=disable",
+                    "--debug-addr=-",
+                    "--log-level=warn",
+                ],
+                log_path=log_path,
+                cwd=data_dir,
+                stop_timeout=10.0,
+            )
+        )
+        url = f"mongodb://127.0.0.1:{port}/"
+        wait_until(proc, lambda: mongo_ping(url), timeout=timeout, what="ping answered")
+        yield LocalFerretDB(
+            mongodb_url=url, backend=backend, data_dir=data_dir, log_path=log_path, pid=proc.pid
+        )

@@ -1,0 +1,142 @@
+"""Integration tests: real Kafka, FerretDB on both backends, and no process left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from patronage_devinfra import Infrastructure, start_local_ferretdb
+from patronage_devinfra.ferretdb import Backend
+from pymongo import MongoClient
+
+pytestmark = pytest.mark.integration
+
+
+async def test_kafka_produce_consume(infrastructure: Infrastructure, unique_prefix: str) -> None:
+    topic = f"{unique_prefix}.devinfra.ping"
+    producer = AIOKafkaProducer(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, b"hello", key=b"k")
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        group_id=f"{unique_prefix}-group",
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        message = await consumer.getone()
+    finally:
+        await consumer.stop()
+    assert (message.key, message.value) == (b"k", b"hello")
+
+
+def test_resolved_store_insert_find(infrastructure: Infrastructure, unique_prefix: str) -> None:
+    client: MongoClient[dict[str, object]] = MongoClient(infrastructure.mongodb_url)
+    try:
+        collection = client[unique_prefix]["things"]
+        collection.insert_one({"name": "resolved", "n": 1})
+        assert collection.find_one({"name": "resolved"}, {"_id": 0}) == {"name": "resolved", "n": 1}
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_ferretdb_backend_insert_find(backend: Backend, unique_prefix: str) -> None:
+    with start_local_ferretdb(backend) as ferretdb:
+        client: MongoClient[dict[str, object]] = MongoClient(ferretdb.mongodb_url)
+        try:
+            collection = client[unique_prefix]["docs"]
+            collection.insert_many([{"i": i, "backend": backend} for i in range(5)])
+            found = list(collection.find({"i": {"$gte": 3}}, {"_id": 0}).sort("i", 1))
+            assert found == [{"i": 3, "backend": backend}, {"i": 4, "backend": backend}]
+            assert client.admin.command("ping")["ok"] == 1.0
+        finally:
+            client.close()
+        data_dir, pid = ferretdb.data_dir, ferretdb.pid
+    assert not data_dir.exists()
+    assert not _alive(pid)
+
+
+_CHILD_SCRIPT = """
+import json, os, signal, sys, time
+import psutil
+# SIGINT may arrive ignored (background job of a shell without job control).
+signal.signal(signal.SIGINT, signal.default_int_handler)
+from patronage_devinfra import resolve
+
+with resolve() as infra:
+    me = psutil.Process()
+    children = [p.pid for p in me.children(recursive=True)]
+    dirs = sorted(str(p) for p in __import__("pathlib").Path("/tmp").glob(
+        f"patronage-devinfra-*-{os.getpid()}-*"))
+    print(json.dumps({"children": children, "dirs": dirs, "kind": infra.kind}), flush=True)
+    while True:
+        time.sleep(1)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+
+
+@pytest.mark.parametrize(
+    ("sig", "backend"),
+    [
+        (signal.SIGKILL, "sqlite"),
+        (signal.SIGINT, "postgresql"),
+        (signal.SIGTERM, "sqlite"),
+    ],
+    ids=["sigkill-sqlite", "sigint-postgresql", "sigterm-sqlite"],
+)
+def test_children_die_with_parent(sig: signal.Signals, backend: str) -> None:
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URL"}
+    }
+    env.update(PATRONAGE_INFRA="local", PATRONAGE_STORE_BACKEND=backend)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _CHILD_SCRIPT],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+        text=True,
+    )
+    try:
+        assert parent.stdout is not None
+        line = parent.stdout.readline()
+        assert line, f"child failed: {parent.stderr.read() if parent.stderr else ''}"
+        report = json.loads(line)
+        children: list[int] = report["children"]
+        names = {psutil.Process(pid).name() for pid in children}
+        assert report["kind"] == "local"
+        assert {"java", "ferretdb"} <= names
+        if backend == "postgresql":
+            assert "postgres" in names
+        parent.send_signal(sig)
+        parent.wait(60)
+        deadline = time.monotonic() + 20
+        while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        survivors = {pid: psutil.Process(pid).cmdline()[:2] for pid in children if _alive(pid)}
+        assert survivors == {}
+        if sig != signal.SIGKILL:
+            assert [d for d in report["dirs"] if Path(d).exists()] == []
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
