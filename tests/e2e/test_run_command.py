@@ -72,5 +72,5 @@ def test_run_serves_demo_data_and_stopping_it_leaves_no_process(
         process.wait(timeout=60)
     if stop_signal is signal.SIGINT:
         assert process.returncode == 0
-    gone, alive = psutil.wait_procs(children, timeout=30)
+    _gone, alive = psutil.wait_procs(children, timeout=30)
     assert not alive, f"left behind: {[p.pid for p in alive]}"

@@ -50,7 +50,8 @@ def test_each_service_has_its_container_built_from_its_dockerfile(
     (module,) = re.findall(r'"-m", "([a-z_]+)"\]', text)
     assert importlib.util.find_spec(module) is not None
     assert "--package patronage-" + service in text
-    assert "HEALTHCHECK" in text and "/ready" in text
+    assert "HEALTHCHECK" in text
+    assert "/ready" in text
     assert spec["depends_on"]["kafka"]["condition"] == "service_healthy"
     fields = {name.upper() for name in SETTINGS[service].model_fields}
     unknown = set(spec["environment"]) - fields
