@@ -14,6 +14,7 @@ from patronage_devinfra.resolver import Infrastructure
 from patronage_devinfra.stack import RunningStack, run_stack
 
 from tests.support.agency_client import AgencyClient, read_events_until
+from tests.support.families import passport_payload
 
 pytestmark = pytest.mark.e2e
 
@@ -51,15 +52,12 @@ async def test_request_travels_from_curator_to_agency_and_back_to_every_service(
     async with httpx.AsyncClient(timeout=10) as client:
         passport = await client.post(
             f"{urls['passport']}/passports",
-            json={
-                "applicant_full_name": "Петрова Анна Сергеевна",
-                "phone": "+7 (474) 222-33-44",
-                "district": "elets",
-                "hq": "hq-elets",
-                "categories": ["svo_family"],
-                "curator_id": CURATOR,
-                "consent_given": True,
-            },
+            json=passport_payload(
+                district="elets",
+                curator_id=CURATOR,
+                applicant="Петрова Анна Сергеевна",
+                phone="+7 (474) 222-33-44",
+            ),
         )
         assert passport.status_code == 201, passport.text
         family_id = passport.json()["family_id"]

@@ -20,6 +20,7 @@ from patronage_requests.main import create_app as create_requests
 from patronage_requests.settings import RequestsSettings
 
 from tests.support.agency_client import AgencyClient
+from tests.support.families import passport_payload
 
 pytestmark = pytest.mark.integration
 
@@ -61,15 +62,7 @@ async def test_trace_id_flows_from_http_through_kafka_into_every_consumer(
     ):
         family = await client.post(
             f"{passport_url}/passports",
-            json={
-                "applicant_full_name": "Сидорова Ольга Ивановна",
-                "phone": "+79051112233",
-                "district": "gryazi",
-                "hq": "hq-gryazi",
-                "categories": ["large_family"],
-                "curator_id": "curator-trace",
-                "consent_given": True,
-            },
+            json=passport_payload(curator_id="curator-trace"),
         )
         created = await client.post(
             f"{requests_url}/requests",

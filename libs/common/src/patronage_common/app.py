@@ -1,8 +1,9 @@
 """The service skeleton: FastAPI for HTTP, FastStream for Kafka, in one process."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 from fastapi import APIRouter, FastAPI, Response
@@ -21,6 +22,7 @@ from .telemetry import create_tracer_provider
 log = get_logger(__name__)
 
 StartupHook = Callable[[ServiceRuntime], Awaitable[None]]
+ExceptionHandler = Callable[[Any, Any], Any]
 READY_TIMEOUT_S = 3.0
 
 
@@ -56,6 +58,7 @@ def create_service_app(
     api_routers: Sequence[APIRouter] = (),
     on_startup: StartupHook | None = None,
     tracer_provider: TracerProvider | None = None,
+    exception_handlers: Mapping[type[Exception], ExceptionHandler] | None = None,
 ) -> FastAPI:
     """A FastAPI app whose lifespan runs the store, the broker and the outbox relay."""
     provider = tracer_provider or create_tracer_provider(settings.service_name)
@@ -93,6 +96,8 @@ def create_service_app(
             log.info("service stopped")
 
     app = FastAPI(title=title, lifespan=lifespan)
+    for exception, handler in (exception_handlers or {}).items():
+        app.add_exception_handler(exception, handler)
     app.include_router(health_router())
     for router in api_routers:
         app.include_router(router)

@@ -10,6 +10,8 @@ from typing import Any
 import structlog
 from opentelemetry import trace
 
+PAYLOAD_LOGGERS = ("aiokafka", "pymongo", "uvicorn.access", "faststream.access")
+
 
 def _add_trace_ids(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     span = trace.get_current_span().get_span_context()
@@ -48,7 +50,9 @@ def configure_logging(service_name: str, *, level: str = "INFO", json: bool = Tr
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiokafka", "pymongo", "uvicorn.access"):
+    # These log whole commands and payloads (personal data) below WARNING: never let
+    # LOG_LEVEL=DEBUG open that door.
+    for noisy in PAYLOAD_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.contextvars.bind_contextvars(service=service_name)
 

@@ -5,6 +5,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from patronage_common.app import create_service_app, run_service
 
 from .passports.api import router as passports_router
+from .passports.errors import EXCEPTION_HANDLERS
 from .settings import PassportSettings, get_settings
 
 
@@ -17,6 +18,7 @@ def create_app(
         title="Patronage — социальные паспорта",
         api_routers=[passports_router],
         tracer_provider=tracer_provider,
+        exception_handlers=EXCEPTION_HANDLERS,
     )
 
 

@@ -1,8 +1,12 @@
 """Passport service settings (from the environment)."""
 
 from functools import lru_cache
+from pathlib import Path
+from typing import Self
 
+from patronage_common.crypto import DEVELOPMENT_KEY
 from patronage_common.settings import ServiceSettings
+from pydantic import model_validator
 
 
 class PassportSettings(ServiceSettings):
@@ -10,6 +14,14 @@ class PassportSettings(ServiceSettings):
 
     service_name: str = "passport"
     http_port: int = 8001
+    data_encryption_keys: str = DEVELOPMENT_KEY
+    measures_catalogue_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _real_keys_in_production(self) -> Self:
+        if self.environment == "production" and DEVELOPMENT_KEY in self.data_encryption_keys:
+            raise ValueError("DATA_ENCRYPTION_KEYS must hold real Fernet keys in production")
+        return self
 
 
 @lru_cache

@@ -1,34 +1,225 @@
-"""HTTP routes of the passport service."""
+"""HTTP routes of the social passport."""
 
-from typing import Annotated
-from uuid import UUID
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Header, HTTPException, status
+from fastapi import APIRouter, Body, Header, Query, status
 from patronage_common.runtime import RuntimeDep
 
-from . import flows, service
-from .models import PassportCreate, PassportRead
+from . import changes, flows
+from .documents import Document, restrict
+from .models import (
+    Address,
+    CategoriesUpdate,
+    ConsentWithdrawal,
+    Contacts,
+    CuratorAssignment,
+    HistoryEntry,
+    MembersUpdate,
+    NeedIn,
+    NeedUpdate,
+    Passport,
+    PassportCreate,
+    PlanItemIn,
+    PlanItemUpdate,
+    PlanReview,
+    Serviceman,
+    ServicemanStatusChange,
+)
 
 router = APIRouter(prefix="/passports", tags=["passports"])
 
-ActorHeader = Annotated[str, Header(alias="X-Actor", description="Who acts")]
+ActorHeader = Annotated[str, Header(alias="X-Actor", description="Кто действует")]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=PassportRead)
+def to_api(document: Document) -> dict[str, Any]:
+    """API shape of a decrypted passport, restricted as the family's consent requires."""
+    shown = restrict(dict(document))
+    internal = {"_id", "outbox", "version_log", "identity_keys", "search_keys"}
+    return {"family_id": shown["_id"], **{k: v for k, v in shown.items() if k not in internal}}
+
+
+async def _change(
+    runtime: RuntimeDep, family_id: UUID, actor: str, sections: list[str], change: Any
+) -> dict[str, Any]:
+    document = await flows.change_passport(
+        runtime=runtime, family_id=family_id, actor=actor, sections=sections, change=change
+    )
+    return to_api(document)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=Passport)
 async def create_passport(
     data: PassportCreate, runtime: RuntimeDep, actor: ActorHeader = "system"
-) -> dict[str, object]:
-    """Register a family's social passport."""
+) -> dict[str, Any]:
+    """Register a family's social passport (409 if the family is already registered)."""
     family_id = await flows.register_passport(runtime=runtime, data=data, actor=actor)
-    document = await service.get_passport(db=runtime.db, family_id=family_id)
-    assert document is not None
-    return service.to_api(document)
+    return to_api(await flows.read_passport(runtime=runtime, family_id=family_id))
 
 
-@router.get("/{family_id}", response_model=PassportRead)
-async def read_passport(family_id: UUID, runtime: RuntimeDep) -> dict[str, object]:
-    """A family's current passport."""
-    document = await service.get_passport(db=runtime.db, family_id=family_id)
-    if document is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "паспорт семьи не найден")
-    return service.to_api(document)
+@router.get("/{family_id}", response_model=Passport)
+async def read_passport(
+    family_id: UUID,
+    runtime: RuntimeDep,
+    as_of: Annotated[datetime | None, Query(description="Паспорт на момент времени")] = None,
+) -> dict[str, Any]:
+    """A family's passport, now or as it was at ``as_of``."""
+    return to_api(await flows.read_passport(runtime=runtime, family_id=family_id, as_of=as_of))
+
+
+@router.get("/{family_id}/history", response_model=list[HistoryEntry])
+async def passport_history(family_id: UUID, runtime: RuntimeDep) -> list[dict[str, Any]]:
+    """Every version of the passport: who changed which sections, when."""
+    document = await flows.read_passport(runtime=runtime, family_id=family_id)
+    return [
+        {
+            "version": v["version"],
+            "changed_at": v["at"],
+            "changed_by": v["by"],
+            "sections": v["sections"],
+        }
+        for v in document["version_log"]
+    ]
+
+
+@router.put("/{family_id}/serviceman", response_model=Passport)
+async def replace_serviceman(
+    family_id: UUID, data: Serviceman, runtime: RuntimeDep, actor: ActorHeader = "system"
+) -> dict[str, Any]:
+    """Replace the serviceman section."""
+    value = data.model_dump(mode="json")
+    return await _change(
+        runtime, family_id, actor, ["serviceman"], changes.replace_section("serviceman", value)
+    )
+
+
+@router.put("/{family_id}/contacts", response_model=Passport)
+async def replace_contacts(
+    family_id: UUID, data: Contacts, runtime: RuntimeDep, actor: ActorHeader = "system"
+) -> dict[str, Any]:
+    """Replace the contacts section."""
+    value = data.model_dump(mode="json")
+    return await _change(
+        runtime, family_id, actor, ["contacts"], changes.replace_section("contacts", value)
+    )
+
+
+@router.put("/{family_id}/address", response_model=Passport)
+async def replace_address(
+    family_id: UUID, data: Address, runtime: RuntimeDep, actor: ActorHeader = "system"
+) -> dict[str, Any]:
+    """Replace the address section (district and HQ included)."""
+    value = data.model_dump(mode="json")
+    return await _change(
+        runtime, family_id, actor, ["address"], changes.replace_section("address", value)
+    )
+
+
+@router.put("/{family_id}/members", response_model=Passport)
+async def replace_members(
+    family_id: UUID, data: MembersUpdate, runtime: RuntimeDep, actor: ActorHeader = "system"
+) -> dict[str, Any]:
+    """Replace the list of family members."""
+    value = [m.model_dump(mode="json") for m in data.members]
+    return await _change(
+        runtime, family_id, actor, ["members"], changes.replace_section("members", value)
+    )
+
+
+@router.put("/{family_id}/categories", response_model=Passport)
+async def replace_categories(
+    family_id: UUID, data: CategoriesUpdate, runtime: RuntimeDep, actor: ActorHeader = "system"
+) -> dict[str, Any]:
+    """Replace the family's beneficiary categories."""
+    value = [c.value for c in data.categories]
+    return await _change(
+        runtime, family_id, actor, ["categories"], changes.replace_section("categories", value)
+    )
+
+
+@router.post("/{family_id}/serviceman/status", response_model=Passport)
+async def change_serviceman_status(
+    family_id: UUID,
+    data: ServicemanStatusChange,
+    runtime: RuntimeDep,
+    actor: ActorHeader = "system",
+) -> dict[str, Any]:
+    """Record a new status of the serviceman (kept in his dated history)."""
+    return await _change(
+        runtime, family_id, actor, ["serviceman"], changes.change_serviceman_status(data)
+    )
+
+
+@router.post("/{family_id}/consent/withdrawal", response_model=Passport)
+async def withdraw_consent(
+    family_id: UUID, data: ConsentWithdrawal, runtime: RuntimeDep, actor: ActorHeader = "system"
+) -> dict[str, Any]:
+    """The family withdraws (part of) its consent: data is restricted, the curator told."""
+    return await _change(runtime, family_id, actor, ["consent"], changes.withdraw_consent(data))
+
+
+@router.post("/{family_id}/needs", response_model=Passport, status_code=status.HTTP_201_CREATED)
+async def record_needs(
+    family_id: UUID,
+    needs: Annotated[list[NeedIn], Body(min_length=1)],
+    runtime: RuntimeDep,
+    actor: ActorHeader = "system",
+) -> dict[str, Any]:
+    """Record needs of the family (needs assessment)."""
+    return await _change(runtime, family_id, actor, ["needs"], changes.record_needs(needs))
+
+
+@router.patch("/{family_id}/needs/{need_id}", response_model=Passport)
+async def update_need(
+    family_id: UUID,
+    need_id: UUID,
+    data: NeedUpdate,
+    runtime: RuntimeDep,
+    actor: ActorHeader = "system",
+) -> dict[str, Any]:
+    """Change a need's status or notes."""
+    return await _change(runtime, family_id, actor, ["needs"], changes.update_need(need_id, data))
+
+
+@router.put("/{family_id}/curator", response_model=Passport)
+async def assign_curator(
+    family_id: UUID, data: CuratorAssignment, runtime: RuntimeDep, actor: ActorHeader = "system"
+) -> dict[str, Any]:
+    """Make another curator the family's one active curator, saying why."""
+    return await _change(runtime, family_id, actor, ["curator"], changes.assign_curator(data))
+
+
+@router.post(
+    "/{family_id}/plan/items", response_model=Passport, status_code=status.HTTP_201_CREATED
+)
+async def add_plan_item(
+    family_id: UUID, data: PlanItemIn, runtime: RuntimeDep, actor: ActorHeader = "system"
+) -> dict[str, Any]:
+    """Add an item to the interdepartmental support plan."""
+    return await _change(runtime, family_id, actor, ["plan"], changes.add_plan_item(data, uuid4()))
+
+
+@router.patch("/{family_id}/plan/items/{plan_item_id}", response_model=Passport)
+async def update_plan_item(
+    family_id: UUID,
+    plan_item_id: UUID,
+    data: PlanItemUpdate,
+    runtime: RuntimeDep,
+    actor: ActorHeader = "system",
+) -> dict[str, Any]:
+    """Change a plan item's status, notes or linked requests."""
+    return await _change(
+        runtime, family_id, actor, ["plan"], changes.update_plan_item(plan_item_id, data)
+    )
+
+
+@router.put("/{family_id}/plan/review-date", response_model=Passport)
+async def set_plan_review(
+    family_id: UUID, data: PlanReview, runtime: RuntimeDep, actor: ActorHeader = "system"
+) -> dict[str, Any]:
+    """Set when the support plan is next reviewed."""
+    value = data.review_date.isoformat()
+    return await _change(
+        runtime, family_id, actor, ["plan"], changes.replace_section("plan_review_date", value)
+    )

@@ -1,35 +1,280 @@
-"""Passport use cases: what happens when a curator registers or changes a passport."""
+"""Passport use cases. Each change is one guarded single-document write with its events.
 
+A change reads the passport, applies a pure function to a decrypted copy, validates the
+whole result, stores the new immutable version, then replaces the current document only
+if nobody changed it meanwhile (``version`` guard), with the events in its outbox.
+"""
+
+import copy
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
 from uuid import UUID, uuid4
 
+from patronage_common.crypto import FieldCipher
 from patronage_common.runtime import ServiceRuntime
 from patronage_common.telemetry import current_trace_context
-from patronage_contracts import PassportRegistered, utc_now
+from patronage_contracts import Message, PassportRegistered, PassportUpdated, utc_now
+from patronage_contracts.envelope import Causation
 
-from .models import PassportCreate
-from .service import PASSPORTS
+from ..settings import PassportSettings
+from . import service
+from .documents import Document, identity_keys, seal, unseal
+from .models import Member, PassportCreate, Serviceman
+from .validation import Problem, check_passport
+
+MAX_ATTEMPTS = 10
+
+Change = Callable[[Document, "ChangeContext"], Sequence[Message]]
+
+
+class PassportNotFoundError(LookupError):
+    """No passport with that id."""
+
+
+class DuplicatePassportError(Exception):
+    """The family (a member or a phone) already has a passport."""
+
+    def __init__(self, existing_family_id: str) -> None:
+        super().__init__(f"такая семья уже зарегистрирована: паспорт {existing_family_id}")
+        self.existing_family_id = existing_family_id
+
+
+class PassportInvalidError(ValueError):
+    """The passport would break a rule across its sections."""
+
+    def __init__(self, problems: list[Problem], prefix: tuple[str | int, ...] = ()) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+        self.prefix = prefix
+
+
+class ConcurrentChangeError(RuntimeError):
+    """The passport kept changing under this write."""
+
+
+@lru_cache
+def _cipher(keys: str) -> FieldCipher:
+    return FieldCipher.from_setting(keys)
+
+
+def cipher_of(runtime: ServiceRuntime) -> FieldCipher:
+    """The field cipher configured for this service."""
+    settings = runtime.settings
+    assert isinstance(settings, PassportSettings)
+    return _cipher(settings.data_encryption_keys)
+
+
+class ChangeContext:
+    """What a change function may use: who acts, when, and the envelope of its events."""
+
+    def __init__(self, *, family_id: str, actor: str, version: int, now: datetime) -> None:
+        self.family_id = family_id
+        self.actor = actor
+        self.version = version
+        self.now = now
+        self.today: date = now.astimezone(UTC).date()
+        self._flow: Causation = {
+            "correlation_id": uuid4(),
+            "causation_id": uuid4(),
+            "trace_context": current_trace_context(),
+            "family_id": UUID(family_id),
+        }
+
+    def envelope(self) -> dict[str, Any]:
+        """Envelope fields for an event of this change."""
+        flow = dict(self._flow)
+        flow.pop("causation_id")
+        return flow
+
+
+def validate_document(document: Document, today: date) -> None:
+    """Raise ``PassportInvalidError`` if the decrypted document breaks a rule."""
+    members = [Member.model_validate(m) for m in document["members"]]
+    serviceman = (
+        Serviceman.model_validate(document["serviceman"]) if document.get("serviceman") else None
+    )
+    problems = check_passport(
+        categories=document["categories"], serviceman=serviceman, members=members, today=today
+    )
+    if problems:
+        raise PassportInvalidError(problems)
+
+
+def _keys_of(document: Document) -> list[str]:
+    members = [Member.model_validate(m) for m in document["members"]]
+    phones = (document.get("contacts") or {}).get("phones") or []
+    return identity_keys(members, phones)
 
 
 async def register_passport(*, runtime: ServiceRuntime, data: PassportCreate, actor: str) -> UUID:
-    """Store a new passport and announce it with PassportRegistered."""
-    family_id = uuid4()
+    """Store a new passport (refusing duplicates) and announce it with PassportRegistered."""
     now = utc_now()
-    event = PassportRegistered(
-        family_id=family_id,
-        district=data.district,
-        hq=data.hq,
-        categories=tuple(data.categories),
-        curator_id=data.curator_id,
-        consent_given=data.consent_given,
-        registered_by=actor,
-        trace_context=current_trace_context(),
+    problems = check_passport(
+        categories=data.categories,
+        serviceman=data.serviceman,
+        members=data.members,
+        today=now.date(),
     )
-    document = {
+    if problems:
+        raise PassportInvalidError(problems)
+    family_id = uuid4()
+    keys = identity_keys(data.members, data.contacts.phones)
+    existing = await service.claim_keys(db=runtime.db, family_id=str(family_id), keys=keys)
+    if existing is not None:
+        raise DuplicatePassportError(existing)
+    body = data.model_dump(mode="json", exclude={"needs"})
+    body["consent"]["recorded_by"] = body["consent"]["recorded_by"] or actor
+    ctx = ChangeContext(family_id=str(family_id), actor=actor, version=1, now=now)
+    from .changes import new_needs
+
+    document: Document = {
         "_id": str(family_id),
-        **data.model_dump(mode="json"),
-        "version": 1,
+        **body,
+        "restricted_scopes": [],
+        "curator_history": (
+            [_curator_record(data.curator_id, actor, "первичное закрепление", now)]
+            if data.curator_id
+            else []
+        ),
+        "needs": [],
+        "measures": [],
+        "plan_items": [],
+        "plan_review_date": None,
         "created_at": now,
         "created_by": actor,
+        "updated_at": now,
+        "updated_by": actor,
+        "version": 1,
+        "version_log": [{"version": 1, "at": now, "by": actor, "sections": ["created"]}],
+        "identity_keys": keys,
     }
-    await runtime.outbox.insert(PASSPORTS, document, [event])
+    events: list[Message] = [
+        PassportRegistered(
+            **ctx.envelope(),
+            district=data.address.district,
+            hq=data.address.hq,
+            categories=tuple(data.categories),
+            curator_id=data.curator_id,
+            consent_given=True,
+            registered_by=actor,
+        )
+    ]
+    events += new_needs(document, ctx, data.needs)
+    sealed = seal(copy.deepcopy(document), cipher_of(runtime))
+    await service.save_version(
+        db=runtime.db,
+        family_id=family_id,
+        version=1,
+        snapshot=_snapshot(sealed),
+        meta={"changed_at": now, "changed_by": actor, "sections": ["created"]},
+    )
+    await runtime.outbox.insert(service.PASSPORTS, sealed, events)
     return family_id
+
+
+def _curator_record(curator_id: str, actor: str, reason: str, now: datetime) -> Document:
+    return {
+        "curator_id": curator_id,
+        "assigned_at": now,
+        "assigned_by": actor,
+        "reason": reason,
+        "until": None,
+    }
+
+
+def _snapshot(document: Document) -> Document:
+    return {k: v for k, v in document.items() if k not in ("outbox", "version_log", "_id")}
+
+
+async def change_passport(
+    *,
+    runtime: ServiceRuntime,
+    family_id: UUID,
+    actor: str,
+    sections: list[str],
+    change: Change,
+) -> Document:
+    """Apply ``change`` as a new version of the passport; return the decrypted result."""
+    cipher = cipher_of(runtime)
+    for _ in range(MAX_ATTEMPTS):
+        stored = await service.get_document(db=runtime.db, family_id=family_id)
+        if stored is None:
+            raise PassportNotFoundError(str(family_id))
+        now = utc_now()
+        version = stored["version"] + 1
+        working = unseal(copy.deepcopy(stored), cipher)
+        ctx = ChangeContext(family_id=str(family_id), actor=actor, version=version, now=now)
+        events = list(change(working, ctx))
+        validate_document(working, ctx.today)
+        old_keys: list[str] = stored.get("identity_keys") or []
+        new_keys = _keys_of(working)
+        added = [k for k in new_keys if k not in old_keys]
+        existing = await service.claim_keys(db=runtime.db, family_id=str(family_id), keys=added)
+        if existing is not None:
+            raise DuplicatePassportError(existing)
+        working.update(version=version, updated_at=now, updated_by=actor, identity_keys=new_keys)
+        events.append(
+            PassportUpdated(
+                **ctx.envelope(), version=version, sections=tuple(sections), changed_by=actor
+            )
+        )
+        sealed = seal(copy.deepcopy(working), cipher)
+        await service.save_version(
+            db=runtime.db,
+            family_id=family_id,
+            version=version,
+            snapshot=_snapshot(sealed),
+            meta={"changed_at": now, "changed_by": actor, "sections": sections},
+        )
+        fields = {k: v for k, v in sealed.items() if k not in ("_id", "outbox", "version_log")}
+        updated = await runtime.outbox.update(
+            service.PASSPORTS,
+            {"_id": str(family_id), "version": stored["version"]},
+            {
+                "$set": fields,
+                "$push": {
+                    "version_log": {
+                        "version": version,
+                        "at": now,
+                        "by": actor,
+                        "sections": sections,
+                    }
+                },
+            },
+            events,
+        )
+        if updated is not None:
+            removed = [k for k in old_keys if k not in new_keys]
+            await service.release_keys(db=runtime.db, family_id=str(family_id), keys=removed)
+            return working
+        await service.release_keys(db=runtime.db, family_id=str(family_id), keys=added)
+    raise ConcurrentChangeError(f"паспорт {family_id} одновременно меняют; повторите")
+
+
+async def read_passport(
+    *, runtime: ServiceRuntime, family_id: UUID, as_of: datetime | None = None
+) -> Document:
+    """The decrypted passport now, or as it was at ``as_of``."""
+    stored = await service.get_document(db=runtime.db, family_id=family_id)
+    if stored is None:
+        raise PassportNotFoundError(str(family_id))
+    if as_of is not None:
+        moment = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+        versions = [v for v in stored["version_log"] if v["at"] <= moment]
+        if not versions:
+            raise PassportNotFoundError(f"{family_id} на {as_of.isoformat()}")
+        version = versions[-1]
+        if version["version"] != stored["version"]:
+            snapshot = await service.get_version(
+                db=runtime.db, family_id=family_id, version=version["version"]
+            )
+            if snapshot is None:
+                raise PassportNotFoundError(f"{family_id} версия {version['version']}")
+            stored = {
+                "_id": stored["_id"],
+                **snapshot["snapshot"],
+                "version_log": stored["version_log"][: versions.index(version) + 1],
+            }
+    return unseal(copy.deepcopy(stored), cipher_of(runtime))

@@ -56,11 +56,20 @@ async def set_curator(*, db: Database, family_id: UUID, curator_id: str) -> None
 
 
 async def fetch_family(*, passport_url: str, family_id: UUID) -> Document | None:
-    """Ask the passport service when no event has told us of the family yet."""
+    """Ask the passport service for the family's district, curator and applicant contact."""
     async with httpx.AsyncClient(base_url=passport_url, timeout=5.0) as client:
         response = await client.get(f"/passports/{family_id}")
     if response.status_code == httpx.codes.NOT_FOUND:
         return None
     response.raise_for_status()
-    data: Document = response.json()
-    return data
+    passport: Document = response.json()
+    applicant = next(
+        (m for m in passport["members"] if m["relation"] == "applicant"), passport["members"][0]
+    )
+    return {
+        "district": passport["address"]["district"],
+        "hq": passport["address"]["hq"],
+        "curator_id": passport.get("curator_id"),
+        "applicant_full_name": applicant["full_name"],
+        "phone": ((passport.get("contacts") or {}).get("phones") or [None])[0],
+    }
