@@ -4,6 +4,7 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from patronage_common.app import create_service_app, run_service
 
+from .measures.api import router as measures_router
 from .passports.api import router as passports_router
 from .passports.errors import EXCEPTION_HANDLERS
 from .settings import PassportSettings, get_settings
@@ -16,7 +17,7 @@ def create_app(
     return create_service_app(
         settings or get_settings(),
         title="Patronage — социальные паспорта",
-        api_routers=[passports_router],
+        api_routers=[passports_router, measures_router],
         tracer_provider=tracer_provider,
         exception_handlers=EXCEPTION_HANDLERS,
     )

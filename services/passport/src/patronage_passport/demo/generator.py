@@ -31,6 +31,16 @@ Status = ServicemanStatus
 T = TypeVar("T")
 
 
+class _Random(random.Random):
+    """``random.Random`` with float-based integer draws: several times faster, exact enough."""
+
+    def randint(self, a: int, b: int) -> int:
+        return a + int(self.random() * (b - a + 1))
+
+    def choice(self, seq: Sequence[T]) -> T:
+        return seq[int(self.random() * len(seq))]
+
+
 class _Draw(Generic[T]):
     """A weighted choice among fixed options."""
 
@@ -244,7 +254,7 @@ class _Factory:
     """Builds families one by one, remembering people, phones and SNILS already used."""
 
     def __init__(self, region: Region, count: int, seed: int, today: date) -> None:
-        self.rng = random.Random(seed)  # noqa: S311
+        self.rng = _Random(seed)
         self.today = today
         self.names = NamePicker()
         self.region = region
@@ -864,7 +874,7 @@ class _Factory:
     def _phone(self) -> str:
         rng = self.rng
         while True:
-            digits = f"{rng.choice(_PHONE_PREFIXES)}{rng.randrange(10_000_000):07d}"
+            digits = f"{rng.choice(_PHONE_PREFIXES)}{rng.randint(0, 9_999_999):07d}"
             if digits not in self.phones:
                 self.phones.add(digits)
                 return f"+7 {digits[:3]} {digits[3:6]}-{digits[6:8]}-{digits[8:]}"
@@ -872,7 +882,7 @@ class _Factory:
     def _snils(self) -> str:
         rng = self.rng
         while True:
-            number = f"{rng.randrange(100_000_000, 200_000_000):09d}"
+            number = f"{rng.randint(100_000_000, 199_999_999):09d}"
             if number not in self.snils:
                 self.snils.add(number)
                 control = snils_checksum(number)

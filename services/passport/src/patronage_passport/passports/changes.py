@@ -10,6 +10,8 @@ from uuid import UUID, uuid4
 from patronage_contracts import (
     ConsentWithdrawn,
     CuratorAssigned,
+    MeasureAssigned,
+    MeasureProvided,
     Message,
     NeedClosed,
     NeedRecorded,
@@ -19,10 +21,11 @@ from patronage_contracts import (
 )
 
 from .documents import Document
-from .enums import NeedStatus
+from .enums import MeasureStatus, NeedStatus
 from .models import (
     ConsentWithdrawal,
     CuratorAssignment,
+    MeasureAssignment,
     NeedIn,
     NeedUpdate,
     PlanItemIn,
@@ -32,6 +35,7 @@ from .models import (
 from .validation import Problem
 
 if TYPE_CHECKING:
+    from ..measures.models import Measure
     from .flows import ChangeContext
 
 CLOSED_NEED_STATUSES = {NeedStatus.MET.value, NeedStatus.CLOSED.value}
@@ -275,6 +279,73 @@ def update_plan_item(plan_item_id: UUID, update: PlanItemUpdate) -> Any:
                 plan_item_id=plan_item_id,
                 status=update.status.value,
                 previous_status=previous,
+            )
+        ]
+
+    return change
+
+
+def assign_measure(measure: "Measure", data: "MeasureAssignment", assignment_id: UUID) -> Any:
+    """Assign a catalogue measure to the family (or to one member, for per-member ones)."""
+
+    def change(document: Document, ctx: "ChangeContext") -> Sequence[Message]:
+        member_ids = {m["member_id"] for m in document["members"]}
+        if measure.per_member and data.member_id is None:
+            raise ChangeRefusedError(
+                Problem(("member_id",), "мера назначается члену семьи: укажите member_id")
+            )
+        if data.member_id is not None and str(data.member_id) not in member_ids:
+            raise ChangeRefusedError(Problem(("member_id",), "такого члена семьи нет"))
+        duplicate = any(
+            m["measure_code"] == measure.code
+            and m.get("member_id") == (str(data.member_id) if data.member_id else None)
+            for m in document["measures"]
+        )
+        if duplicate:
+            raise ChangeRefusedError(Problem(("measure_code",), "эта мера уже назначена"))
+        document["measures"].append(
+            {
+                "assignment_id": str(assignment_id),
+                "measure_code": measure.code,
+                "member_id": str(data.member_id) if data.member_id else None,
+                "agency": measure.agency.value,
+                "status": MeasureStatus.ASSIGNED.value,
+                "assigned_by": ctx.actor,
+                "assigned_at": ctx.now,
+                "provided_at": None,
+                "notes": data.notes,
+            }
+        )
+        return [
+            MeasureAssigned(
+                **ctx.envelope(),
+                measure_code=measure.code,
+                agency=measure.agency.value,
+                district=document["address"]["district"],
+                member_id=data.member_id,
+                assigned_by=ctx.actor,
+            )
+        ]
+
+    return change
+
+
+def provide_measure(assignment_id: UUID) -> Any:
+    """Record that an assigned measure was provided."""
+
+    def change(document: Document, ctx: "ChangeContext") -> Sequence[Message]:
+        _, assigned = _find(document["measures"], "assignment_id", assignment_id, "мера")
+        if assigned["status"] == MeasureStatus.PROVIDED.value:
+            raise ChangeRefusedError(Problem(("assignment_id",), "мера уже предоставлена"))
+        assigned.update(status=MeasureStatus.PROVIDED.value, provided_at=ctx.now)
+        member_id = assigned.get("member_id")
+        return [
+            MeasureProvided(
+                **ctx.envelope(),
+                measure_code=assigned["measure_code"],
+                district=document["address"]["district"],
+                member_id=UUID(member_id) if member_id else None,
+                provided_by=ctx.actor,
             )
         ]
 
