@@ -4,9 +4,12 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from patronage_common.app import create_service_app, run_service
 
+from .curators.api import router as curators_router
 from .measures.api import router as measures_router
 from .passports.api import router as passports_router
 from .passports.errors import EXCEPTION_HANDLERS
+from .search.api import router as search_router
+from .search.handlers import router as search_events
 from .settings import PassportSettings, get_settings
 
 
@@ -14,10 +17,13 @@ def create_app(
     settings: PassportSettings | None = None, tracer_provider: TracerProvider | None = None
 ) -> FastAPI:
     """The passport service app."""
+    settings = settings or get_settings()
     return create_service_app(
-        settings or get_settings(),
+        settings,
         title="Patronage — социальные паспорта",
-        api_routers=[passports_router, measures_router],
+        # The search route first: GET /passports must not be shadowed.
+        api_routers=[search_router, passports_router, measures_router, curators_router],
+        kafka_routers=[search_events.kafka_router(settings)],
         tracer_provider=tracer_provider,
         exception_handlers=EXCEPTION_HANDLERS,
     )

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from patronage_contracts import BeneficiaryCategory, NeedCategory
 
@@ -25,6 +25,9 @@ from ..passports.validation import ADULT_AGE, ELDERLY_AGE, age_on
 from .names import NamePicker, patronymic, surname
 from .region import LIPETSK_OBLAST, Curator, District, Locality, Region, curators
 
+if TYPE_CHECKING:
+    from _typeshed import SupportsLenAndGetItem
+
 Category = BeneficiaryCategory
 Need = NeedCategory
 Status = ServicemanStatus
@@ -37,7 +40,7 @@ class _Random(random.Random):
     def randint(self, a: int, b: int) -> int:
         return a + int(self.random() * (b - a + 1))
 
-    def choice(self, seq: Sequence[T]) -> T:
+    def choice(self, seq: SupportsLenAndGetItem[T]) -> T:
         return seq[int(self.random() * len(seq))]
 
 
@@ -291,7 +294,7 @@ class _Factory:
         else:
             self._elderly_family(family, family_surname)
         for person in family.members:
-            if rng.random() < 0.55:
+            if rng.random() < 0.4:
                 person.snils = self._snils()
         curator = next(self.curator_cycles[district.code])
         needs = self._needs(family)
@@ -542,7 +545,7 @@ class _Factory:
             female=child_female,
             window=(low, high),
             employed=0.8,
-            father=parent.first_name if not parent_female else father_name,
+            father=father_name,
         )
         family.members.extend((applicant, parent))
 
@@ -877,7 +880,7 @@ class _Factory:
             digits = f"{rng.choice(_PHONE_PREFIXES)}{rng.randint(0, 9_999_999):07d}"
             if digits not in self.phones:
                 self.phones.add(digits)
-                return f"+7 {digits[:3]} {digits[3:6]}-{digits[6:8]}-{digits[8:]}"
+                return f"+7{digits}"
 
     def _snils(self) -> str:
         rng = self.rng

@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Body, Header, Query, status
 from patronage_common.runtime import RuntimeDep
 
+from ..curators import service as curators
 from . import changes, flows
 from .documents import Document, restrict
 from .models import (
@@ -187,7 +188,11 @@ async def assign_curator(
     family_id: UUID, data: CuratorAssignment, runtime: RuntimeDep, actor: ActorHeader = "system"
 ) -> dict[str, Any]:
     """Make another curator the family's one active curator, saying why."""
-    return await _change(runtime, family_id, actor, ["curator"], changes.assign_curator(data))
+    curator = await curators.get_curator(db=runtime.db, curator_id=data.curator_id)
+    district = curator["district"] if curator else None
+    return await _change(
+        runtime, family_id, actor, ["curator"], changes.assign_curator(data, district)
+    )
 
 
 @router.post(

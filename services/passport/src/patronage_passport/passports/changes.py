@@ -190,11 +190,19 @@ def withdraw_consent(withdrawal: ConsentWithdrawal) -> Any:
     return change
 
 
-def assign_curator(assignment: CuratorAssignment) -> Any:
-    """Make another curator the one active curator; the old one's period ends."""
+def assign_curator(assignment: CuratorAssignment, curator_district: str | None) -> Any:
+    """Make another curator the one active curator; the old one's period ends.
+
+    ``curator_district`` is the registered curator's district (None if not registered).
+    """
 
     def change(document: Document, ctx: "ChangeContext") -> Sequence[Message]:
         previous = document.get("curator_id")
+        district = document["address"]["district"]
+        if curator_district is not None and curator_district != district:
+            raise ChangeRefusedError(
+                Problem(("curator_id",), f"куратор работает в другом районе ({curator_district})")
+            )
         if previous == assignment.curator_id:
             raise ChangeRefusedError(
                 Problem(("curator_id",), "этот куратор уже закреплён за семьёй")

@@ -1,0 +1,1 @@
+"""Curators: who they are, which district they belong to, how loaded they are."""

@@ -1,0 +1,86 @@
+"""``GET /passports``: search by name, phone, district, HQ, curator, category, open need."""
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+from patronage_common.runtime import RuntimeDep
+from patronage_contracts import BeneficiaryCategory, NeedCategory
+
+from ..passports import service as passports
+from ..passports.documents import Document, applicant_of
+from ..passports.models import SearchPage
+from ..passports.phones import normalize_phone
+from . import flows
+from .keys import OPEN_NEED_STATUSES, name_tokens
+
+router = APIRouter(tags=["search"])
+
+
+def summary(document: Document) -> dict[str, Any]:
+    """A search-result line of a stored passport."""
+    restricted = "personal_data" in (document.get("restricted_scopes") or [])
+    return {
+        "family_id": document["_id"],
+        "applicant_full_name": "скрыто" if restricted else applicant_of(document)["full_name"],
+        "phone": None
+        if restricted
+        else ((document.get("contacts") or {}).get("phones") or [None])[0],
+        "district": document["address"]["district"],
+        "hq": document["address"]["hq"],
+        "curator_id": document.get("curator_id"),
+        "categories": document["categories"],
+        "open_needs": sorted(
+            {n["category"] for n in document["needs"] if n["status"] in OPEN_NEED_STATUSES}
+        ),
+    }
+
+
+@router.get("/passports", response_model=SearchPage)
+async def search_passports(
+    runtime: RuntimeDep,
+    name: Annotated[str | None, Query(description="ФИО или его часть (целые слова)")] = None,
+    phone: Annotated[str | None, Query(description="Телефон в любом написании")] = None,
+    district: str | None = None,
+    hq: str | None = None,
+    curator_id: str | None = None,
+    category: BeneficiaryCategory | None = None,
+    open_need: Annotated[
+        NeedCategory | None, Query(description="Есть открытая потребность")
+    ] = None,
+    after: Annotated[str | None, Query(description="Курсор следующей страницы")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    """Passports matching every given criterion, sorted by the applicant's name."""
+    keys = [f"name:{t}" for t in name_tokens(name or "")]
+    if phone:
+        try:
+            keys.append(f"phone:{normalize_phone(phone)}")
+        except ValueError as exc:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                [{"loc": ["query", "phone"], "msg": str(exc), "type": "value_error"}],
+            ) from exc
+    keys += [
+        f"{k}:{v}" for k, v in (("district", district), ("hq", hq), ("curator", curator_id)) if v
+    ]
+    if category:
+        keys.append(f"category:{category.value}")
+    if open_need:
+        keys.append(f"need:{open_need.value}")
+    try:
+        cursor = flows.decode_cursor(after) if after else None
+    except ValueError as exc:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [{"loc": ["query", "after"], "msg": "неверный курсор", "type": "value_error"}],
+        ) from exc
+    found = await flows.search(db=runtime.db, keys=keys, after=cursor, limit=limit)
+    documents = await asyncio.gather(
+        *(passports.get_document(db=runtime.db, family_id=f) for f in found.family_ids)
+    )
+    return {
+        "items": [summary(d) for d in documents if d is not None],
+        "next_cursor": found.next_cursor,
+        "total": found.total,
+    }

@@ -1,0 +1,58 @@
+"""What a passport is found by: its search keys and its sorted posting entry (no I/O)."""
+
+import re
+from typing import Any
+
+from ..passports.documents import applicant_of, normalize_name
+
+SEPARATOR = "\x1f"
+OTHER_BUCKET = "#"
+OPEN_NEED_STATUSES = {"open", "in_progress"}
+_TOKEN = re.compile(r"[a-zа-я0-9]+")
+# Bucket letters in the order entries sort (code-point order; ё is folded into е).
+BUCKETS = (OTHER_BUCKET, *[chr(c) for c in range(ord("а"), ord("я") + 1)])
+
+
+def name_tokens(text: str) -> list[str]:
+    """Normalized words of a name or a query."""
+    return _TOKEN.findall(normalize_name(text))
+
+
+def sort_name(document: dict[str, Any]) -> str:
+    """The applicant's normalized name: what results are sorted by."""
+    return normalize_name(applicant_of(document)["full_name"])[:80]
+
+
+def entry_of(document: dict[str, Any]) -> str:
+    """Posting entry of a passport: sorts by name, ends with the family id."""
+    return f"{sort_name(document)}{SEPARATOR}{document['_id']}"
+
+
+def bucket_of(entry: str) -> str:
+    """Bucket letter of a posting entry."""
+    first = entry[:1]
+    return first if "а" <= first <= "я" else OTHER_BUCKET
+
+
+def family_of(entry: str) -> str:
+    """Family id in a posting entry."""
+    return entry.rsplit(SEPARATOR, 1)[1]
+
+
+def search_keys(document: dict[str, Any]) -> list[str]:
+    """Every key the passport can be found by (decrypted document)."""
+    keys: set[str] = set()
+    names = [m["full_name"] for m in document["members"]]
+    if document.get("serviceman"):
+        names.append(document["serviceman"]["full_name"])
+    keys.update(f"name:{token}" for name in names for token in name_tokens(name))
+    keys.update(f"phone:{p}" for p in (document.get("contacts") or {}).get("phones") or [])
+    keys.add(f"district:{document['address']['district']}")
+    keys.add(f"hq:{document['address']['hq']}")
+    if document.get("curator_id"):
+        keys.add(f"curator:{document['curator_id']}")
+    keys.update(f"category:{c}" for c in document["categories"])
+    keys.update(
+        f"need:{n['category']}" for n in document["needs"] if n["status"] in OPEN_NEED_STATUSES
+    )
+    return sorted(keys)
