@@ -69,20 +69,18 @@ class Outbox:
     async def update(
         self,
         collection: str,
-        filter_: Document,
+        doc_id: Any,
         update: Document,
         events: Sequence[Message],
         *,
         upsert: bool = False,
     ) -> Document | None:
-        """Apply ``update`` to the one document ``filter_`` (with ``_id``) selects, with events.
+        """Apply ``update`` to the document ``doc_id`` together with its events.
 
-        Returns the updated document, or None when the filter matched nothing (nothing
-        stored, nothing published).
+        The filter is ``_id`` alone (the only one FerretDB's SQLite backend looks up by
+        index); guard read-modify-write with ``patronage_common.locks.locked``. Returns the
+        updated document, or None if there is none (nothing stored, nothing published).
         """
-        if "_id" not in filter_:
-            raise ValueError("outbox updates select one document by _id")
-        doc_id = filter_["_id"]
         await self._mark(collection, doc_id)
         full_update = dict(update)
         if events:
@@ -91,7 +89,7 @@ class Outbox:
                 OUTBOX_FIELD: {"$each": outbox_entries(events)},
             }
         updated = await self._db[collection].find_one_and_update(
-            filter_, full_update, upsert=upsert, return_document=ReturnDocument.AFTER
+            {"_id": doc_id}, full_update, upsert=upsert, return_document=ReturnDocument.AFTER
         )
         await self.flush(collection, doc_id)
         return updated

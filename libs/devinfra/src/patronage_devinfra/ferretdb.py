@@ -45,8 +45,27 @@ class LocalFerretDB:
     pid: int
 
 
+# FerretDB v1's SQLite backend indexes `_id` as `_ferretdb_sjson->"_id"` but queries it as
+# `_ferretdb_sjson->'$._id'`; SQLite only uses an expression index for the identical
+# expression, so every `_id` look-up scanned the whole table (measured: 140 ms at 50k
+# documents, 1 ms with the patch). The patch makes the query use the index's expression.
+ID_COLUMN_FILE = Path("internal/backends/sqlite/metadata/metadata.go")
+ID_COLUMN_UPSTREAM = "IDColumn = DefaultColumn + \"->'$._id'\""
+ID_COLUMN_PATCHED = 'IDColumn = DefaultColumn + `->"_id"`'
+PATCH_LEVEL = "p1"
+
+
 def _binary_path(version: str) -> Path:
-    return cache_dir() / f"ferretdb-{version.removeprefix('v')}" / "ferretdb"
+    return cache_dir() / f"ferretdb-{version.removeprefix('v')}-{PATCH_LEVEL}" / "ferretdb"
+
+
+def patch_id_lookups(source: Path) -> None:
+    """Make the SQLite backend's `_id` queries use the `_id` index (see ID_COLUMN_FILE)."""
+    path = source / ID_COLUMN_FILE
+    text = path.read_text("utf-8")
+    if ID_COLUMN_UPSTREAM not in text:
+        raise ProcessStartError(f"FerretDB source changed: {ID_COLUMN_UPSTREAM!r} not in {path}")
+    path.write_text(text.replace(ID_COLUMN_UPSTREAM, ID_COLUMN_PATCHED), "utf-8")
 
 
 def cached_ferretdb_binary() -> Path | None:
@@ -118,6 +137,7 @@ def _build(version: str) -> Path:
                 os.chmod(root, 0o700)
             # `go install ...@version` panics at start without this generated file.
             (source / "build" / "version" / "version.txt").write_text(version + "\n", "utf-8")
+            patch_id_lookups(source)
             staging = binary.with_name(f"ferretdb.partial-{os.getpid()}")
             try:
                 run_checked(

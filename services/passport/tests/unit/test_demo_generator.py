@@ -57,6 +57,17 @@ def test_the_same_seed_gives_the_same_families() -> None:
     assert first != other
 
 
+def test_a_bigger_set_starts_with_the_same_people() -> None:
+    def people(count: int) -> list[object]:
+        families = generate_families(count, seed=3, today=TODAY)
+        # Curators differ: the roster grows with the number of families.
+        return [
+            f.model_dump(exclude={"curator_id": True, "consent": {"recorded_by"}}) for f in families
+        ]
+
+    assert people(300)[:50] == people(50)
+
+
 def test_every_family_passes_the_api_model_and_the_cross_checks(
     families: list[PassportCreate],
 ) -> None:
@@ -196,6 +207,12 @@ def test_serviceman_history_runs_forward_to_the_current_status(
             history[-1].since,
         )
         assert 18 <= age_on(serviceman.birth_date, TODAY) <= 60
+        lost = [e.since for e in history if e.status in ("missing", "deceased")]
+        if lost:
+            # Children are born at most nine months after the father went missing or died.
+            children = [m for m in family.members if m.relation is Relation.CHILD]
+            assert all(c.birth_date <= lost[0] + timedelta(days=270) for c in children)
+            assert not any(m.pregnancy for m in family.members)
         statuses[serviceman.status] += 1
     svo = sum(statuses.values())
     assert statuses["serving"] / svo > 0.6

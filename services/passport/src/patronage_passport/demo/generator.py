@@ -35,7 +35,7 @@ T = TypeVar("T")
 
 
 class _Random(random.Random):
-    """``random.Random`` with float-based integer draws: several times faster, exact enough."""
+    """``random.Random`` with float-based integer draws: cheaper, and exact enough for demo data."""
 
     def randint(self, a: int, b: int) -> int:
         return a + int(self.random() * (b - a + 1))
@@ -78,6 +78,7 @@ _STATUSES = _Draw(
     (Status.MISSING, 3),
     (Status.DECEASED, 2),
 )
+_LOST = (Status.MISSING, Status.DECEASED)
 _SVO_START = date(2022, 2, 24)
 _MOBILIZATION = (date(2022, 9, 21), date(2022, 12, 15))
 _STATUS_NOTES: dict[Status, tuple[str | None, ...]] = {
@@ -239,6 +240,7 @@ class _Family:
     serviceman: dict[str, Any] | None = None
     status: Status | None = None
     service_start: date | None = None
+    last_seen: date | None = None
 
 
 def generate_families(
@@ -265,12 +267,14 @@ class _Factory:
         self.localities = {
             d.code: _Draw(*((loc, loc.weight) for loc in d.localities)) for d in region.districts
         }
-        self.roster = curators(region, count)
-        # Cycling through a shuffled roster keeps curators' caseloads even.
+        # Cycling through a shuffled roster keeps curators' caseloads even. The roster grows
+        # with ``count``, so it has its own generator: the first families of a bigger set stay
+        # the same people (a second run with the same seed is refused as duplicates).
+        roster_rng = random.Random(f"roster-{seed}")  # noqa: S311
         self.curator_cycles: dict[str, Iterator[Curator]] = {}
-        for code, roster in self.roster.items():
+        for code, roster in curators(region, count).items():
             order = list(roster)
-            self.rng.shuffle(order)
+            roster_rng.shuffle(order)
             self.curator_cycles[code] = itertools.cycle(order)
         self.people: set[tuple[str, date]] = set()
         self.phones: set[str] = set()
@@ -328,11 +332,14 @@ class _Factory:
                 employed=0.7,
             )
             family.members.append(wife)
-            if age_on(wife.birth_date, self.today) <= 42 and rng.random() < 0.05:
+            young = age_on(wife.birth_date, self.today) <= 42
+            if young and family.last_seen is None and rng.random() < 0.05:
                 wife.expected_date = self._expected_date()
             count = _SVO_CHILDREN.pick(rng)
+            # No child is born later than nine months after the father went missing or died.
+            born_by = family.last_seen + timedelta(days=270) if family.last_seen else None
             children = self._children(
-                family, family_surname, man_name, [man_birth, wife.birth_date], count
+                family, family_surname, man_name, [man_birth, wife.birth_date], count, born_by
             )
             family.members.extend(children)
             family.members.extend(self._elderly_parents(family_surname, man_birth, man_father))
@@ -385,22 +392,25 @@ class _Factory:
         )
         if len(dates) != len(path) - 1:
             path, dates = [Status.SERVING], []
+        since = [start, *dates]
         history = [
             {
                 "status": entry,
-                "since": since,
+                "since": day,
                 "note": rng.choice(_STATUS_NOTES.get(entry, (None,))),
             }
-            for entry, since in zip(path, [start, *dates], strict=True)
+            for entry, day in zip(path, since, strict=True)
         ]
         family.status = path[-1]
         family.service_start = start
+        lost = [d for st, d in zip(path, since, strict=True) if st in _LOST]
+        family.last_seen = lost[0] if lost else None
         family.serviceman = {
             "full_name": full_name,
             "birth_date": birth,
             "service_kind": kind,
             "status": path[-1],
-            "status_since": history[-1]["since"],
+            "status_since": since[-1],
             "status_history": history,
         }
         return birth, first, father
@@ -624,6 +634,7 @@ class _Factory:
         father: str,
         parents: list[date],
         count: int,
+        born_by: date | None = None,
         *,
         minors: bool = False,
         adults: bool = False,
@@ -632,6 +643,8 @@ class _Factory:
         rng = self.rng
         low = max(_shift(p, 18) for p in parents) + timedelta(days=1)
         high = min(min(_shift(p, 45) for p in parents), self.today - timedelta(days=14))
+        if born_by is not None:
+            high = min(high, born_by)
         adult_from = _shift(self.today, -ADULT_AGE)
         if minors:
             low = max(low, adult_from + timedelta(days=1))

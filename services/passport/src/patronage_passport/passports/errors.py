@@ -2,10 +2,10 @@
 
 from fastapi import Request, status
 from fastapi.responses import JSONResponse
+from patronage_common.locks import LockTimeoutError
 
 from .changes import ChangeRefusedError, ItemNotFoundError
 from .flows import (
-    ConcurrentChangeError,
     DuplicatePassportError,
     PassportInvalidError,
     PassportNotFoundError,
@@ -54,8 +54,11 @@ async def not_found(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def concurrent_change(request: Request, exc: Exception) -> JSONResponse:
-    """Too many simultaneous changes: 409, try again."""
-    return JSONResponse(status_code=status.HTTP_409_CONFLICT, content={"detail": str(exc)})
+    """The passport is being changed by someone else for too long: 409, try again."""
+    return JSONResponse(
+        status_code=status.HTTP_409_CONFLICT,
+        content={"detail": "паспорт сейчас изменяет другой пользователь; повторите"},
+    )
 
 
 EXCEPTION_HANDLERS = {
@@ -64,5 +67,5 @@ EXCEPTION_HANDLERS = {
     DuplicatePassportError: duplicate_passport,
     PassportNotFoundError: not_found,
     ItemNotFoundError: not_found,
-    ConcurrentChangeError: concurrent_change,
+    LockTimeoutError: concurrent_change,
 }

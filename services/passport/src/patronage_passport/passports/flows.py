@@ -1,8 +1,8 @@
 """Passport use cases. Each change is one guarded single-document write with its events.
 
-A change reads the passport, applies a pure function to a decrypted copy, validates the
-whole result, stores the new immutable version, then replaces the current document only
-if nobody changed it meanwhile (``version`` guard), with the events in its outbox.
+A change locks the passport, reads it, applies a pure function to a decrypted copy,
+validates the whole result, stores the new immutable version, then writes the current
+document by ``_id`` with the events in its outbox.
 """
 
 import copy
@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from patronage_common.crypto import FieldCipher
+from patronage_common.locks import locked
 from patronage_common.runtime import ServiceRuntime
 from patronage_common.telemetry import current_trace_context
 from patronage_contracts import Message, PassportRegistered, PassportUpdated, utc_now
@@ -23,8 +24,6 @@ from . import service
 from .documents import Document, identity_keys, seal, unseal
 from .models import Member, PassportCreate, Serviceman
 from .validation import Problem, check_passport
-
-MAX_ATTEMPTS = 10
 
 Change = Callable[[Document, "ChangeContext"], Sequence[Message]]
 
@@ -48,10 +47,6 @@ class PassportInvalidError(ValueError):
         super().__init__("; ".join(p.message for p in problems))
         self.problems = problems
         self.prefix = prefix
-
-
-class ConcurrentChangeError(RuntimeError):
-    """The passport kept changing under this write."""
 
 
 @lru_cache
@@ -108,27 +103,15 @@ def _keys_of(document: Document) -> list[str]:
     return identity_keys(members, phones)
 
 
-async def register_passport(*, runtime: ServiceRuntime, data: PassportCreate, actor: str) -> UUID:
-    """Store a new passport (refusing duplicates) and announce it with PassportRegistered."""
-    now = utc_now()
-    problems = check_passport(
-        categories=data.categories,
-        serviceman=data.serviceman,
-        members=data.members,
-        today=now.date(),
-    )
-    if problems:
-        raise PassportInvalidError(problems)
-    family_id = uuid4()
-    keys = identity_keys(data.members, data.contacts.phones)
-    existing = await service.claim_keys(db=runtime.db, family_id=str(family_id), keys=keys)
-    if existing is not None:
-        raise DuplicatePassportError(existing)
+def new_passport(
+    data: PassportCreate, *, family_id: UUID, actor: str, now: datetime
+) -> tuple[Document, list[Message]]:
+    """The decrypted document of a new passport and the events that announce it."""
+    from .changes import new_needs
+
     body = data.model_dump(mode="json", exclude={"needs"})
     body["consent"]["recorded_by"] = body["consent"]["recorded_by"] or actor
     ctx = ChangeContext(family_id=str(family_id), actor=actor, version=1, now=now)
-    from .changes import new_needs
-
     document: Document = {
         "_id": str(family_id),
         **body,
@@ -148,7 +131,7 @@ async def register_passport(*, runtime: ServiceRuntime, data: PassportCreate, ac
         "updated_by": actor,
         "version": 1,
         "version_log": [{"version": 1, "at": now, "by": actor, "sections": ["created"]}],
-        "identity_keys": keys,
+        "identity_keys": identity_keys(data.members, data.contacts.phones),
     }
     events: list[Message] = [
         PassportRegistered(
@@ -162,12 +145,34 @@ async def register_passport(*, runtime: ServiceRuntime, data: PassportCreate, ac
         )
     ]
     events += new_needs(document, ctx, data.needs)
+    return document, events
+
+
+def check_new_passport(data: PassportCreate, today: date) -> None:
+    """Raise ``PassportInvalidError`` if the new passport breaks a cross-section rule."""
+    problems = check_passport(
+        categories=data.categories, serviceman=data.serviceman, members=data.members, today=today
+    )
+    if problems:
+        raise PassportInvalidError(problems)
+
+
+async def register_passport(*, runtime: ServiceRuntime, data: PassportCreate, actor: str) -> UUID:
+    """Store a new passport (refusing duplicates) and announce it with PassportRegistered."""
+    now = utc_now()
+    check_new_passport(data, now.date())
+    family_id = uuid4()
+    document, events = new_passport(data, family_id=family_id, actor=actor, now=now)
+    keys = document["identity_keys"]
+    existing = await service.claim_keys(db=runtime.db, family_id=str(family_id), keys=keys)
+    if existing is not None:
+        raise DuplicatePassportError(existing)
     sealed = seal(copy.deepcopy(document), cipher_of(runtime))
     await service.save_version(
         db=runtime.db,
         family_id=family_id,
         version=1,
-        snapshot=_snapshot(sealed),
+        snapshot=snapshot_of(sealed),
         meta={"changed_at": now, "changed_by": actor, "sections": ["created"]},
     )
     await runtime.outbox.insert(service.PASSPORTS, sealed, events)
@@ -184,7 +189,8 @@ def _curator_record(curator_id: str, actor: str, reason: str, now: datetime) -> 
     }
 
 
-def _snapshot(document: Document) -> Document:
+def snapshot_of(document: Document) -> Document:
+    """What a stored version keeps of a sealed passport document."""
     return {k: v for k, v in document.items() if k not in ("outbox", "version_log", "_id")}
 
 
@@ -198,7 +204,7 @@ async def change_passport(
 ) -> Document:
     """Apply ``change`` as a new version of the passport; return the decrypted result."""
     cipher = cipher_of(runtime)
-    for _ in range(MAX_ATTEMPTS):
+    async with locked(runtime.db, f"{service.PASSPORTS}:{family_id}"):
         stored = await service.get_document(db=runtime.db, family_id=family_id)
         if stored is None:
             raise PassportNotFoundError(str(family_id))
@@ -225,13 +231,13 @@ async def change_passport(
             db=runtime.db,
             family_id=family_id,
             version=version,
-            snapshot=_snapshot(sealed),
+            snapshot=snapshot_of(sealed),
             meta={"changed_at": now, "changed_by": actor, "sections": sections},
         )
         fields = {k: v for k, v in sealed.items() if k not in ("_id", "outbox", "version_log")}
-        updated = await runtime.outbox.update(
+        await runtime.outbox.update(
             service.PASSPORTS,
-            {"_id": str(family_id), "version": stored["version"]},
+            str(family_id),
             {
                 "$set": fields,
                 "$push": {
@@ -245,12 +251,9 @@ async def change_passport(
             },
             events,
         )
-        if updated is not None:
-            removed = [k for k in old_keys if k not in new_keys]
-            await service.release_keys(db=runtime.db, family_id=str(family_id), keys=removed)
-            return working
-        await service.release_keys(db=runtime.db, family_id=str(family_id), keys=added)
-    raise ConcurrentChangeError(f"паспорт {family_id} одновременно меняют; повторите")
+        removed = [k for k in old_keys if k not in new_keys]
+        await service.release_keys(db=runtime.db, family_id=str(family_id), keys=removed)
+        return working
 
 
 async def read_passport(

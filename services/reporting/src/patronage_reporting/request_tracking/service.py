@@ -2,8 +2,8 @@
 
 from uuid import UUID
 
+from patronage_common.locks import locked
 from patronage_common.store import Database, upsert_one
-from pymongo.errors import DuplicateKeyError
 
 REQUEST_STATES = "request_states"
 STATUS_COUNTS = "status_counts"
@@ -16,24 +16,14 @@ async def record_status(*, db: Database, request_id: UUID, status: str, version:
     leaves the empty status "".
     """
     states = db[REQUEST_STATES]
-    while True:
+    async with locked(db, f"{REQUEST_STATES}:{request_id}"):
         current = await states.find_one({"_id": str(request_id)})
-        if current is None:
-            try:
-                await states.insert_one(
-                    {"_id": str(request_id), "status": status, "version": version}
-                )
-            except DuplicateKeyError:
-                continue
-            return ""
-        if current["version"] >= version:
+        if current is not None and current["version"] >= version:
             return None
-        result = await states.update_one(
-            {"_id": str(request_id), "version": current["version"]},
-            {"$set": {"status": status, "version": version}},
+        await states.replace_one(
+            {"_id": str(request_id)}, {"status": status, "version": version}, upsert=True
         )
-        if result.modified_count == 1:
-            return str(current["status"])
+        return "" if current is None else str(current["status"])
 
 
 async def move_count(*, db: Database, left: str, entered: str) -> None:

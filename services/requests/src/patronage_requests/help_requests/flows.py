@@ -2,6 +2,7 @@
 
 from uuid import UUID, uuid4
 
+from patronage_common.locks import locked
 from patronage_common.messaging import MessageRefused
 from patronage_common.runtime import ServiceRuntime
 from patronage_common.store import Document
@@ -29,8 +30,6 @@ from ..settings import RequestsSettings
 from . import domain
 from .models import HelpRequestCreate
 from .service import REQUESTS, get_request
-
-MAX_CONCURRENT_UPDATE_RETRIES = 20
 
 
 async def create_help_request(
@@ -127,7 +126,7 @@ async def apply_agency_status(
             f"report names agency {report.agency.value} but came on the "
             f"{topic_agency.value} status topic"
         )
-    for _ in range(MAX_CONCURRENT_UPDATE_RETRIES):
+    async with locked(runtime.db, f"{REQUESTS}:{report.request_id}"):
         document = await get_request(db=runtime.db, request_id=report.request_id)
         if document is None:
             raise MessageRefused(f"unknown request {report.request_id}")
@@ -142,12 +141,7 @@ async def apply_agency_status(
         if str(report.event_id) in document.get("applied_reports", []):
             return
         update, events = _status_update(document, task, report)
-        stored = await runtime.outbox.update(
-            REQUESTS, {"_id": document["_id"], "version": document["version"]}, update, events
-        )
-        if stored is not None:
-            return
-    raise RuntimeError(f"request {report.request_id} kept changing; report will be retried")
+        await runtime.outbox.update(REQUESTS, document["_id"], update, events)
 
 
 def _status_update(

@@ -1,0 +1,259 @@
+"""Passport service at scale: load N passports, then time create, read and search via the API.
+
+Every figure is printed next to the raw store's time for the same query shape, measured in
+the same run on the same store, so the look-up design is compared with what a plain
+MongoDB-style query costs on FerretDB.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def percentile(samples: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank) in milliseconds."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
+
+
+async def timed(fn: Callable[[], Awaitable[Any]], count: int) -> list[float]:
+    """Durations of ``count`` sequential calls."""
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        await fn()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    os.environ["PATRONAGE_STORE_BACKEND"] = args.backend
+    from patronage_common.crypto import DEVELOPMENT_KEY, FieldCipher
+    from patronage_common.store import create_mongo_client
+    from patronage_devinfra.processes import free_port, spawn
+    from patronage_devinfra.resolver import resolve
+    from patronage_passport.demo.generator import generate_families
+    from patronage_passport.passports.bulk import import_passports
+    from patronage_passport.search.rebuild import rebuild_index
+    from patronage_passport.settings import PassportSettings
+
+    results: dict[str, Any] = {"backend": args.backend, "families": args.families}
+    with resolve() as infra:
+        results["store"] = f"{infra.kind} ({infra.store_backend})"
+        print(f"infrastructure: {infra.kind}, store backend {infra.store_backend}", flush=True)
+        database = f"bench_passport_{args.backend}"
+        settings = PassportSettings(
+            kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
+            mongodb_url=infra.mongodb_url,
+            mongodb_database=database,
+            topic_prefix="bench.",
+        )
+        client = create_mongo_client(settings)
+        db = client[database]
+        await client.drop_database(database)
+
+        start = time.perf_counter()
+        families = list(generate_families(args.families + args.creates, seed=args.seed))
+        results["generate_s"] = round(time.perf_counter() - start, 1)
+        print(f"generated {len(families)} families in {results['generate_s']} s", flush=True)
+
+        start = time.perf_counter()
+
+        def progress(done: int) -> None:
+            rate = done / (time.perf_counter() - start)
+            print(f"\r  imported {done}/{args.families} ({rate:.0f}/s)", end="", flush=True)
+
+        stored = await import_passports(
+            db=db,
+            cipher=FieldCipher.from_setting(DEVELOPMENT_KEY),
+            passports=families[: args.families],
+            actor="bench",
+            on_batch=progress,
+        )
+        results["import_s"] = round(time.perf_counter() - start, 1)
+        print(f"\nimported {len(stored)} passports in {results['import_s']} s", flush=True)
+        start = time.perf_counter()
+        await rebuild_index(db=db)
+        results["index_rebuild_s"] = round(time.perf_counter() - start, 1)
+        print(f"search index rebuilt in {results['index_rebuild_s']} s", flush=True)
+
+        port = free_port()
+        log_dir = Path(tempfile.mkdtemp(prefix="bench-passport-"))
+        process = spawn(
+            "passport",
+            [sys.executable, "-m", "patronage_passport"],
+            log_path=log_dir / "passport.log",
+            env={
+                **os.environ,
+                **infra.as_env(),
+                "MONGODB_DATABASE": database,
+                "TOPIC_PREFIX": "bench.",
+                "HTTP_PORT": str(port),
+                "LOG_LEVEL": "WARNING",
+            },
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+                for _ in range(600):
+                    try:
+                        if (await http.get("/ready")).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    await asyncio.sleep(0.2)
+                results.update(await measure(args, http, db, stored, families))
+        finally:
+            process.stop()
+            await client.close()
+    return results
+
+
+async def measure(
+    args: argparse.Namespace,
+    http: httpx.AsyncClient,
+    db: Any,
+    stored: list[str],
+    families: list[Any],
+) -> dict[str, Any]:
+    rng = random.Random(args.seed)
+    sample = [f for f in families[: args.families]]
+    out: dict[str, Any] = {}
+
+    # Warm-up: the first requests pay for connections and caches.
+    for family_id in rng.sample(stored, 50):
+        await http.get(f"/passports/{family_id}")
+
+    creates = iter(families[args.families :])
+
+    async def create() -> None:
+        response = await http.post(
+            "/passports", json=next(creates).model_dump(mode="json"), headers={"X-Actor": "bench"}
+        )
+        assert response.status_code in (201, 409), response.text
+
+    samples = await timed(create, args.creates)
+    out["api_create_p50_ms"], out["api_create_p99_ms"] = (
+        percentile(samples, 50),
+        percentile(samples, 99),
+    )
+
+    async def read() -> None:
+        response = await http.get(f"/passports/{rng.choice(stored)}")
+        assert response.status_code == 200
+
+    samples = await timed(read, args.reads)
+    out["api_read_p50_ms"], out["api_read_p99_ms"] = (
+        percentile(samples, 50),
+        percentile(samples, 99),
+    )
+
+    def query_params() -> dict[str, str]:
+        family = rng.choice(sample)
+        applicant = next(m for m in family.members if m.relation.value == "applicant")
+        shape = rng.randrange(5)
+        if shape == 0:
+            return {"name": applicant.full_name.split()[0]}
+        if shape == 1:
+            return {"phone": family.contacts.phones[0]}
+        if shape == 2:
+            return {"district": family.address.district, "category": family.categories[0].value}
+        if shape == 3:
+            return {"curator_id": family.curator_id or ""}
+        return {"district": family.address.district, "open_need": "psychological"}
+
+    async def find() -> None:
+        response = await http.get("/passports", params=query_params())
+        assert response.status_code == 200, response.text
+
+    samples = await timed(find, args.searches)
+    out["api_search_p50_ms"], out["api_search_p99_ms"] = (
+        percentile(samples, 50),
+        percentile(samples, 99),
+    )
+
+    # The raw store, same shapes.
+    passports = db["passports"]
+    probe = await passports.find_one({"_id": stored[0]})
+    template = {k: v for k, v in probe.items() if k != "_id"}
+    counter = iter(range(10**9))
+
+    async def raw_insert() -> None:
+        await passports.insert_one({**template, "_id": f"raw-{next(counter)}"})
+
+    samples = await timed(raw_insert, min(args.creates, 200))
+    out["raw_insert_p50_ms"], out["raw_insert_p99_ms"] = (
+        percentile(samples, 50),
+        percentile(samples, 99),
+    )
+
+    async def raw_read() -> None:
+        await passports.find_one({"_id": rng.choice(stored)})
+
+    samples = await timed(raw_read, args.reads)
+    out["raw_read_p50_ms"], out["raw_read_p99_ms"] = (
+        percentile(samples, 50),
+        percentile(samples, 99),
+    )
+
+    def raw_filter() -> dict[str, Any]:
+        params = query_params()
+        if "name" in params:
+            return {"members.full_name": {"$regex": "^" + params["name"]}}
+        if "phone" in params:
+            return {"contacts.phones": next(iter(params.values()))}
+        if "category" in params:
+            return {"address.district": params["district"], "categories": params["category"]}
+        if "curator_id" in params:
+            return {"curator_id": params["curator_id"]}
+        return {"address.district": params["district"], "needs.category": params["open_need"]}
+
+    async def raw_search() -> None:
+        await passports.find(raw_filter()).sort("members.0.full_name", 1).limit(20).to_list()
+
+    samples = await timed(raw_search, args.raw_searches)
+    out["raw_search_p50_ms"], out["raw_search_p99_ms"] = (
+        percentile(samples, 50),
+        percentile(samples, 99),
+    )
+    out["raw_search_samples"] = len(samples)
+    return {k: round(v, 2) if isinstance(v, float) else v for k, v in out.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--families", type=int, default=100_000)
+    parser.add_argument("--creates", type=int, default=500)
+    parser.add_argument("--reads", type=int, default=2000)
+    parser.add_argument("--searches", type=int, default=2000)
+    parser.add_argument("--raw-searches", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    results = asyncio.run(run(args))
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+    print(f"\n{'operation':10} {'API p50':>9} {'API p99':>9} {'raw p50':>9} {'raw p99':>9}   (ms)")
+    for op, raw in (("create", "insert"), ("read", "read"), ("search", "search")):
+        print(
+            f"{op:10} {results[f'api_{op}_p50_ms']:9.1f} {results[f'api_{op}_p99_ms']:9.1f}"
+            f" {results[f'raw_{raw}_p50_ms']:9.1f} {results[f'raw_{raw}_p99_ms']:9.1f}"
+        )
+    out = ROOT / "bench" / "results" / f"passports-{args.backend}-{args.families}.json"
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

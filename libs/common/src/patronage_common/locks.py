@@ -1,0 +1,54 @@
+"""Short per-document locks, for read-modify-write without a multi-field filter.
+
+FerretDB v1 pushes a filter down to its SQLite backend only when it is exactly ``{_id: …}``;
+an optimistic ``{_id: …, version: …}`` guard would scan the whole collection. So a writer
+takes a lock document (``_id`` = the locked document's key; inserting it is atomic) in a
+small collection, reads and writes by ``_id`` alone, and deletes the lock. A lock left by a
+crashed writer expires after ``ttl_s``.
+"""
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from patronage_contracts import utc_now
+from pymongo.errors import DuplicateKeyError
+
+from .store import Database
+
+LOCKS = "document_locks"
+
+
+class LockTimeoutError(RuntimeError):
+    """The document stayed locked by another writer for too long."""
+
+
+@contextlib.asynccontextmanager
+async def locked(
+    db: Database, key: str, *, ttl_s: float = 30.0, wait_s: float = 10.0
+) -> AsyncIterator[None]:
+    """Hold the lock of ``key`` for the duration of the block."""
+    owner = uuid.uuid4().hex
+    locks = db[LOCKS]
+    deadline = asyncio.get_running_loop().time() + wait_s
+    delay = 0.002
+    while True:
+        try:
+            await locks.insert_one({"_id": key, "owner": owner, "at": utc_now()})
+            break
+        except DuplicateKeyError:
+            holder = await locks.find_one({"_id": key})
+            if holder is not None and holder["at"] < utc_now() - timedelta(seconds=ttl_s):
+                # The holder crashed: take the lock over, unless someone already did.
+                await locks.delete_one({"_id": key, "owner": holder["owner"]})
+                continue
+            if asyncio.get_running_loop().time() > deadline:
+                raise LockTimeoutError(f"{key} stayed locked for {wait_s} s") from None
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
+    try:
+        yield
+    finally:
+        await locks.delete_one({"_id": key, "owner": owner})

@@ -1,0 +1,43 @@
+"""Rebuild the whole search index from the passports (after a bulk import, or to repair)."""
+
+from collections import defaultdict
+from collections.abc import Callable
+
+from patronage_common.store import Database
+
+from ..passports import service as passports
+from . import service
+from .flows import indexed_keys
+from .keys import bucket_of, entry_of
+
+BATCH = 1000
+
+
+async def rebuild_index(*, db: Database, on_progress: Callable[[int], None] | None = None) -> int:
+    """Drop and rebuild postings, counts and per-family state; return passports indexed."""
+    postings: dict[str, set[str]] = defaultdict(set)
+    counts: dict[str, int] = defaultdict(int)
+    states = []
+    indexed = 0
+    async for document in db[passports.PASSPORTS].find({}, {"outbox": 0}):
+        entry, keys = entry_of(document), indexed_keys(document)
+        for key in keys:
+            postings[f"{key}|{bucket_of(entry)}"].add(entry)
+            counts[key] += 1
+        states.append(
+            {"_id": document["_id"], "entry": entry, "keys": keys, "version": document["version"]}
+        )
+        indexed += 1
+        if on_progress and indexed % BATCH == 0:
+            on_progress(indexed)
+    for collection in (service.POSTINGS, service.COUNTS, service.STATE):
+        await db[collection].drop()
+    documents = [{"_id": k, "entries": sorted(v)} for k, v in postings.items()]
+    for name, rows in (
+        (service.POSTINGS, documents),
+        (service.COUNTS, [{"_id": k, "count": c} for k, c in counts.items()]),
+        (service.STATE, states),
+    ):
+        for start in range(0, len(rows), BATCH):
+            await db[name].insert_many(rows[start : start + BATCH])
+    return indexed
