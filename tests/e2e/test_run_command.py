@@ -12,6 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 from patronage_common.testing import free_port
+from patronage_devinfra.demo import DEMO_REQUESTS
 from patronage_devinfra.resolver import Infrastructure
 from patronage_devinfra.stack import SERVICES
 
@@ -61,12 +62,12 @@ def test_run_serves_demo_data_and_stopping_it_leaves_no_process(
         assert len(children) >= len(SERVICES)
         deadline = time.monotonic() + 30
         counts: dict[str, int] = {}
-        while time.monotonic() < deadline and sum(counts.values()) < 4:
+        while time.monotonic() < deadline and sum(counts.values()) < DEMO_REQUESTS:
             url = f"http://127.0.0.1:{ports['reporting']}/reports/requests-by-status"
             with urllib.request.urlopen(url, timeout=5) as response:
                 counts = json.loads(response.read())
             time.sleep(0.5)
-        assert counts == {"routed": 4}
+        assert counts == {"routed": DEMO_REQUESTS}
     finally:
         process.send_signal(stop_signal)
         process.wait(timeout=60)

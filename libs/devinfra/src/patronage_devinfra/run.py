@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from .demo import load_demo_data
+from .demo import DEMO_FAMILIES, load_demo_data
 from .resolver import resolve
 from .stack import DEFAULT_PORTS, SERVICES, run_stack
 
@@ -47,7 +47,7 @@ def main() -> int:
             database_prefix=os.environ.get("MONGODB_DATABASE_PREFIX", ""),
         ) as stack:
             request_ids = load_demo_data(stack.urls)
-            print(f"Демо-данные: {len(request_ids)} семьи с заявками.", flush=True)
+            print(f"Демо-данные: {DEMO_FAMILIES} семей, {len(request_ids)} заявок.", flush=True)
             for service, url in stack.urls.items():
                 print(f"  {service:14} {url}   (журнал: {stack.log_dir / (service + '.log')})")
             print(f"\nПатронаж работает: {stack.urls['gateway']}/", flush=True)
