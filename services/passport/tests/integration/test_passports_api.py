@@ -351,3 +351,22 @@ async def test_sensitive_fields_are_encrypted_at_rest_and_logs_hold_no_personal_
         "Бурденко",
     ):
         assert personal not in logged
+
+
+async def test_concurrent_changes_are_both_kept_as_successive_versions(
+    api: tuple[httpx.AsyncClient, PassportSettings],
+) -> None:
+    client, _ = api
+    family = (await create(client))["family_id"]
+    results = await asyncio.gather(
+        client.post(f"/passports/{family}/needs", json=[{"category": "housing"}]),
+        client.post(f"/passports/{family}/needs", json=[{"category": "health"}]),
+        client.put(f"/passports/{family}/curator", json={"curator_id": "curator-9", "reason": "смена"}),
+    )
+    assert [r.status_code for r in results] == [201, 201, 200]
+    final = (await client.get(f"/passports/{family}")).json()
+    assert final["version"] == 4
+    assert sorted(n["category"] for n in final["needs"]) == ["health", "housing"]
+    assert final["curator_id"] == "curator-9"
+    history = (await client.get(f"/passports/{family}/history")).json()
+    assert [h["version"] for h in history] == [1, 2, 3, 4]
