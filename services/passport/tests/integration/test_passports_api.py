@@ -361,7 +361,9 @@ async def test_concurrent_changes_are_both_kept_as_successive_versions(
     results = await asyncio.gather(
         client.post(f"/passports/{family}/needs", json=[{"category": "housing"}]),
         client.post(f"/passports/{family}/needs", json=[{"category": "health"}]),
-        client.put(f"/passports/{family}/curator", json={"curator_id": "curator-9", "reason": "смена"}),
+        client.put(
+            f"/passports/{family}/curator", json={"curator_id": "curator-9", "reason": "смена"}
+        ),
     )
     assert [r.status_code for r in results] == [201, 201, 200]
     final = (await client.get(f"/passports/{family}")).json()
@@ -370,3 +372,28 @@ async def test_concurrent_changes_are_both_kept_as_successive_versions(
     assert final["curator_id"] == "curator-9"
     history = (await client.get(f"/passports/{family}/history")).json()
     assert [h["version"] for h in history] == [1, 2, 3, 4]
+
+
+async def test_serviceman_categories_and_plan_review_sections(
+    api: tuple[httpx.AsyncClient, PassportSettings],
+) -> None:
+    client, _ = api
+    passport = await create(client)
+    family = passport["family_id"]
+    serviceman = {**passport["serviceman"], "service_kind": "contract", "status_history": []}
+    replaced = await client.put(f"/passports/{family}/serviceman", json=serviceman)
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json()["serviceman"]["service_kind"] == "contract"
+
+    large = await client.put(
+        f"/passports/{family}/categories", json={"categories": ["svo_family", "large_family"]}
+    )
+    assert large.status_code == 422  # two minors only
+    assert large.json()["detail"][0]["loc"] == ["body", "categories"]
+
+    review = await client.put(
+        f"/passports/{family}/plan/review-date", json={"review_date": "2027-01-15"}
+    )
+    assert review.json()["plan_review_date"] == "2027-01-15"
+    history = (await client.get(f"/passports/{family}/history")).json()
+    assert [h["sections"] for h in history][1:] == [["serviceman"], ["plan"]]
