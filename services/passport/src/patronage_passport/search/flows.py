@@ -68,14 +68,16 @@ def decode_cursor(cursor: str) -> str:
 async def search(*, db: Database, keys: list[str], after: str | None, limit: int) -> Found:
     """Passports found by every key, sorted by applicant name, ``limit`` after ``after``."""
     criteria = list(dict.fromkeys(keys)) or [ALL]
-    counts = await asyncio.gather(*(service.key_count(db=db, key=k) for k in criteria))
+    summaries = await asyncio.gather(*(service.key_summary(db=db, key=k) for k in criteria))
+    counts = [count for count, _ in summaries]
     if min(counts) == 0:
         return Found([], None, 0)
-    # Drive by the rarest key; check the others bucket by bucket.
+    # Drive by the rarest key, over the buckets it has; check the others bucket by bucket.
     ordered = [k for _, k in sorted(zip(counts, criteria, strict=True))]
+    driver_buckets = set(summaries[criteria.index(ordered[0])][1])
     found: list[str] = []
     start = BUCKETS.index(bucket_of(after)) if after else 0
-    for bucket in BUCKETS[start:]:
+    for bucket in (b for b in BUCKETS[start:] if b in driver_buckets):
         entries = set(await service.bucket_entries(db=db, key=ordered[0], bucket=bucket))
         for key in ordered[1:]:
             if not entries:

@@ -17,6 +17,7 @@ async def rebuild_index(*, db: Database, on_progress: Callable[[int], None] | No
     """Drop and rebuild postings, counts and per-family state; return passports indexed."""
     postings: dict[str, set[str]] = defaultdict(set)
     counts: dict[str, int] = defaultdict(int)
+    buckets: dict[str, set[str]] = defaultdict(set)
     states = []
     indexed = 0
     async for document in db[passports.PASSPORTS].find({}, {"outbox": 0}):
@@ -24,6 +25,7 @@ async def rebuild_index(*, db: Database, on_progress: Callable[[int], None] | No
         for key in keys:
             postings[f"{key}|{bucket_of(entry)}"].add(entry)
             counts[key] += 1
+            buckets[key].add(bucket_of(entry))
         states.append(
             {"_id": document["_id"], "entry": entry, "keys": keys, "version": document["version"]}
         )
@@ -35,7 +37,10 @@ async def rebuild_index(*, db: Database, on_progress: Callable[[int], None] | No
     documents = [{"_id": k, "entries": sorted(v)} for k, v in postings.items()]
     for name, rows in (
         (service.POSTINGS, documents),
-        (service.COUNTS, [{"_id": k, "count": c} for k, c in counts.items()]),
+        (
+            service.COUNTS,
+            [{"_id": k, "count": c, "buckets": sorted(buckets[k])} for k, c in counts.items()],
+        ),
         (service.STATE, states),
     ):
         for start in range(0, len(rows), BATCH):

@@ -13,7 +13,9 @@ async def add_entry(*, db: Database, key: str, bucket: str, entry: str) -> None:
         db[POSTINGS], {"_id": f"{key}|{bucket}"}, {"$addToSet": {"entries": entry}}
     )
     if result.modified_count or result.upserted_id is not None:
-        await upsert_one(db[COUNTS], {"_id": key}, {"$inc": {"count": 1}})
+        await upsert_one(
+            db[COUNTS], {"_id": key}, {"$inc": {"count": 1}, "$addToSet": {"buckets": bucket}}
+        )
 
 
 async def remove_entry(*, db: Database, key: str, bucket: str, entry: str) -> None:
@@ -31,10 +33,12 @@ async def bucket_entries(*, db: Database, key: str, bucket: str) -> list[str]:
     return list(document["entries"]) if document else []
 
 
-async def key_count(*, db: Database, key: str) -> int:
-    """How many passports a key finds."""
+async def key_summary(*, db: Database, key: str) -> tuple[int, list[str]]:
+    """How many passports a key finds, and which of its buckets may hold entries."""
     document = await db[COUNTS].find_one({"_id": key})
-    return int(document["count"]) if document else 0
+    if document is None:
+        return 0, []
+    return int(document["count"]), sorted(document.get("buckets", []))
 
 
 async def get_state(*, db: Database, family_id: str) -> Document | None:
