@@ -232,6 +232,14 @@ async def measure(
     return {k: round(v, 2) if isinstance(v, float) else v for k, v in out.items()}
 
 
+def report(figures: dict[str, Any]) -> None:
+    """Print the figures measured so far (a long run shows its progress)."""
+    print(
+        "  " + ", ".join(f"{k}={v:.1f}" for k, v in figures.items() if isinstance(v, float)),
+        flush=True,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
@@ -239,7 +247,7 @@ def main() -> int:
     parser.add_argument("--creates", type=int, default=500)
     parser.add_argument("--reads", type=int, default=2000)
     parser.add_argument("--searches", type=int, default=2000)
-    parser.add_argument("--raw-searches", type=int, default=30)
+    parser.add_argument("--raw-searches", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     results = asyncio.run(run(args))

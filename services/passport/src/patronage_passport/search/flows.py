@@ -9,7 +9,7 @@ from patronage_common.store import Database
 from ..passports import service as passports
 from ..passports.documents import Document
 from . import service
-from .keys import BUCKETS, bucket_of, entry_of, family_of, search_keys
+from .keys import bucket_of, entry_of, family_of, search_keys
 
 ALL = "all:"
 RESTRICTED_KEYS = ("name:", "phone:")
@@ -74,10 +74,10 @@ async def search(*, db: Database, keys: list[str], after: str | None, limit: int
         return Found([], None, 0)
     # Drive by the rarest key, over the buckets it has; check the others bucket by bucket.
     ordered = [k for _, k in sorted(zip(counts, criteria, strict=True))]
-    driver_buckets = set(summaries[criteria.index(ordered[0])][1])
+    driver_buckets = sorted(summaries[criteria.index(ordered[0])][1])
     found: list[str] = []
-    start = BUCKETS.index(bucket_of(after)) if after else 0
-    for bucket in (b for b in BUCKETS[start:] if b in driver_buckets):
+    start = bucket_of(after) if after else ""
+    for bucket in (b for b in driver_buckets if b >= start):
         entries = set(await service.bucket_entries(db=db, key=ordered[0], bucket=bucket))
         for key in ordered[1:]:
             if not entries:

@@ -6,11 +6,9 @@ from typing import Any
 from ..passports.documents import applicant_of, normalize_name
 
 SEPARATOR = "\x1f"
-OTHER_BUCKET = "#"
+OTHER = "#"
 OPEN_NEED_STATUSES = {"open", "in_progress"}
 _TOKEN = re.compile(r"[a-zа-я0-9]+")
-# Bucket letters in the order entries sort (code-point order; ё is folded into е).
-BUCKETS = (OTHER_BUCKET, *[chr(c) for c in range(ord("а"), ord("я") + 1)])
 
 
 def name_tokens(text: str) -> list[str]:
@@ -28,10 +26,21 @@ def entry_of(document: dict[str, Any]) -> str:
     return f"{sort_name(document)}{SEPARATOR}{document['_id']}"
 
 
+def _letter(char: str) -> str:
+    # Everything before Cyrillic а shares one "#" slot, which sorts before а as they do.
+    return OTHER if char < "а" else char
+
+
 def bucket_of(entry: str) -> str:
-    """Bucket letter of a posting entry."""
-    first = entry[:1]
-    return first if "а" <= first <= "я" else OTHER_BUCKET
+    """Bucket of a posting entry: its first two letters, so no bucket grows large.
+
+    Buckets sort in the same order as their entries (names are normalized to lower case,
+    ё folded into е; characters before а share ``#``, which also sorts before а).
+    """
+    first = _letter(entry[:1] or OTHER)
+    if first == OTHER:
+        return OTHER
+    return first + _letter(entry[1:2] or OTHER)
 
 
 def family_of(entry: str) -> str:

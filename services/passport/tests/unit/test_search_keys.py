@@ -1,0 +1,42 @@
+import pytest
+from patronage_passport.demo import generate_families
+from patronage_passport.search.keys import bucket_of, entry_of, name_tokens, search_keys
+
+pytestmark = pytest.mark.unit
+
+
+def test_buckets_sort_like_their_entries() -> None:
+    entries = [
+        "яковлева анна\x1f1",
+        "андреева ольга\x1f2",
+        "а-ли\x1f3",
+        "ёлкина\x1f4",  # not folded here on purpose: still sorted consistently
+        "smith john\x1f5",
+        "1 иванов\x1f6",
+        "ая\x1f7",
+        "а\x1f8",
+    ]
+    by_entry = sorted(entries)
+    by_bucket_then_entry = sorted(entries, key=lambda e: (bucket_of(e), e))
+    assert by_bucket_then_entry == by_entry
+
+
+def test_name_tokens_fold_case_and_yo() -> None:
+    assert name_tokens("  Семёнова-Ли  АННА ") == ["семенова", "ли", "анна"]
+
+
+def test_a_generated_family_is_found_by_each_of_its_facts() -> None:
+    family = next(iter(generate_families(1, seed=3)))
+    document = {
+        "_id": "f1",
+        **family.model_dump(mode="json"),
+        "needs": [{"category": n.category.value, "status": "open"} for n in family.needs],
+    }
+    keys = search_keys(document)
+    assert f"district:{family.address.district}" in keys
+    assert f"phone:{family.contacts.phones[0]}" in keys
+    assert all(f"category:{c.value}" in keys for c in family.categories)
+    assert all(f"need:{n.category.value}" in keys for n in family.needs)
+    surname = name_tokens(family.members[0].full_name)[0]
+    assert f"name:{surname}" in keys
+    assert entry_of(document).endswith("\x1ff1")
