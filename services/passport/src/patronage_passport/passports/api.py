@@ -37,7 +37,7 @@ ActorHeader = Annotated[str, Header(alias="X-Actor", description="Кто дей�
 def to_api(document: Document) -> dict[str, Any]:
     """API shape of a decrypted passport, restricted as the family's consent requires."""
     shown = restrict(dict(document))
-    internal = {"_id", "outbox", "version_log", "identity_keys", "search_keys"}
+    internal = {"_id", "outbox", "version_log", "identity_keys"}
     return {"family_id": shown["_id"], **{k: v for k, v in shown.items() if k not in internal}}
 
 

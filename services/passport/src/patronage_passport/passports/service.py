@@ -12,7 +12,6 @@ PASSPORTS = "passports"
 VERSIONS = "passport_versions"
 KEYS = "passport_keys"
 
-HIDDEN_FIELDS = {"outbox": 0, "identity_keys": 0, "search_keys": 0}
 
 
 async def get_document(*, db: Database, family_id: UUID | str) -> Document | None:
