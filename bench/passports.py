@@ -149,6 +149,7 @@ async def measure(
         percentile(samples, 50),
         percentile(samples, 99),
     )
+    report(out)
 
     async def read() -> None:
         response = await http.get(f"/passports/{rng.choice(stored)}")
@@ -159,6 +160,7 @@ async def measure(
         percentile(samples, 50),
         percentile(samples, 99),
     )
+    report(out)
 
     def query_params() -> dict[str, str]:
         family = rng.choice(sample)
@@ -183,6 +185,7 @@ async def measure(
         percentile(samples, 50),
         percentile(samples, 99),
     )
+    report(out)
 
     # The raw store, same shapes.
     passports = db["passports"]
@@ -198,6 +201,7 @@ async def measure(
         percentile(samples, 50),
         percentile(samples, 99),
     )
+    report(out)
 
     async def raw_read() -> None:
         await passports.find_one({"_id": rng.choice(stored)})
@@ -207,6 +211,7 @@ async def measure(
         percentile(samples, 50),
         percentile(samples, 99),
     )
+    report(out)
 
     def raw_filter() -> dict[str, Any]:
         params = query_params()
@@ -228,6 +233,7 @@ async def measure(
         percentile(samples, 50),
         percentile(samples, 99),
     )
+    report(out)
     out["raw_search_samples"] = len(samples)
     return {k: round(v, 2) if isinstance(v, float) else v for k, v in out.items()}
 
