@@ -13,7 +13,6 @@ VERSIONS = "passport_versions"
 KEYS = "passport_keys"
 
 
-
 async def get_document(*, db: Database, family_id: UUID | str) -> Document | None:
     """The current stored passport (sensitive fields still sealed), or None."""
     return await db[PASSPORTS].find_one({"_id": str(family_id)}, {"outbox": 0})
