@@ -1,29 +1,13 @@
 """Eligibility, assignment and provision of support measures through the API."""
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
-
 import httpx
 import pytest
-from patronage_common.testing import free_port, serve
-from patronage_passport.main import create_app
 from patronage_passport.settings import PassportSettings
 
 from tests.support.agency_client import read_events_until
 from tests.support.families import passport_payload
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def api(
-    make_settings: Callable[..., Any],
-) -> AsyncIterator[tuple[httpx.AsyncClient, PassportSettings]]:
-    port = free_port()
-    settings: PassportSettings = make_settings(PassportSettings, http_port=port)
-    async with serve(create_app(settings), port) as url, httpx.AsyncClient(base_url=url) as client:
-        client.headers["X-Actor"] = "curator-1"
-        yield client, settings
 
 
 async def test_eligible_measures_are_explained_assigned_and_provided(

@@ -4,7 +4,7 @@ import asyncio
 import copy
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,8 +12,6 @@ import httpx
 import pytest
 from patronage_common.logging import configure_logging
 from patronage_common.store import create_mongo_client
-from patronage_common.testing import free_port, serve
-from patronage_passport.main import create_app
 from patronage_passport.settings import PassportSettings
 
 from tests.support.agency_client import read_events_until
@@ -22,17 +20,6 @@ from tests.support.families import passport_payload, unique_phone
 pytestmark = pytest.mark.integration
 
 SNILS = "112-233-445 95"
-
-
-@pytest.fixture
-async def api(
-    make_settings: Callable[..., Any],
-) -> AsyncIterator[tuple[httpx.AsyncClient, PassportSettings]]:
-    port = free_port()
-    settings: PassportSettings = make_settings(PassportSettings, http_port=port)
-    async with serve(create_app(settings), port) as url, httpx.AsyncClient(base_url=url) as client:
-        client.headers["X-Actor"] = "curator-1"
-        yield client, settings
 
 
 async def create(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
