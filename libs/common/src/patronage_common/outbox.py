@@ -8,6 +8,10 @@ and removed once the array is empty. A crash anywhere leaves either a marker who
 document has nothing pending (removed on the next sweep) or pending events that the next
 sweep publishes. An event can be published twice after a crash; consumers drop the
 repeat by ``event_id``.
+
+A write returns once the document and its events are stored; publishing follows at once
+in the background (one flush at a time per document, so events leave in order), so a
+caller's latency is the store's, not the broker's.
 """
 
 import asyncio
@@ -49,6 +53,8 @@ class Outbox:
     def __init__(self, db: Database, publisher: EventPublisher) -> None:
         self._db = db
         self._publisher = publisher
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()
 
     async def _mark(self, collection: str, doc_id: Any) -> None:
         await upsert_one(
@@ -64,7 +70,7 @@ class Outbox:
         """Insert a new document with its events, then publish them."""
         await self._mark(collection, document["_id"])
         await self._db[collection].insert_one({**document, OUTBOX_FIELD: outbox_entries(events)})
-        await self.flush(collection, document["_id"])
+        self.flush_soon(collection, document["_id"])
 
     async def update(
         self,
@@ -91,8 +97,37 @@ class Outbox:
         updated = await self._db[collection].find_one_and_update(
             {"_id": doc_id}, full_update, upsert=upsert, return_document=ReturnDocument.AFTER
         )
-        await self.flush(collection, doc_id)
+        self.flush_soon(collection, doc_id)
         return updated
+
+    def flush_soon(self, collection: str, doc_id: Any) -> None:
+        """Publish the document's pending events in the background, one flush at a time."""
+        key = f"{collection}:{doc_id}"
+        if key in self._inflight:
+            self._again.add(key)  # the running flush goes round once more
+            return
+        self._inflight[key] = asyncio.create_task(
+            self._flush_until_done(collection, doc_id, key), name=f"outbox-flush:{key}"
+        )
+
+    async def _flush_until_done(self, collection: str, doc_id: Any, key: str) -> None:
+        try:
+            while True:
+                self._again.discard(key)
+                try:
+                    await self.flush(collection, doc_id)
+                except Exception:
+                    log.exception("outbox flush failed; the relay retries", document=key)
+                    return
+                if key not in self._again:
+                    return
+        finally:
+            del self._inflight[key]
+
+    async def drain(self) -> None:
+        """Wait for the background flushes started so far (at shutdown, say)."""
+        while self._inflight:
+            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
 
     async def flush(self, collection: str, doc_id: Any) -> int:
         """Publish what the document has pending, in order; return how many were sent."""
@@ -159,3 +194,4 @@ async def running_relay(outbox: Outbox, interval_s: float) -> Any:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await outbox.drain()

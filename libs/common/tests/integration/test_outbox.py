@@ -45,6 +45,7 @@ async def test_pending_events_left_by_a_crash_are_published_once_by_the_relay(
         # A completed write alongside them:
         third = registered()
         await outbox.insert("things", {"_id": str(third.family_id)}, [third])
+        await outbox.drain()  # its own background flush publishes it
 
         assert await outbox.sweep() == 2  # the restart's sweep finds exactly the two
         assert await outbox.sweep() == 0  # and then nothing is left
@@ -67,3 +68,46 @@ async def test_pending_events_left_by_a_crash_are_published_once_by_the_relay(
         str(second.event_id),
         str(third.event_id),
     }
+
+
+async def test_rapid_writes_to_one_document_are_published_in_order(
+    make_settings: Callable[..., Any],
+) -> None:
+    settings: ServiceSettings = make_settings(ServiceSettings, service_name="outboxtest")
+    client = create_mongo_client(settings)
+    db = client[settings.database_name]
+    broker: KafkaBroker = create_broker(settings, TracerProvider())
+    await broker.connect()
+    outbox = Outbox(db, EventPublisher(broker, settings))
+    family_id = uuid4()
+    events = [
+        PassportRegistered(
+            family_id=family_id,
+            district=f"d{i}",
+            hq="h",
+            categories=("svo_family",),
+            registered_by="t",
+        )
+        for i in range(6)
+    ]
+    try:
+        await outbox.insert("things", {"_id": str(family_id), "n": 0}, events[:1])
+        for n, event in enumerate(events[1:], start=1):
+            # No waiting between writes: flushes overlap and must not reorder events.
+            await outbox.update("things", str(family_id), {"$set": {"n": n}}, [event])
+        await outbox.drain()
+        stored = await db["things"].find_one({"_id": str(family_id)})
+        assert stored is not None
+        assert stored["n"] == 5
+        assert stored["outbox"] == []
+        assert await db[MARKERS].count_documents({}) == 0
+    finally:
+        await broker.stop()
+        await client.close()
+
+    published = await read_events_until(
+        settings.kafka_bootstrap_servers,
+        settings.topic("passport.events"),
+        lambda seen: len(seen) >= 6,
+    )
+    assert [e["district"] for e in published] == [f"d{i}" for i in range(6)]

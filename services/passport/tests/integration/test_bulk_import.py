@@ -40,6 +40,6 @@ async def test_import_then_rebuild_finds_every_family_and_refuses_duplicates(
         first = await db["passports"].find_one({"_id": stored[0]})
         assert first is not None
         assert first["version"] == 1
-        assert await db["passport_versions"].count_documents({}) == 120
+        assert first["version_log"][0]["sections"] == ["created"]
     finally:
         await client.close()

@@ -55,8 +55,7 @@ async def create_passport(
     data: PassportCreate, runtime: RuntimeDep, actor: ActorHeader = "system"
 ) -> dict[str, Any]:
     """Register a family's social passport (409 if the family is already registered)."""
-    family_id = await flows.register_passport(runtime=runtime, data=data, actor=actor)
-    return to_api(await flows.read_passport(runtime=runtime, family_id=family_id))
+    return to_api(await flows.register_passport(runtime=runtime, data=data, actor=actor))
 
 
 @router.get("/{family_id}", response_model=Passport)

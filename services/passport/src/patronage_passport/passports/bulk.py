@@ -1,7 +1,7 @@
 """Bulk import of passports (a region's existing register, or benchmark data).
 
 Each passport is validated and stored exactly as ``register_passport`` stores it — sealed,
-with its first version and identity keys — but in batches and without publishing
+with its identity keys — but in batches and without publishing
 PassportRegistered: run ``search.rebuild`` afterwards, and replay to other services if
 they need the families.
 """
@@ -17,7 +17,7 @@ from pymongo.errors import BulkWriteError
 
 from . import service
 from .documents import seal
-from .flows import check_new_passport, new_passport, snapshot_of
+from .flows import check_new_passport, new_passport
 from .models import PassportCreate
 
 BATCH = 500
@@ -66,19 +66,5 @@ async def _import_batch(
     documents = [d for d in documents if d["_id"] not in refused]
     if not documents:
         return []
-    await db[service.VERSIONS].insert_many(
-        [
-            {
-                "_id": service.version_id(d["_id"], 1),
-                "family_id": d["_id"],
-                "version": 1,
-                "changed_at": now,
-                "changed_by": actor,
-                "sections": ["created"],
-                "snapshot": snapshot_of(d),
-            }
-            for d in documents
-        ]
-    )
     await db[service.PASSPORTS].insert_many(documents)
     return [d["_id"] for d in documents]

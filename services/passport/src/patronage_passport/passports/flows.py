@@ -61,6 +61,12 @@ def cipher_of(runtime: ServiceRuntime) -> FieldCipher:
     return _cipher(settings.data_encryption_keys)
 
 
+def stored_now() -> datetime:
+    """Now, at the store's precision (BSON dates keep milliseconds)."""
+    now = utc_now()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
 class ChangeContext:
     """What a change function may use: who acts, when, and the envelope of its events."""
 
@@ -157,9 +163,15 @@ def check_new_passport(data: PassportCreate, today: date) -> None:
         raise PassportInvalidError(problems)
 
 
-async def register_passport(*, runtime: ServiceRuntime, data: PassportCreate, actor: str) -> UUID:
-    """Store a new passport (refusing duplicates) and announce it with PassportRegistered."""
-    now = utc_now()
+async def register_passport(
+    *, runtime: ServiceRuntime, data: PassportCreate, actor: str
+) -> Document:
+    """Store a new passport (refusing duplicates), announce it; return it decrypted.
+
+    Two writes: the identity keys (the duplicate check) and the document with its events.
+    Version 1 is the document itself until a change supersedes it and keeps it as history.
+    """
+    now = stored_now()
     check_new_passport(data, now.date())
     family_id = uuid4()
     document, events = new_passport(data, family_id=family_id, actor=actor, now=now)
@@ -168,15 +180,8 @@ async def register_passport(*, runtime: ServiceRuntime, data: PassportCreate, ac
     if existing is not None:
         raise DuplicatePassportError(existing)
     sealed = seal(copy.deepcopy(document), cipher_of(runtime))
-    await service.save_version(
-        db=runtime.db,
-        family_id=family_id,
-        version=1,
-        snapshot=snapshot_of(sealed),
-        meta={"changed_at": now, "changed_by": actor, "sections": ["created"]},
-    )
     await runtime.outbox.insert(service.PASSPORTS, sealed, events)
-    return family_id
+    return document
 
 
 def _curator_record(curator_id: str, actor: str, reason: str, now: datetime) -> Document:
@@ -208,7 +213,7 @@ async def change_passport(
         stored = await service.get_document(db=runtime.db, family_id=family_id)
         if stored is None:
             raise PassportNotFoundError(str(family_id))
-        now = utc_now()
+        now = stored_now()
         version = stored["version"] + 1
         working = unseal(copy.deepcopy(stored), cipher)
         ctx = ChangeContext(family_id=str(family_id), actor=actor, version=version, now=now)
@@ -227,12 +232,18 @@ async def change_passport(
             )
         )
         sealed = seal(copy.deepcopy(working), cipher)
+        # The version being superseded becomes history before the new one replaces it.
+        superseded = stored["version_log"][-1]
         await service.save_version(
             db=runtime.db,
             family_id=family_id,
-            version=version,
-            snapshot=snapshot_of(sealed),
-            meta={"changed_at": now, "changed_by": actor, "sections": sections},
+            version=stored["version"],
+            snapshot=snapshot_of(stored),
+            meta={
+                "changed_at": superseded["at"],
+                "changed_by": superseded["by"],
+                "sections": superseded["sections"],
+            },
         )
         fields = {k: v for k, v in sealed.items() if k not in ("_id", "outbox", "version_log")}
         await runtime.outbox.update(

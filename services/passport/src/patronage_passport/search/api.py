@@ -1,39 +1,17 @@
 """``GET /passports``: search by name, phone, district, HQ, curator, category, open need."""
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from patronage_common.runtime import RuntimeDep
 from patronage_contracts import BeneficiaryCategory, NeedCategory
 
-from ..passports import service as passports
-from ..passports.documents import Document, applicant_of
 from ..passports.models import SearchPage
 from ..passports.phones import normalize_phone
 from . import flows
-from .keys import OPEN_NEED_STATUSES, name_tokens
+from .keys import name_tokens
 
 router = APIRouter(tags=["search"])
-
-
-def summary(document: Document) -> dict[str, Any]:
-    """A search-result line of a stored passport."""
-    restricted = "personal_data" in (document.get("restricted_scopes") or [])
-    return {
-        "family_id": document["_id"],
-        "applicant_full_name": "скрыто" if restricted else applicant_of(document)["full_name"],
-        "phone": None
-        if restricted
-        else ((document.get("contacts") or {}).get("phones") or [None])[0],
-        "district": document["address"]["district"],
-        "hq": document["address"]["hq"],
-        "curator_id": document.get("curator_id"),
-        "categories": document["categories"],
-        "open_needs": sorted(
-            {n["category"] for n in document["needs"] if n["status"] in OPEN_NEED_STATUSES}
-        ),
-    }
 
 
 @router.get("/passports", response_model=SearchPage)
@@ -76,11 +54,4 @@ async def search_passports(
             [{"loc": ["query", "after"], "msg": "неверный курсор", "type": "value_error"}],
         ) from exc
     found = await flows.search(db=runtime.db, keys=keys, after=cursor, limit=limit)
-    documents = await asyncio.gather(
-        *(passports.get_document(db=runtime.db, family_id=f) for f in found.family_ids)
-    )
-    return {
-        "items": [summary(d) for d in documents if d is not None],
-        "next_cursor": found.next_cursor,
-        "total": found.total,
-    }
+    return {"items": found.items, "next_cursor": found.next_cursor, "total": found.total}

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from patronage_common.store import Database
 
 from ..passports import service as passports
-from ..passports.documents import Document
+from ..passports.documents import Document, applicant_of
 from . import service
-from .keys import bucket_of, entry_of, family_of, search_keys
+from .keys import OPEN_NEED_STATUSES, bucket_of, entry_of, family_of, search_keys
 
 ALL = "all:"
 RESTRICTED_KEYS = ("name:", "phone:")
@@ -23,6 +23,35 @@ def indexed_keys(document: Document) -> list[str]:
     return keys
 
 
+def summary_of(document: Document) -> Document:
+    """The search-result line of a stored passport, kept with its index state."""
+    restricted = "personal_data" in (document.get("restricted_scopes") or [])
+    return {
+        "family_id": document["_id"],
+        "applicant_full_name": "скрыто" if restricted else applicant_of(document)["full_name"],
+        "phone": None
+        if restricted
+        else ((document.get("contacts") or {}).get("phones") or [None])[0],
+        "district": document["address"]["district"],
+        "hq": document["address"]["hq"],
+        "curator_id": document.get("curator_id"),
+        "categories": document["categories"],
+        "open_needs": sorted(
+            {n["category"] for n in document["needs"] if n["status"] in OPEN_NEED_STATUSES}
+        ),
+    }
+
+
+def state_of(document: Document) -> Document:
+    """What the index keeps for a passport: entry, keys, version and result line."""
+    return {
+        "entry": entry_of(document),
+        "keys": indexed_keys(document),
+        "version": document["version"],
+        "summary": summary_of(document),
+    }
+
+
 async def reindex_family(*, db: Database, family_id: str) -> None:
     """Make the family's postings match its current passport (safe to repeat)."""
     document = await passports.get_document(db=db, family_id=family_id)
@@ -33,7 +62,8 @@ async def reindex_family(*, db: Database, family_id: str) -> None:
     }
     if document is None or document["version"] < state["version"]:
         return
-    entry, keys = entry_of(document), indexed_keys(document)
+    new_state = state_of(document)
+    entry, keys = new_state["entry"], new_state["keys"]
     old_entry, old_keys = state["entry"], state["keys"]
     for key in old_keys:
         if key not in keys or old_entry != entry:
@@ -41,18 +71,21 @@ async def reindex_family(*, db: Database, family_id: str) -> None:
     for key in keys:
         if key not in old_keys or old_entry != entry:
             await service.add_entry(db=db, key=key, bucket=bucket_of(entry), entry=entry)
-    await service.save_state(
-        db=db, family_id=family_id, entry=entry, keys=keys, version=document["version"]
-    )
+    await service.save_state(db=db, family_id=family_id, state=new_state)
 
 
 @dataclass(frozen=True)
 class Found:
-    """Family ids of one page, the cursor of the next, and the total when known."""
+    """Result lines of one page, the cursor of the next, and the total when known."""
 
-    family_ids: list[str]
+    items: list[Document]
     next_cursor: str | None
     total: int | None
+
+    @property
+    def family_ids(self) -> list[str]:
+        """Family ids of the page, in order."""
+        return [str(item["family_id"]) for item in self.items]
 
 
 def encode_cursor(entry: str) -> str:
@@ -65,28 +98,46 @@ def decode_cursor(cursor: str) -> str:
     return base64.urlsafe_b64decode(cursor.encode()).decode()
 
 
+async def _states(db: Database, entries: list[str]) -> list[Document]:
+    found = await asyncio.gather(
+        *(service.get_state(db=db, family_id=family_of(e)) for e in entries)
+    )
+    return [state for state in found if state is not None]
+
+
 async def search(*, db: Database, keys: list[str], after: str | None, limit: int) -> Found:
-    """Passports found by every key, sorted by applicant name, ``limit`` after ``after``."""
+    """Passports found by every key, sorted by applicant name, ``limit`` after ``after``.
+
+    The rarest key drives, bucket by bucket in name order; its candidates are checked
+    against the other keys through their small per-family index states (read by ``_id``,
+    concurrently), never through the other keys' buckets, which may be large.
+    """
     criteria = list(dict.fromkeys(keys)) or [ALL]
     summaries = await asyncio.gather(*(service.key_summary(db=db, key=k) for k in criteria))
     counts = [count for count, _ in summaries]
     if min(counts) == 0:
         return Found([], None, 0)
-    # Drive by the rarest key, over the buckets it has; check the others bucket by bucket.
-    ordered = [k for _, k in sorted(zip(counts, criteria, strict=True))]
-    driver_buckets = sorted(summaries[criteria.index(ordered[0])][1])
-    found: list[str] = []
+    driver = criteria[counts.index(min(counts))]
+    others = set(criteria) - {driver}
+    found: list[Document] = []
     start = bucket_of(after) if after else ""
-    for bucket in (b for b in driver_buckets if b >= start):
-        entries = set(await service.bucket_entries(db=db, key=ordered[0], bucket=bucket))
-        for key in ordered[1:]:
-            if not entries:
+    for bucket in (b for b in sorted(summaries[criteria.index(driver)][1]) if b >= start):
+        entries = sorted(
+            e
+            for e in await service.bucket_entries(db=db, key=driver, bucket=bucket)
+            if after is None or e > after
+        )
+        # Read candidates' states a chunk at a time: enough for the page, rarely more.
+        for offset in range(0, len(entries), limit + 1):
+            chunk = entries[offset : offset + limit + 1]
+            states = await _states(db, chunk)
+            found += [s for s in states if others <= set(s["keys"]) and s["entry"] in chunk]
+            if len(found) > limit:
                 break
-            entries &= set(await service.bucket_entries(db=db, key=key, bucket=bucket))
-        found += sorted(e for e in entries if after is None or e > after)
         if len(found) > limit:
             break
+    found.sort(key=lambda s: str(s["entry"]))
     page = found[:limit]
-    next_cursor = encode_cursor(page[-1]) if len(found) > limit else None
+    next_cursor = encode_cursor(page[-1]["entry"]) if len(found) > limit else None
     total = counts[0] if len(criteria) == 1 else None
-    return Found([family_of(e) for e in page], next_cursor, total)
+    return Found([s["summary"] for s in page], next_cursor, total)

@@ -7,8 +7,8 @@ from patronage_common.store import Database
 
 from ..passports import service as passports
 from . import service
-from .flows import indexed_keys
-from .keys import bucket_of, entry_of
+from .flows import state_of
+from .keys import bucket_of
 
 BATCH = 1000
 
@@ -21,14 +21,13 @@ async def rebuild_index(*, db: Database, on_progress: Callable[[int], None] | No
     states = []
     indexed = 0
     async for document in db[passports.PASSPORTS].find({}, {"outbox": 0}):
-        entry, keys = entry_of(document), indexed_keys(document)
+        state = state_of(document)
+        entry, keys = state["entry"], state["keys"]
         for key in keys:
             postings[f"{key}|{bucket_of(entry)}"].add(entry)
             counts[key] += 1
             buckets[key].add(bucket_of(entry))
-        states.append(
-            {"_id": document["_id"], "entry": entry, "keys": keys, "version": document["version"]}
-        )
+        states.append({"_id": document["_id"], **state})
         indexed += 1
         if on_progress and indexed % BATCH == 0:
             on_progress(indexed)

@@ -46,10 +46,6 @@ async def get_state(*, db: Database, family_id: str) -> Document | None:
     return await db[STATE].find_one({"_id": family_id})
 
 
-async def save_state(
-    *, db: Database, family_id: str, entry: str, keys: list[str], version: int
-) -> None:
-    """Remember what the index holds for a family."""
-    await db[STATE].replace_one(
-        {"_id": family_id}, {"entry": entry, "keys": keys, "version": version}, upsert=True
-    )
+async def save_state(*, db: Database, family_id: str, state: Document) -> None:
+    """Remember what the index holds for a family: entry, keys, version, result line."""
+    await db[STATE].replace_one({"_id": family_id}, state, upsert=True)
