@@ -129,9 +129,19 @@ class EventPublisher:
         )
 
     async def publish_raw(self, *, topic: str, key: bytes, payload: dict[str, Any]) -> None:
-        """Publish an already-serialized message (used by the outbox relay)."""
+        """Publish an already-serialized message and wait until the broker has it."""
+        await (await self.send_raw(topic=topic, key=key, payload=payload))
+
+    async def send_raw(
+        self, *, topic: str, key: bytes, payload: dict[str, Any]
+    ) -> "asyncio.Future[Any]":
+        """Hand a serialized message to the producer; the future resolves on the broker's ack.
+
+        Messages handed over one after another keep their order (idempotent producer), so
+        a batch can be sent and then awaited together.
+        """
         with trace_context_attached(payload.get("trace_context") or {}):
-            await self._broker.publish(
+            return await self._broker.publish(
                 payload,
                 topic=self._settings.topic(topic),
                 key=key,
@@ -140,6 +150,7 @@ class EventPublisher:
                     "event_id": str(payload["event_id"]),
                 },
                 correlation_id=str(payload.get("correlation_id") or payload["event_id"]),
+                no_confirm=True,
             )
 
 

@@ -137,18 +137,23 @@ class Outbox:
         marker = await self._db[MARKERS].find_one({"_id": marker_id})
         document = await self._db[collection].find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
         pending: list[Document] = (document or {}).get(OUTBOX_FIELD) or []
-        for entry in pending:
-            await self._publisher.publish_raw(
+        sent = [
+            await self._publisher.send_raw(
                 topic=entry["topic"], key=entry["key"], payload=entry["payload"]
             )
+            for entry in pending
+        ]
+        await asyncio.gather(*sent)
+        remaining = document
         if pending:
-            await self._db[collection].update_one(
+            remaining = await self._db[collection].find_one_and_update(
                 {"_id": doc_id},
                 # Whole stored entries, as read: FerretDB v1's $pull cannot match by a
-                # condition on a field, and exact documents work on both stores.
+                # condition on a field, and exact documents work on both stores. (FerretDB's
+                # findAndModify takes no projection: the whole document comes back.)
                 {"$pullAll": {OUTBOX_FIELD: pending}},
+                return_document=ReturnDocument.AFTER,
             )
-        remaining = await self._db[collection].find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
         if marker is not None and not (remaining or {}).get(OUTBOX_FIELD):
             await self._db[MARKERS].delete_one(
                 {"_id": marker_id, "generation": marker.get("generation")}

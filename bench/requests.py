@@ -1,0 +1,299 @@
+"""Routing at load: help requests in through the API, out on the agencies' Kafka topics.
+
+Measures, on one broker and store in one run:
+- the raw aiokafka rate: a producer sends N messages of a request's size to a fresh topic
+  and a consumer reads them back (produce→consume latency and throughput);
+- routing throughput: N requests POSTed as fast as the requests service takes them, until
+  each one's agency command has arrived on its agency topic;
+- created→agency-topic latency (the command's ``occurred_at``, stamped when the request is
+  created, to its arrival on the agency topic), at full speed and paced at a fixed rate.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+ROOT = Path(__file__).resolve().parents[1]
+PREFIX = "benchreq."
+CATEGORIES = ("material", "psychological", "education", "health", "employment", "housing")
+
+
+def percentile(samples: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank) in milliseconds."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
+
+
+@contextmanager
+def services(infra: Any, database_prefix: str) -> Iterator[dict[str, str]]:
+    """The passport and requests services as separate processes; their URLs."""
+    from patronage_devinfra.processes import free_port, spawn
+
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-requests-"))
+    ports = {"passport": free_port(), "requests": free_port()}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    processes = []
+    try:
+        for name, port in ports.items():
+            processes.append(
+                spawn(
+                    name,
+                    [sys.executable, "-m", f"patronage_{name}"],
+                    log_path=log_dir / f"{name}.log",
+                    env={
+                        **os.environ,
+                        **infra.as_env(),
+                        "MONGODB_DATABASE": f"{database_prefix}_{name}",
+                        "TOPIC_PREFIX": PREFIX,
+                        "HTTP_PORT": str(port),
+                        "PASSPORT_URL": urls["passport"],
+                        "LOG_LEVEL": "WARNING",
+                    },
+                )
+            )
+        print(f"service logs in {log_dir}", flush=True)
+        yield urls
+    finally:
+        for process in processes:
+            process.stop()
+
+
+async def wait_ready(url: str) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=5) as http:
+        for _ in range(600):
+            try:
+                if (await http.get("/ready")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{url} did not become ready")
+
+
+async def raw_kafka(bootstrap: str, count: int, size: int) -> dict[str, float]:
+    """Produce ``count`` messages with acks=all and consume them back: the broker's pace."""
+    topic = f"{PREFIX}raw-{uuid4().hex[:8]}"
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=1
+    )
+    await producer.start()
+    await producer.send_and_wait(topic, b"warm-up")  # creates the topic
+    await consumer.start()
+    latencies: list[float] = []
+    done = asyncio.Event()
+
+    async def consume() -> None:
+        async for message in consumer:
+            if message.value == b"warm-up":
+                continue
+            sent = float(message.value[:20].decode())
+            latencies.append(time.time() - sent)
+            if len(latencies) >= count:
+                done.set()
+                return
+
+    reader = asyncio.create_task(consume())
+    padding = b"x" * max(0, size - 20)
+    start = time.perf_counter()
+    pending = []
+    for _ in range(count):
+        pending.append(await producer.send(topic, f"{time.time():20.6f}".encode() + padding))
+    await asyncio.gather(*pending)
+    await asyncio.wait_for(done.wait(), 120)
+    elapsed = time.perf_counter() - start
+    reader.cancel()
+    await producer.stop()
+    await consumer.stop()
+    return {
+        "raw_kafka_per_s": count / elapsed,
+        "raw_kafka_p50_ms": percentile(latencies, 50),
+        "raw_kafka_p99_ms": percentile(latencies, 99),
+    }
+
+
+class AgencyTopics:
+    """Reads every agency request topic and notes when each request's command arrived."""
+
+    def __init__(self, bootstrap: str) -> None:
+        from patronage_contracts import Agency
+        from patronage_contracts.topics import agency_requests_topic
+
+        self._topics = [PREFIX + agency_requests_topic(a).name for a in Agency]
+        self._consumer = AIOKafkaConsumer(
+            *self._topics,
+            bootstrap_servers=bootstrap,
+            auto_offset_reset="latest",
+            enable_auto_commit=False,
+            group_id=f"bench-{uuid4().hex[:8]}",
+        )
+        self.latency: dict[str, float] = {}
+        self.arrived_at: dict[str, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        while not self._consumer.assignment():
+            await asyncio.sleep(0.1)
+        for partition in self._consumer.assignment():
+            await self._consumer.position(partition)
+        self._task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for message in self._consumer:
+            now = time.time()
+            command = json.loads(message.value)
+            request_id = command["request_id"]
+            if request_id in self.latency:
+                continue  # a second agency's task of the same request
+            created = datetime.fromisoformat(command["occurred_at"]).timestamp()
+            self.latency[request_id] = now - created
+            self.arrived_at[request_id] = time.perf_counter()
+
+    async def wait_for(self, request_ids: list[str], timeout: float) -> None:
+        deadline = time.perf_counter() + timeout
+        while any(r not in self.latency for r in request_ids):
+            if time.perf_counter() > deadline:
+                missing = sum(r not in self.latency for r in request_ids)
+                raise RuntimeError(f"{missing} requests never reached an agency topic")
+            await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+        await self._consumer.stop()
+
+
+async def post_requests(
+    http: httpx.AsyncClient, families: list[str], count: int, *, concurrency: int, rate: float
+) -> list[str]:
+    """POST ``count`` requests; at most ``concurrency`` in flight, at ``rate``/s if > 0."""
+    rng = random.Random(count)
+    ids: list[str] = []
+    gate = asyncio.Semaphore(concurrency)
+    start = time.perf_counter()
+
+    async def one(n: int) -> None:
+        if rate > 0:
+            await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
+        async with gate:
+            response = await http.post(
+                "/requests",
+                json={
+                    "family_id": rng.choice(families),
+                    "category": rng.choice(CATEGORIES),
+                    "description": "Нужна помощь: заявка нагрузочного теста",
+                    "channel": "portal",
+                },
+                headers={"X-Actor": "bench"},
+            )
+            assert response.status_code == 201, response.text
+            ids.append(str(response.json()["request_id"]))
+
+    await asyncio.gather(*(one(n) for n in range(count)))
+    return ids
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    os.environ["PATRONAGE_STORE_BACKEND"] = args.backend
+    from patronage_devinfra.resolver import resolve
+    from patronage_passport.demo.generator import generate_families
+
+    results: dict[str, Any] = {"backend": args.backend, "requests": args.requests}
+    with resolve() as infra:
+        results["store"] = f"{infra.kind} ({infra.store_backend})"
+        print(f"infrastructure: {infra.kind}, store backend {infra.store_backend}", flush=True)
+        results.update(await raw_kafka(infra.kafka_bootstrap_servers, args.requests, 900))
+        print(f"raw aiokafka: {results}", flush=True)
+        with services(infra, f"benchreq_{uuid4().hex[:6]}") as urls:
+            for url in urls.values():
+                await wait_ready(url)
+            async with httpx.AsyncClient(base_url=urls["passport"], timeout=30) as http:
+                families = []
+                for family in generate_families(args.families, seed=7):
+                    response = await http.post(
+                        "/passports", json=family.model_dump(mode="json"), headers={"X-Actor": "b"}
+                    )
+                    if response.status_code == 201:
+                        families.append(response.json()["family_id"])
+            print(f"{len(families)} families registered", flush=True)
+            agencies = AgencyTopics(infra.kafka_bootstrap_servers)
+            await agencies.start()
+            limits = httpx.Limits(max_connections=args.concurrency)
+            async with httpx.AsyncClient(base_url=urls["requests"], timeout=60, limits=limits) as http:
+                # Warm-up: the requests service fetches each family's contact once.
+                warm = []
+                for family_id in families:
+                    warm += await post_requests(http, [family_id], 1, concurrency=1, rate=0)
+                await agencies.wait_for(warm, 120)
+
+                start = time.perf_counter()
+                ids = await post_requests(
+                    http, families, args.requests, concurrency=args.concurrency, rate=0
+                )
+                posted = time.perf_counter() - start
+                await agencies.wait_for(ids, 600)
+                routed = max(agencies.arrived_at[r] for r in ids) - start
+                samples = [agencies.latency[r] for r in ids]
+                results.update(
+                    {
+                        "intake_per_s": args.requests / posted,
+                        "routed_per_s": args.requests / routed,
+                        "full_speed_p50_ms": percentile(samples, 50),
+                        "full_speed_p99_ms": percentile(samples, 99),
+                    }
+                )
+                print(f"full speed: {results}", flush=True)
+
+                paced_count = int(args.rate * args.paced_seconds)
+                ids = await post_requests(
+                    http, families, paced_count, concurrency=args.concurrency, rate=args.rate
+                )
+                await agencies.wait_for(ids, 600)
+                samples = [agencies.latency[r] for r in ids]
+                results.update(
+                    {
+                        "paced_rate_per_s": args.rate,
+                        "paced_requests": paced_count,
+                        "paced_p50_ms": percentile(samples, 50),
+                        "paced_p99_ms": percentile(samples, 99),
+                    }
+                )
+            await agencies.stop()
+    return {k: round(v, 2) if isinstance(v, float) else v for k, v in results.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--requests", type=int, default=10_000)
+    parser.add_argument("--families", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--rate", type=float, default=200.0, help="paced phase, requests/s")
+    parser.add_argument("--paced-seconds", type=float, default=15.0)
+    args = parser.parse_args()
+    results = asyncio.run(run(args))
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+    out = ROOT / "bench" / "results" / f"requests-{args.backend}-{args.requests}.json"
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
