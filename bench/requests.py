@@ -149,7 +149,7 @@ class AgencyTopics:
 
     async def start(self) -> None:
         await self._consumer.start()
-        while not self._consumer.assignment():
+        while not self._consumer.assignment():  # noqa: ASYNC110 - aiokafka has no event for it
             await asyncio.sleep(0.1)
         for partition in self._consumer.assignment():
             await self._consumer.position(partition)
@@ -166,8 +166,8 @@ class AgencyTopics:
             self.latency[request_id] = now - created
             self.arrived_at[request_id] = time.perf_counter()
 
-    async def wait_for(self, request_ids: list[str], timeout: float) -> None:
-        deadline = time.perf_counter() + timeout
+    async def wait_for(self, request_ids: list[str], within_s: float) -> None:
+        deadline = time.perf_counter() + within_s
         while any(r not in self.latency for r in request_ids):
             if time.perf_counter() > deadline:
                 missing = sum(r not in self.latency for r in request_ids)
@@ -236,7 +236,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             agencies = AgencyTopics(infra.kafka_bootstrap_servers)
             await agencies.start()
             limits = httpx.Limits(max_connections=args.concurrency)
-            async with httpx.AsyncClient(base_url=urls["requests"], timeout=60, limits=limits) as http:
+            async with httpx.AsyncClient(
+                base_url=urls["requests"], timeout=60, limits=limits
+            ) as http:
                 # Warm-up: the requests service fetches each family's contact once.
                 warm = []
                 for family_id in families:

@@ -1,11 +1,17 @@
 import pytest
 from patronage_passport.demo import generate_families
-from patronage_passport.search.keys import bucket_of, entry_of, name_tokens, search_keys
+from patronage_passport.search.keys import (
+    entry_of,
+    group_of,
+    leaf_of,
+    name_tokens,
+    search_keys,
+)
 
 pytestmark = pytest.mark.unit
 
 
-def test_buckets_sort_like_their_entries() -> None:
+def test_leaves_and_groups_sort_like_their_entries() -> None:
     entries = [
         "яковлева анна\x1f1",
         "андреева ольга\x1f2",
@@ -15,10 +21,23 @@ def test_buckets_sort_like_their_entries() -> None:
         "1 иванов\x1f6",
         "ая\x1f7",
         "а\x1f8",
+        "иванов\x1f9",
+        "иванов а\x1f10",
+        "иванов-петров б\x1f11",
+        "иванова анна\x1f12",
+        "иванов яков\x1f13",
     ]
     by_entry = sorted(entries)
-    by_bucket_then_entry = sorted(entries, key=lambda e: (bucket_of(e), e))
-    assert by_bucket_then_entry == by_entry
+    by_leaf = sorted(entries, key=lambda e: (group_of(leaf_of(e)), leaf_of(e), e))
+    assert by_leaf == by_entry
+    leaves = {leaf_of(e) for e in entries}
+    assert not any(a != b and b.startswith(a) for a in leaves for b in leaves)
+
+
+def test_a_common_surname_spreads_over_leaves_by_first_initial() -> None:
+    assert leaf_of("иванов александр петрович\x1ff1") == "иванов а"
+    assert leaf_of("иванов яков\x1ff2") == "иванов я"
+    assert leaf_of("иванов\x1ff3") == "иванов\x1f"
 
 
 def test_name_tokens_fold_case_and_yo() -> None:

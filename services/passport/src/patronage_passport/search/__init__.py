@@ -1,8 +1,11 @@
 """Passport search through look-up documents, since FerretDB v1 scans everything but `_id`.
 
-Each search key (``name:иванова``, ``district:elets``, ``need:housing`` …) owns posting
-documents bucketed by the first two letters of the applicant's sorted name:
-``_id = "<key>|<letters>"``, ``entries = ["<sort name>\\x1f<family id>", …]``. A search reads
-only the buckets it needs, in name order, so a page costs a few ``_id`` look-ups whatever
-the number of passports. An indexer keeps the postings in step with passport events.
+Each search key (``name:иванова``, ``district:elets``, ``need:housing`` …) owns small
+documents in three levels, ordered by the applicant's sorted name: a count with the key's
+two-letter groups, each group's leaves (surname and first initial), and each leaf's
+entries ``"<sort name>\x1f<family id>"``. A search walks only the leaves it needs, in name
+order, and checks other criteria against each candidate's index state, so a page costs a
+few ``_id`` look-ups whatever the number of passports. An indexer keeps it all in step
+with passport events; a crash mid-way through one family can leave its counts off until
+``rebuild_index`` runs.
 """

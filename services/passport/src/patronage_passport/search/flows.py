@@ -2,6 +2,7 @@
 
 import asyncio
 import base64
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from patronage_common.store import Database
@@ -9,7 +10,7 @@ from patronage_common.store import Database
 from ..passports import service as passports
 from ..passports.documents import Document, applicant_of
 from . import service
-from .keys import OPEN_NEED_STATUSES, bucket_of, entry_of, family_of, search_keys
+from .keys import OPEN_NEED_STATUSES, entry_of, family_of, group_of, leaf_of, search_keys
 
 ALL = "all:"
 RESTRICTED_KEYS = ("name:", "phone:")
@@ -65,12 +66,21 @@ async def reindex_family(*, db: Database, family_id: str) -> None:
     new_state = state_of(document)
     entry, keys = new_state["entry"], new_state["keys"]
     old_entry, old_keys = state["entry"], state["keys"]
-    for key in old_keys:
-        if key not in keys or old_entry != entry:
-            await service.remove_entry(db=db, key=key, bucket=bucket_of(old_entry), entry=old_entry)
-    for key in keys:
-        if key not in old_keys or old_entry != entry:
-            await service.add_entry(db=db, key=key, bucket=bucket_of(entry), entry=entry)
+    # Keys are independent documents: update them concurrently.
+    await asyncio.gather(
+        *(
+            service.remove_entry(db=db, key=key, entry=old_entry)
+            for key in old_keys
+            if key not in keys or old_entry != entry
+        )
+    )
+    await asyncio.gather(
+        *(
+            service.add_entry(db=db, key=key, entry=entry)
+            for key in keys
+            if key not in old_keys or old_entry != entry
+        )
+    )
     await service.save_state(db=db, family_id=family_id, state=new_state)
 
 
@@ -105,12 +115,35 @@ async def _states(db: Database, entries: list[str]) -> list[Document]:
     return [state for state in found if state is not None]
 
 
+LEAVES_AT_ONCE = 8
+
+
+async def _driver_entries(
+    db: Database, key: str, groups: list[str], after: str | None
+) -> AsyncIterator[list[str]]:
+    """The driving key's entries after ``after``, in name order, a few leaves at a time."""
+    start = leaf_of(after) if after else ""
+    for group in (g for g in groups if g >= group_of(start)):
+        leaves = [leaf for leaf in await service.group_leaves(db=db, key=key, group=group)]
+        leaves = [leaf for leaf in leaves if leaf >= start]
+        for offset in range(0, len(leaves), LEAVES_AT_ONCE):
+            batch = await asyncio.gather(
+                *(
+                    service.leaf_entries(db=db, key=key, leaf=leaf)
+                    for leaf in leaves[offset : offset + LEAVES_AT_ONCE]
+                )
+            )
+            entries = sorted(e for leaf in batch for e in leaf if after is None or e > after)
+            if entries:
+                yield entries
+
+
 async def search(*, db: Database, keys: list[str], after: str | None, limit: int) -> Found:
     """Passports found by every key, sorted by applicant name, ``limit`` after ``after``.
 
-    The rarest key drives, bucket by bucket in name order; its candidates are checked
-    against the other keys through their small per-family index states (read by ``_id``,
-    concurrently), never through the other keys' buckets, which may be large.
+    The rarest key drives, leaf by leaf in name order; its candidates are checked against
+    the other keys through their small per-family index states (read by ``_id``,
+    concurrently), never through the other keys' postings, which may be large.
     """
     criteria = list(dict.fromkeys(keys)) or [ALL]
     summaries = await asyncio.gather(*(service.key_summary(db=db, key=k) for k in criteria))
@@ -120,13 +153,8 @@ async def search(*, db: Database, keys: list[str], after: str | None, limit: int
     driver = criteria[counts.index(min(counts))]
     others = set(criteria) - {driver}
     found: list[Document] = []
-    start = bucket_of(after) if after else ""
-    for bucket in (b for b in sorted(summaries[criteria.index(driver)][1]) if b >= start):
-        entries = sorted(
-            e
-            for e in await service.bucket_entries(db=db, key=driver, bucket=bucket)
-            if after is None or e > after
-        )
+    groups = summaries[criteria.index(driver)][1]
+    async for entries in _driver_entries(db, driver, groups, after):
         # Read candidates' states a chunk at a time: enough for the page, rarely more.
         for offset in range(0, len(entries), limit + 1):
             chunk = entries[offset : offset + limit + 1]
@@ -136,7 +164,6 @@ async def search(*, db: Database, keys: list[str], after: str | None, limit: int
                 break
         if len(found) > limit:
             break
-    found.sort(key=lambda s: str(s["entry"]))
     page = found[:limit]
     next_cursor = encode_cursor(page[-1]["entry"]) if len(found) > limit else None
     total = counts[0] if len(criteria) == 1 else None

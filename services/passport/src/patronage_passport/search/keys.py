@@ -6,7 +6,6 @@ from typing import Any
 from ..passports.documents import applicant_of, normalize_name
 
 SEPARATOR = "\x1f"
-OTHER = "#"
 OPEN_NEED_STATUSES = {"open", "in_progress"}
 _TOKEN = re.compile(r"[a-zа-я0-9]+")
 
@@ -26,21 +25,23 @@ def entry_of(document: dict[str, Any]) -> str:
     return f"{sort_name(document)}{SEPARATOR}{document['_id']}"
 
 
-def _letter(char: str) -> str:
-    # Everything before Cyrillic а shares one "#" slot, which sorts before а as they do.
-    return OTHER if char < "а" else char
+def leaf_of(entry: str) -> str:
+    """Leaf of a posting entry: its surname and the first letter of the next word.
 
-
-def bucket_of(entry: str) -> str:
-    """Bucket of a posting entry: its first two letters, so no bucket grows large.
-
-    Buckets sort in the same order as their entries (names are normalized to lower case,
-    ё folded into е; characters before а share ``#``, which also sorts before а).
+    Leaves hold few entries even for a common surname, and no leaf is a prefix of
+    another, so leaves sort exactly as their entries do. A one-word name ends its leaf
+    at the separator.
     """
-    first = _letter(entry[:1] or OTHER)
-    if first == OTHER:
-        return OTHER
-    return first + _letter(entry[1:2] or OTHER)
+    name = entry.split(SEPARATOR, 1)[0]
+    space = name.find(" ")
+    if 0 <= space < len(name) - 1:
+        return entry[: space + 2]
+    return name + SEPARATOR
+
+
+def group_of(leaf: str) -> str:
+    """Group of a leaf: its first two characters (groups sort as their leaves do)."""
+    return leaf[:2]
 
 
 def family_of(entry: str) -> str:

@@ -8,7 +8,7 @@ from patronage_common.store import Database
 from ..passports import service as passports
 from . import service
 from .flows import state_of
-from .keys import bucket_of
+from .keys import group_of, leaf_of
 
 BATCH = 1000
 
@@ -16,29 +16,31 @@ BATCH = 1000
 async def rebuild_index(*, db: Database, on_progress: Callable[[int], None] | None = None) -> int:
     """Drop and rebuild postings, counts and per-family state; return passports indexed."""
     postings: dict[str, set[str]] = defaultdict(set)
+    leaves: dict[str, set[str]] = defaultdict(set)
     counts: dict[str, int] = defaultdict(int)
-    buckets: dict[str, set[str]] = defaultdict(set)
+    groups: dict[str, set[str]] = defaultdict(set)
     states = []
     indexed = 0
     async for document in db[passports.PASSPORTS].find({}, {"outbox": 0}):
         state = state_of(document)
-        entry, keys = state["entry"], state["keys"]
-        for key in keys:
-            postings[f"{key}|{bucket_of(entry)}"].add(entry)
+        entry, leaf = state["entry"], leaf_of(state["entry"])
+        for key in state["keys"]:
+            postings[f"{key}|{leaf}"].add(entry)
+            leaves[f"{key}|{group_of(leaf)}"].add(leaf)
             counts[key] += 1
-            buckets[key].add(bucket_of(entry))
+            groups[key].add(group_of(leaf))
         states.append({"_id": document["_id"], **state})
         indexed += 1
         if on_progress and indexed % BATCH == 0:
             on_progress(indexed)
-    for collection in (service.POSTINGS, service.COUNTS, service.STATE):
+    for collection in (service.POSTINGS, service.GROUPS, service.COUNTS, service.STATE):
         await db[collection].drop()
-    documents = [{"_id": k, "entries": sorted(v)} for k, v in postings.items()]
     for name, rows in (
-        (service.POSTINGS, documents),
+        (service.POSTINGS, [{"_id": k, "entries": sorted(v)} for k, v in postings.items()]),
+        (service.GROUPS, [{"_id": k, "leaves": sorted(v)} for k, v in leaves.items()]),
         (
             service.COUNTS,
-            [{"_id": k, "count": c, "buckets": sorted(buckets[k])} for k, c in counts.items()],
+            [{"_id": k, "count": c, "groups": sorted(groups[k])} for k, c in counts.items()],
         ),
         (service.STATE, states),
     ):

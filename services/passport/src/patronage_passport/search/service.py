@@ -1,44 +1,63 @@
-"""Posting documents of the search index (every access by ``_id``)."""
+"""Documents of the search index, every access by ``_id``.
+
+Three levels per key: ``search_counts`` (``_id = key``: how many passports, which groups),
+``search_groups`` (``_id = "key|group"``: the leaves of a two-letter group) and
+``search_postings`` (``_id = "key|leaf"``: the entries of one surname-and-initial leaf).
+Every document stays small, which is what FerretDB reads and rewrites fast.
+"""
 
 from patronage_common.store import Database, Document, upsert_one
 
+from .keys import group_of, leaf_of
+
 POSTINGS = "search_postings"
+GROUPS = "search_groups"
 COUNTS = "search_counts"
 STATE = "search_state"
 
 
-async def add_entry(*, db: Database, key: str, bucket: str, entry: str) -> None:
-    """Put a passport's entry into a key's bucket (and count it if it is new)."""
+async def add_entry(*, db: Database, key: str, entry: str) -> None:
+    """Put a passport's entry into its leaf of a key (registering a new leaf, counting it)."""
+    leaf = leaf_of(entry)
+    group = group_of(leaf)
     result = await upsert_one(
-        db[POSTINGS], {"_id": f"{key}|{bucket}"}, {"$addToSet": {"entries": entry}}
+        db[POSTINGS], {"_id": f"{key}|{leaf}"}, {"$addToSet": {"entries": entry}}
     )
+    if result.upserted_id is not None:
+        await upsert_one(db[GROUPS], {"_id": f"{key}|{group}"}, {"$addToSet": {"leaves": leaf}})
     if result.modified_count or result.upserted_id is not None:
         await upsert_one(
-            db[COUNTS], {"_id": key}, {"$inc": {"count": 1}, "$addToSet": {"buckets": bucket}}
+            db[COUNTS], {"_id": key}, {"$inc": {"count": 1}, "$addToSet": {"groups": group}}
         )
 
 
-async def remove_entry(*, db: Database, key: str, bucket: str, entry: str) -> None:
-    """Take a passport's entry out of a key's bucket."""
+async def remove_entry(*, db: Database, key: str, entry: str) -> None:
+    """Take a passport's entry out of its leaf of a key."""
     result = await db[POSTINGS].update_one(
-        {"_id": f"{key}|{bucket}"}, {"$pull": {"entries": entry}}
+        {"_id": f"{key}|{leaf_of(entry)}"}, {"$pullAll": {"entries": [entry]}}
     )
     if result.modified_count:
         await upsert_one(db[COUNTS], {"_id": key}, {"$inc": {"count": -1}})
 
 
-async def bucket_entries(*, db: Database, key: str, bucket: str) -> list[str]:
-    """Entries of one bucket of a key."""
-    document = await db[POSTINGS].find_one({"_id": f"{key}|{bucket}"})
+async def leaf_entries(*, db: Database, key: str, leaf: str) -> list[str]:
+    """Entries of one leaf of a key."""
+    document = await db[POSTINGS].find_one({"_id": f"{key}|{leaf}"})
     return list(document["entries"]) if document else []
 
 
+async def group_leaves(*, db: Database, key: str, group: str) -> list[str]:
+    """Leaves of a key within one group, sorted."""
+    document = await db[GROUPS].find_one({"_id": f"{key}|{group}"})
+    return sorted(document["leaves"]) if document else []
+
+
 async def key_summary(*, db: Database, key: str) -> tuple[int, list[str]]:
-    """How many passports a key finds, and which of its buckets may hold entries."""
+    """How many passports a key finds, and which groups of leaves it has, sorted."""
     document = await db[COUNTS].find_one({"_id": key})
     if document is None:
         return 0, []
-    return int(document["count"]), sorted(document.get("buckets", []))
+    return int(document["count"]), sorted(document.get("groups", []))
 
 
 async def get_state(*, db: Database, family_id: str) -> Document | None:
