@@ -1,7 +1,8 @@
 """The service skeleton: FastAPI for HTTP, FastStream for Kafka, in one process."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,6 +23,7 @@ from .telemetry import create_tracer_provider
 log = get_logger(__name__)
 
 StartupHook = Callable[[ServiceRuntime], Awaitable[None]]
+BackgroundTask = Callable[[ServiceRuntime], Coroutine[Any, Any, None]]
 ExceptionHandler = Callable[[Any, Any], Any]
 READY_TIMEOUT_S = 3.0
 
@@ -50,6 +52,25 @@ def health_router() -> APIRouter:
     return router
 
 
+@asynccontextmanager
+async def running_background(
+    runtime: ServiceRuntime, tasks: Sequence[BackgroundTask]
+) -> AsyncIterator[None]:
+    """Run each task (a loop until cancelled) while the service runs; cancel them on stop."""
+    running = [
+        asyncio.create_task(task(runtime), name=getattr(task, "__name__", "background"))
+        for task in tasks
+    ]
+    try:
+        yield
+    finally:
+        for task in running:
+            task.cancel()
+        for task in running:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
 def create_service_app(
     settings: ServiceSettings,
     *,
@@ -57,10 +78,15 @@ def create_service_app(
     kafka_routers: Sequence[KafkaRouter] = (),
     api_routers: Sequence[APIRouter] = (),
     on_startup: StartupHook | None = None,
+    background_tasks: Sequence[BackgroundTask] = (),
     tracer_provider: TracerProvider | None = None,
     exception_handlers: Mapping[type[Exception], ExceptionHandler] | None = None,
 ) -> FastAPI:
-    """A FastAPI app whose lifespan runs the store, the broker and the outbox relay."""
+    """A FastAPI app whose lifespan runs the store, the broker and the outbox relay.
+
+    ``on_startup`` runs once before the broker starts; ``background_tasks`` (schedulers)
+    run after it and are cancelled when the service stops, before the store closes.
+    """
     provider = tracer_provider or create_tracer_provider(settings.service_name)
 
     @asynccontextmanager
@@ -87,7 +113,10 @@ def create_service_app(
             if on_startup is not None:
                 await on_startup(runtime)
             await broker.start()
-            async with running_relay(runtime.outbox, settings.outbox_relay_interval_s):
+            async with (
+                running_relay(runtime.outbox, settings.outbox_relay_interval_s),
+                running_background(runtime, background_tasks),
+            ):
                 log.info("service started", port=settings.http_port)
                 yield
         finally:

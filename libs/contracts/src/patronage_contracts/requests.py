@@ -85,10 +85,29 @@ class AgencyTransitionRefused(Event):
     reason: str
 
 
+class CuratorTaskCreated(Event):
+    """A proactive rule gave the family's curator a task (e.g. no contact for 30 days).
+
+    Consumers (notifications) alert the curator; the title and description are for people.
+    """
+
+    type: Literal["CuratorTaskCreated"] = "CuratorTaskCreated"
+    producer: str = PRODUCER
+    task_id: UUID
+    rule_code: str = Field(description="Code of the proactive rule that created the task")
+    title: str = Field(description="What to do, in Russian")
+    description: str = Field(description="Why, in Russian; no personal data")
+    curator_id: str | None = Field(default=None, description="None: the family has no curator")
+    district: str | None = None
+    hq: str | None = None
+    created_by: str = Field(description="rule:<code>")
+
+
 REQUEST_EVENTS: tuple[type[Event], ...] = (
     RequestCreated,
     RequestRouted,
     RequestStatusChanged,
     AgencyTaskStatusChanged,
     AgencyTransitionRefused,
+    CuratorTaskCreated,
 )

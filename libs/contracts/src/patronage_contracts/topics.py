@@ -54,9 +54,9 @@ PASSPORT_EVENTS_TOPIC = TopicSpec(
 REQUEST_EVENTS_TOPIC = TopicSpec(
     name="requests.events",
     description="The life of help requests: creation, routing, status changes, agency "
-    "task progress, refused agency transitions.",
+    "task progress, refused agency transitions; curator tasks of proactive rules.",
     producer="requests",
-    consumers=("notifications", "reporting", "gateway"),
+    consumers=("notifications", "reporting", "gateway", "requests"),
     messages=REQUEST_EVENTS,
 )
 

@@ -55,14 +55,22 @@ async def set_curator(*, db: Database, family_id: UUID, curator_id: str) -> None
     await upsert_one(db[FAMILIES], {"_id": str(family_id)}, {"$set": {"curator_id": curator_id}})
 
 
-async def fetch_family(*, passport_url: str, family_id: UUID) -> Document | None:
-    """Ask the passport service for the family's district, curator and applicant contact."""
+async def fetch_passport(*, passport_url: str, family_id: UUID) -> Document | None:
+    """The family's passport as the passport service shows it (consent applied), or None."""
     async with httpx.AsyncClient(base_url=passport_url, timeout=5.0) as client:
         response = await client.get(f"/passports/{family_id}")
     if response.status_code == httpx.codes.NOT_FOUND:
         return None
     response.raise_for_status()
     passport: Document = response.json()
+    return passport
+
+
+async def fetch_family(*, passport_url: str, family_id: UUID) -> Document | None:
+    """Ask the passport service for the family's district, curator and applicant contact."""
+    passport = await fetch_passport(passport_url=passport_url, family_id=family_id)
+    if passport is None:
+        return None
     applicant = next(
         (m for m in passport["members"] if m["relation"] == "applicant"), passport["members"][0]
     )

@@ -33,14 +33,18 @@ from .service import REQUESTS, get_request
 
 
 async def create_help_request(
-    *, runtime: ServiceRuntime, data: HelpRequestCreate, actor: str
+    *, runtime: ServiceRuntime, data: HelpRequestCreate, actor: str, request_id: UUID | None = None
 ) -> UUID:
-    """Register a request, split it into agency tasks and send each to its agency."""
+    """Register a request, split it into agency tasks and send each to its agency.
+
+    A caller that must not create the request twice (a proactive rule retrying after a
+    crash) passes its own ``request_id``: a second attempt raises ``DuplicateKeyError``.
+    """
     settings = runtime.settings
     assert isinstance(settings, RequestsSettings)
     family = await family_for_request(runtime=runtime, family_id=data.family_id)
     agencies = get_router(settings.routing_file).agencies_for(data.category, family.get("district"))
-    request_id = uuid4()
+    request_id = request_id or uuid4()
     now = utc_now()
     tasks = [AgencyTaskRef(task_id=uuid4(), agency=agency) for agency in agencies]
     created = RequestCreated(

@@ -1,0 +1,37 @@
+"""Consume the passport topic (facts, contacts, triggers) and curator requests (contacts)."""
+
+from patronage_common.consumers import EventRouter
+from patronage_common.runtime import ServiceRuntime
+from patronage_contracts import Event, RequestCreated
+from patronage_contracts.passport import PASSPORT_EVENTS
+from patronage_contracts.topics import PASSPORT_EVENTS_TOPIC, REQUEST_EVENTS_TOPIC
+
+from . import flows
+from .engine import ProactiveEngine
+
+
+def proactive_routers(engine: ProactiveEngine) -> list[EventRouter]:
+    """Subscribers of the proactive rules, bound to the engine's rules and clock."""
+    passport_events = EventRouter(
+        PASSPORT_EVENTS_TOPIC.name,
+        consumer="requests.proactive",
+        description="Proactive rules: family facts, contacts and event triggers",
+    )
+
+    async def on_passport_event(event: Event, runtime: ServiceRuntime) -> None:
+        await flows.on_passport_event(runtime=runtime, engine=engine, event=event)
+
+    for model in PASSPORT_EVENTS:
+        passport_events.add(model, on_passport_event)
+
+    curator_requests = EventRouter(
+        REQUEST_EVENTS_TOPIC.name,
+        consumer="requests.proactive-contacts",
+        description="Proactive rules: a curator's request is a contact with the family",
+    )
+
+    async def on_request_created(event: RequestCreated, runtime: ServiceRuntime) -> None:
+        await flows.on_request_created(runtime=runtime, engine=engine, event=event)
+
+    curator_requests.add(RequestCreated, on_request_created)
+    return [passport_events, curator_requests]
