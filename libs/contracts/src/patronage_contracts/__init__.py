@@ -1,6 +1,20 @@
 """Patronage bus contracts: every message on Kafka, and the topic catalogue."""
 
-from .agencies import AgencyTaskStatusReported, ApplicantView, ChildView, HandleHelpRequest
+from .agencies import (
+    AGENCY_COMMANDS,
+    AGENCY_VIEWS,
+    AddressView,
+    AgencyCommand,
+    AgencyTaskStatusReported,
+    ApplicantView,
+    CancelHelpRequest,
+    ChildView,
+    HandleHelpRequest,
+    HouseholdView,
+    MemberView,
+    ProvideRequestInfo,
+    ReopenHelpRequest,
+)
 from .enums import (
     Agency,
     AgencyTaskStatus,
@@ -29,7 +43,11 @@ from .passport import (
 )
 from .registry import ALL_MESSAGES, message_type, parse_message
 from .requests import (
+    AgencyTaskReassigned,
     AgencyTaskRef,
+    CuratorAttentionRequested,
+    FeedbackReceived,
+    RequestInfoProvided,
     AgencyTaskStatusChanged,
     AgencyTransitionRefused,
     RequestCreated,
@@ -39,9 +57,14 @@ from .requests import (
 from .topics import CATALOGUE, TopicSpec, dlq_topic_name, topic_of
 
 __all__ = [
+    "AGENCY_COMMANDS",
+    "AGENCY_VIEWS",
     "ALL_MESSAGES",
     "CATALOGUE",
+    "AddressView",
     "Agency",
+    "AgencyCommand",
+    "AgencyTaskReassigned",
     "AgencyTaskRef",
     "AgencyTaskStatus",
     "AgencyTaskStatusChanged",
@@ -49,15 +72,20 @@ __all__ = [
     "AgencyTransitionRefused",
     "ApplicantView",
     "BeneficiaryCategory",
+    "CancelHelpRequest",
     "Channel",
     "ChildView",
     "Command",
     "ConsentWithdrawn",
     "CuratorAssigned",
+    "CuratorAttentionRequested",
     "Event",
+    "FeedbackReceived",
     "HandleHelpRequest",
+    "HouseholdView",
     "MeasureAssigned",
     "MeasureProvided",
+    "MemberView",
     "Message",
     "NeedCategory",
     "NeedClosed",
@@ -68,8 +96,11 @@ __all__ = [
     "PassportUpdated",
     "PlanItemAdded",
     "PlanItemStatusChanged",
+    "ProvideRequestInfo",
     "RecipientRole",
+    "ReopenHelpRequest",
     "RequestCreated",
+    "RequestInfoProvided",
     "RequestRouted",
     "RequestStatus",
     "RequestStatusChanged",
