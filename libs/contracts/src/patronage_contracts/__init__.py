@@ -45,12 +45,12 @@ from .registry import ALL_MESSAGES, message_type, parse_message
 from .requests import (
     AgencyTaskReassigned,
     AgencyTaskRef,
-    CuratorAttentionRequested,
-    FeedbackReceived,
-    RequestInfoProvided,
     AgencyTaskStatusChanged,
     AgencyTransitionRefused,
+    CuratorAttentionRequested,
+    FeedbackReceived,
     RequestCreated,
+    RequestInfoProvided,
     RequestRouted,
     RequestStatusChanged,
 )

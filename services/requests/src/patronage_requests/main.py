@@ -8,6 +8,8 @@ from .families.handlers import router as families_events
 from .help_requests.api import router as requests_api
 from .help_requests.handlers import STATUS_ROUTERS
 from .settings import RequestsSettings, get_settings
+from .timeline.api import router as timeline_api
+from .timeline.handlers import router as timeline_events
 
 
 def create_app(
@@ -18,8 +20,10 @@ def create_app(
     return create_service_app(
         settings,
         title="Patronage — заявки",
-        kafka_routers=[r.kafka_router(settings) for r in (families_events, *STATUS_ROUTERS)],
-        api_routers=[requests_api],
+        kafka_routers=[
+            r.kafka_router(settings) for r in (families_events, timeline_events, *STATUS_ROUTERS)
+        ],
+        api_routers=[requests_api, timeline_api],
         tracer_provider=tracer_provider,
     )
 
