@@ -27,7 +27,11 @@ def test_nothing_to_change_once_linked_with_that_status() -> None:
     item_id, request_id = uuid.uuid4(), uuid.uuid4()
     document = {
         "plan_items": [
-            {"plan_item_id": str(item_id), "status": "in_progress", "request_ids": [str(request_id)]}
+            {
+                "plan_item_id": str(item_id),
+                "status": "in_progress",
+                "request_ids": [str(request_id)],
+            }
         ]
     }
     assert not plan_item_needs_change(document, item_id, request_id, P.IN_PROGRESS)
