@@ -213,7 +213,7 @@ async def test_the_whole_life_of_a_request_split_between_two_agencies(
 
     events = await stack.events(
         lambda seen: (
-            len(status_changes(seen, request_id)) >= 7
+            len(status_changes(seen, request_id)) >= 8
             and any(e["type"] == "CuratorAttentionRequested" for e in seen)
         )
     )

@@ -97,19 +97,20 @@ async def create_help_request(
         trace_context=current_trace_context(),
     )
     flow: Flow = dict(created.caused())
+    split = RequestRouted(
+        **flow,
+        request_id=request_id,
+        tasks=tuple(
+            AgencyTaskRef(task_id=UUID(t["task_id"]), agency=Agency(t["agency"])) for t in tasks
+        ),
+    )
     routed = changes.status_changed(
         document, flow=flow, version=1, status=RequestStatus.ROUTED, changed_by=actor, reason=None
     )
     assert routed is not None
     events: list[Message] = [
         created,
-        RequestRouted(
-            **flow,
-            request_id=request_id,
-            tasks=tuple(
-                AgencyTaskRef(task_id=UUID(t["task_id"]), agency=Agency(t["agency"])) for t in tasks
-            ),
-        ),
+        split,
         routed,
         *(changes.handle_command(document, task, family, flow=flow) for task in tasks),
     ]

@@ -37,7 +37,9 @@ async def read_timeline(*, db: Database, family_id: UUID, limit: int) -> list[Do
     entries: list[Document] = []
     for month in sorted((months or {}).get("months", []), reverse=True):
         bucket = await db[BUCKETS].find_one({"_id": f"{family_id}:{month}"})
-        entries += reversed((bucket or {}).get("entries", []))
+        newest_first = list(reversed((bucket or {}).get("entries", [])))
+        # By time, newest first; entries of one moment keep the order they were consumed in.
+        entries += sorted(newest_first, key=lambda e: e["at"], reverse=True)
         if len(entries) >= limit:
             break
     return entries[:limit]
