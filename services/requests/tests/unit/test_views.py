@@ -12,7 +12,9 @@ pytestmark = pytest.mark.unit
 APPLICANT_ID, PUPIL_ID, GRANDMA_ID = (str(uuid.uuid4()) for _ in range(3))
 
 
-def passport(scope: tuple[str, ...] = ("personal_data", "share_with_agencies")) -> dict[str, Any]:
+def passport(
+    scope: tuple[str, ...] = ("personal_data", "share_with_agencies", "health_data"),
+) -> dict[str, Any]:
     """A passport as GET /passports/{id} returns it, serviceman included."""
     return {
         "family_id": str(uuid.uuid4()),
@@ -125,3 +127,11 @@ def test_no_agency_gets_more_than_its_view(agency: Agency) -> None:
 def test_without_consent_to_share_agencies_get_no_family_data() -> None:
     message = command(Agency.EDUCATION, scope=("personal_data",))
     assert (message.applicant, message.children) == (None, ())
+
+
+def test_without_consent_to_health_data_no_disability_flag_is_sent() -> None:
+    message = command(
+        Agency.HEALTH, member_id=GRANDMA_ID, scope=("personal_data", "share_with_agencies")
+    )
+    assert message.member is not None
+    assert message.member.has_disability is False

@@ -14,6 +14,7 @@ from patronage_common.store import Database, Document, upsert_one
 FAMILIES = "families"
 
 SHARE_WITH_AGENCIES = "share_with_agencies"
+HEALTH_DATA = "health_data"
 
 
 async def get_family(*, db: Database, family_id: UUID) -> Document | None:
@@ -62,10 +63,7 @@ def details_of(passport: Document) -> Document:
     """The part of a passport the requests service keeps (no serviceman data at all)."""
     members: list[dict[str, Any]] = passport["members"]
     applicant = next((m for m in members if m["relation"] == "applicant"), members[0])
-    consent = passport.get("consent") or {}
-    shared = SHARE_WITH_AGENCIES in (consent.get("scope") or []) and SHARE_WITH_AGENCIES not in (
-        passport.get("restricted_scopes") or []
-    )
+    shared = _consented(passport, SHARE_WITH_AGENCIES)
     address = passport["address"]
     return {
         "district": address["district"],
@@ -83,13 +81,19 @@ def details_of(passport: Document) -> Document:
             "house": address.get("house"),
             "apartment": address.get("apartment"),
         },
-        "members": [_member(m) for m in members],
+        "members": [_member(m, health=_consented(passport, HEALTH_DATA)) for m in members],
         "need_ids": [n["need_id"] for n in passport.get("needs") or []],
         "plan_item_ids": [p["plan_item_id"] for p in passport.get("plan_items") or []],
     }
 
 
-def _member(member: Document) -> Document:
+def _consented(passport: Document, scope: str) -> bool:
+    """Whether the family gave, and did not withdraw, consent for ``scope``."""
+    given = (passport.get("consent") or {}).get("scope") or []
+    return scope in given and scope not in (passport.get("restricted_scopes") or [])
+
+
+def _member(member: Document, *, health: bool) -> Document:
     school = member.get("school") or {}
     preschool = member.get("preschool") or {}
     return {
@@ -100,5 +104,6 @@ def _member(member: Document) -> Document:
         "school": school.get("school"),
         "grade": str(school["grade"]) if school.get("grade") is not None else None,
         "kindergarten": preschool.get("kindergarten"),
-        "has_disability": bool(member.get("disability")),
+        # A health fact: kept only with consent to process health data.
+        "has_disability": health and bool(member.get("disability")),
     }
