@@ -1,6 +1,20 @@
 """Patronage bus contracts: every message on Kafka, and the topic catalogue."""
 
-from .agencies import AgencyTaskStatusReported, ApplicantView, ChildView, HandleHelpRequest
+from .agencies import (
+    AGENCY_COMMANDS,
+    AGENCY_VIEWS,
+    AddressView,
+    AgencyCommand,
+    AgencyTaskStatusReported,
+    ApplicantView,
+    CancelHelpRequest,
+    ChildView,
+    HandleHelpRequest,
+    HouseholdView,
+    MemberView,
+    ProvideRequestInfo,
+    ReopenHelpRequest,
+)
 from .enums import (
     Agency,
     AgencyTaskStatus,
@@ -29,20 +43,29 @@ from .passport import (
 )
 from .registry import ALL_MESSAGES, message_type, parse_message
 from .requests import (
+    AgencyTaskReassigned,
     AgencyTaskRef,
     AgencyTaskStatusChanged,
     AgencyTransitionRefused,
+    CuratorAttentionRequested,
     CuratorTaskCreated,
+    FeedbackReceived,
     RequestCreated,
+    RequestInfoProvided,
     RequestRouted,
     RequestStatusChanged,
 )
 from .topics import CATALOGUE, TopicSpec, dlq_topic_name, topic_of
 
 __all__ = [
+    "AGENCY_COMMANDS",
+    "AGENCY_VIEWS",
     "ALL_MESSAGES",
     "CATALOGUE",
+    "AddressView",
     "Agency",
+    "AgencyCommand",
+    "AgencyTaskReassigned",
     "AgencyTaskRef",
     "AgencyTaskStatus",
     "AgencyTaskStatusChanged",
@@ -50,16 +73,21 @@ __all__ = [
     "AgencyTransitionRefused",
     "ApplicantView",
     "BeneficiaryCategory",
+    "CancelHelpRequest",
     "Channel",
     "ChildView",
     "Command",
     "ConsentWithdrawn",
     "CuratorAssigned",
+    "CuratorAttentionRequested",
     "CuratorTaskCreated",
     "Event",
+    "FeedbackReceived",
     "HandleHelpRequest",
+    "HouseholdView",
     "MeasureAssigned",
     "MeasureProvided",
+    "MemberView",
     "Message",
     "NeedCategory",
     "NeedClosed",
@@ -70,8 +98,11 @@ __all__ = [
     "PassportUpdated",
     "PlanItemAdded",
     "PlanItemStatusChanged",
+    "ProvideRequestInfo",
     "RecipientRole",
+    "ReopenHelpRequest",
     "RequestCreated",
+    "RequestInfoProvided",
     "RequestRouted",
     "RequestStatus",
     "RequestStatusChanged",

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .enums import Agency, AgencyTaskStatus, NeedCategory, Urgency
+from .enums import Agency, AgencyTaskStatus, BeneficiaryCategory, NeedCategory, Urgency
 from .envelope import Command, Event
 
 
@@ -35,20 +35,118 @@ class ChildView(BaseModel):
     kindergarten: str | None = None
 
 
-class HandleHelpRequest(Command):
-    """Handle this part of a help request (sent on ``agency.<agency>.requests``)."""
+class MemberView(BaseModel):
+    """The family member a request concerns, as the health agency sees them."""
 
-    type: Literal["HandleHelpRequest"] = "HandleHelpRequest"
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    full_name: str
+    birth_date: date
+    has_disability: bool = Field(default=False, description="Whether a disability is recorded")
+
+
+class AddressView(BaseModel):
+    """Where the family lives, for agencies that come to the home (housing)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    locality: str
+    street: str | None = None
+    house: str | None = None
+    apartment: str | None = None
+
+
+class HouseholdView(BaseModel):
+    """The household in figures, for social protection (benefits depend on them)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    categories: tuple[BeneficiaryCategory, ...] = ()
+    members_count: int = Field(ge=0)
+    children_count: int = Field(ge=0)
+
+
+FamilyViewField = Literal["applicant", "children", "member", "address", "household"]
+
+AGENCY_VIEWS: dict[Agency, frozenset[FamilyViewField]] = {
+    Agency.EDUCATION: frozenset({"applicant", "children"}),
+    Agency.HEALTH: frozenset({"applicant", "member"}),
+    Agency.EMPLOYMENT: frozenset({"applicant"}),
+    Agency.SOCIAL_PROTECTION: frozenset({"applicant", "household"}),
+    Agency.HOUSING: frozenset({"applicant", "address"}),
+    Agency.PSYCHOLOGICAL_HELP: frozenset({"applicant"}),
+}
+"""Which parts of the family each agency receives in HandleHelpRequest (152-FZ: the
+minimum it needs). No agency receives the serviceman's data. A family that did not consent
+to sharing with agencies is sent with none of them."""
+
+
+class AgencyCommand(Command):
+    """A command to one agency about its task, sent on ``agency.<agency>.requests``."""
+
     producer: str = "requests"
     request_id: UUID
     task_id: UUID
     agency: Agency
+
+
+class HandleHelpRequest(AgencyCommand):
+    """Handle this part of a help request (sent on ``agency.<agency>.requests``).
+
+    The family fields are set only as ``AGENCY_VIEWS`` allows for the agency.
+    """
+
+    type: Literal["HandleHelpRequest"] = "HandleHelpRequest"
     category: NeedCategory
     urgency: Urgency
     description: str
     district: str | None = None
     applicant: ApplicantView | None = None
     children: tuple[ChildView, ...] = Field(default=(), description="Only for the education agency")
+    member: MemberView | None = Field(default=None, description="Only for the health agency")
+    address: AddressView | None = Field(default=None, description="Only for the housing agency")
+    household: HouseholdView | None = Field(
+        default=None, description="Only for the social protection agency"
+    )
+    handed_off_from: Agency | None = Field(
+        default=None, description="Set when another agency's task was handed off to this one"
+    )
+
+
+class ProvideRequestInfo(AgencyCommand):
+    """The answer to the agency's question: the task was waiting for it and resumes."""
+
+    type: Literal["ProvideRequestInfo"] = "ProvideRequestInfo"
+    question: str | None = None
+    answer: str
+    provided_by: str
+
+
+class CancelHelpRequest(AgencyCommand):
+    """Stop working on the task: the request was cancelled or handed off to another agency."""
+
+    type: Literal["CancelHelpRequest"] = "CancelHelpRequest"
+    reason: str
+    cancelled_by: str
+
+
+class ReopenHelpRequest(AgencyCommand):
+    """The family reopened the request: the task (same ``task_id``) is the agency's again.
+
+    The agency reports ``accepted`` (or another status) on it as for a new task.
+    """
+
+    type: Literal["ReopenHelpRequest"] = "ReopenHelpRequest"
+    reason: str
+    reopened_by: str
+
+
+AGENCY_COMMANDS: tuple[type[AgencyCommand], ...] = (
+    HandleHelpRequest,
+    ProvideRequestInfo,
+    CancelHelpRequest,
+    ReopenHelpRequest,
+)
 
 
 class AgencyTaskStatusReported(Event):

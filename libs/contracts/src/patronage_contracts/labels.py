@@ -1,6 +1,6 @@
 """Russian names of enumerations, for UI and notification texts."""
 
-from .enums import Agency, NeedCategory, RequestStatus
+from .enums import Agency, AgencyTaskStatus, Channel, NeedCategory, RequestStatus, Urgency
 
 REQUEST_STATUS_RU: dict[RequestStatus, str] = {
     RequestStatus.NEW: "новая",
@@ -33,4 +33,25 @@ NEED_CATEGORY_RU: dict[NeedCategory, str] = {
     NeedCategory.HEALTH: "здоровье",
     NeedCategory.EMPLOYMENT: "трудоустройство",
     NeedCategory.HOUSING: "жильё",
+}
+
+AGENCY_TASK_STATUS_RU: dict[AgencyTaskStatus, str] = {
+    AgencyTaskStatus.ACCEPTED: "принята",
+    AgencyTaskStatus.IN_PROGRESS: "в работе",
+    AgencyTaskStatus.NEEDS_INFO: "нужны сведения",
+    AgencyTaskStatus.RESOLVED: "решена",
+    AgencyTaskStatus.REJECTED: "отклонена",
+}
+
+CHANNEL_RU: dict[Channel, str] = {
+    Channel.CURATOR: "куратор",
+    Channel.DISPATCHER: "диспетчер (линия 129)",
+    Channel.CHATBOT: "чат-бот",
+    Channel.PORTAL: "портал",
+    Channel.PROACTIVE_RULE: "проактивное правило",
+}
+
+URGENCY_RU: dict[Urgency, str] = {
+    Urgency.NORMAL: "обычная",
+    Urgency.URGENT: "срочная",
 }

@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic_core import from_json
 
-from .agencies import AgencyTaskStatusReported, HandleHelpRequest
+from .agencies import AGENCY_COMMANDS, AgencyTaskStatusReported
 from .envelope import Message
 from .notifications import NOTIFICATION_EVENTS
 from .passport import PASSPORT_EVENTS
@@ -14,7 +14,7 @@ ALL_MESSAGES: tuple[type[Message], ...] = (
     *PASSPORT_EVENTS,
     *REQUEST_EVENTS,
     *NOTIFICATION_EVENTS,
-    HandleHelpRequest,
+    *AGENCY_COMMANDS,
     AgencyTaskStatusReported,
 )
 

@@ -33,6 +33,10 @@ class RequestCreated(Event):
     hq: str | None = None
     curator_id: str | None = None
     created_by: str
+    description: str | None = Field(default=None, description="What the family asks for")
+    need_id: UUID | None = Field(default=None, description="The passport need it answers")
+    plan_item_id: UUID | None = Field(default=None, description="The support-plan item it serves")
+    member_id: UUID | None = Field(default=None, description="The family member concerned")
 
 
 class RequestRouted(Event):
@@ -58,6 +62,11 @@ class RequestStatusChanged(Event):
     curator_id: str | None = None
     reason: str | None = None
     changed_by: str
+    hq: str | None = None
+    need_id: UUID | None = None
+    plan_item_id: UUID | None = Field(
+        default=None, description="The support-plan item the request serves, if any"
+    )
 
 
 class AgencyTaskStatusChanged(Event):
@@ -103,6 +112,59 @@ class CuratorTaskCreated(Event):
     created_by: str = Field(description="rule:<code>")
 
 
+class AgencyTaskReassigned(Event):
+    """A task was handed off to another agency; the request keeps its id."""
+
+    type: Literal["AgencyTaskReassigned"] = "AgencyTaskReassigned"
+    producer: str = PRODUCER
+    request_id: UUID
+    task_id: UUID = Field(description="The task taken from the previous agency")
+    agency: Agency = Field(description="The previous agency")
+    new_task_id: UUID
+    new_agency: Agency
+    reason: str
+    reassigned_by: str
+
+
+class RequestInfoProvided(Event):
+    """The family (through the curator) answered an agency's question; the task resumes."""
+
+    type: Literal["RequestInfoProvided"] = "RequestInfoProvided"
+    producer: str = PRODUCER
+    request_id: UUID
+    task_id: UUID
+    agency: Agency
+    question: str | None = None
+    answer: str
+    provided_by: str
+
+
+class FeedbackReceived(Event):
+    """The family rated how its resolved request was handled."""
+
+    type: Literal["FeedbackReceived"] = "FeedbackReceived"
+    producer: str = PRODUCER
+    request_id: UUID
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = None
+    category: NeedCategory | None = None
+    curator_id: str | None = None
+    district: str | None = None
+    given_by: str
+
+
+class CuratorAttentionRequested(Event):
+    """A request needs its curator's attention (e.g. the family rated it low)."""
+
+    type: Literal["CuratorAttentionRequested"] = "CuratorAttentionRequested"
+    producer: str = PRODUCER
+    request_id: UUID
+    curator_id: str | None = None
+    district: str | None = None
+    reason: str = Field(description="Why, in Russian, for the curator")
+    rating: int | None = Field(default=None, ge=1, le=5)
+
+
 REQUEST_EVENTS: tuple[type[Event], ...] = (
     RequestCreated,
     RequestRouted,
@@ -110,4 +172,8 @@ REQUEST_EVENTS: tuple[type[Event], ...] = (
     AgencyTaskStatusChanged,
     AgencyTransitionRefused,
     CuratorTaskCreated,
+    AgencyTaskReassigned,
+    RequestInfoProvided,
+    FeedbackReceived,
+    CuratorAttentionRequested,
 )

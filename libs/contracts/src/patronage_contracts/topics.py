@@ -6,7 +6,7 @@ so that any read model can be rebuilt by replaying them from the beginning.
 
 from dataclasses import dataclass, field
 
-from .agencies import AgencyTaskStatusReported, HandleHelpRequest
+from .agencies import AGENCY_COMMANDS, AgencyCommand, AgencyTaskStatusReported
 from .enums import Agency
 from .envelope import Message
 from .notifications import NOTIFICATION_EVENTS
@@ -54,9 +54,11 @@ PASSPORT_EVENTS_TOPIC = TopicSpec(
 REQUEST_EVENTS_TOPIC = TopicSpec(
     name="requests.events",
     description="The life of help requests: creation, routing, status changes, agency "
-    "task progress, refused agency transitions; curator tasks of proactive rules.",
+    "task progress, refused agency transitions, handoffs, answers to agencies' questions, "
+    "family feedback and requests for the curator's attention; curator tasks of proactive "
+    "rules.",
     producer="requests",
-    consumers=("notifications", "reporting", "gateway", "requests"),
+    consumers=("notifications", "reporting", "gateway", "passport", "requests"),
     messages=REQUEST_EVENTS,
 )
 
@@ -74,10 +76,11 @@ def agency_requests_topic(agency: Agency) -> TopicSpec:
     """The topic an agency consumes its help-request tasks from."""
     return TopicSpec(
         name=f"agency.{agency.value}.requests",
-        description=f"Help-request tasks for the {agency.value} agency, in its minimal view.",
+        description=f"Help-request tasks for the {agency.value} agency, in its minimal view, "
+        "and what follows on them: answers to its questions, cancellations, reopenings.",
         producer="requests",
         consumers=(f"agency:{agency.value}",),
-        messages=(HandleHelpRequest,),
+        messages=AGENCY_COMMANDS,
     )
 
 
@@ -134,7 +137,7 @@ _TOPIC_OF_TYPE: dict[type[Message], TopicSpec] = {
 
 def topic_of(message: Message) -> str:
     """Catalogue topic name a message is published on."""
-    if isinstance(message, HandleHelpRequest):
+    if isinstance(message, AgencyCommand):
         return AGENCY_REQUEST_TOPICS[message.agency].name
     if isinstance(message, AgencyTaskStatusReported):
         return AGENCY_STATUS_TOPICS[message.agency].name

@@ -8,6 +8,7 @@ from .curators.api import router as curators_router
 from .measures.api import router as measures_router
 from .passports.api import router as passports_router
 from .passports.errors import EXCEPTION_HANDLERS
+from .passports.handlers import router as plan_links
 from .search.api import router as search_router
 from .search.handlers import router as search_events
 from .settings import PassportSettings, get_settings
@@ -23,7 +24,7 @@ def create_app(
         title="Patronage — социальные паспорта",
         # The search route first: GET /passports must not be shadowed.
         api_routers=[search_router, passports_router, measures_router, curators_router],
-        kafka_routers=[search_events.kafka_router(settings)],
+        kafka_routers=[r.kafka_router(settings) for r in (search_events, plan_links)],
         tracer_provider=tracer_provider,
         exception_handlers=EXCEPTION_HANDLERS,
     )

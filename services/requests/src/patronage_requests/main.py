@@ -15,6 +15,8 @@ from .proactive.flows import calendar_scheduler
 from .proactive.handlers import proactive_routers
 from .proactive.rules import load_rules
 from .settings import RequestsSettings, get_settings
+from .timeline.api import router as timeline_api
+from .timeline.handlers import router as timeline_events
 
 
 def create_app(
@@ -28,12 +30,12 @@ def create_app(
     engine = ProactiveEngine(
         rules=load_rules(settings.proactive_rules_file), zone=zone, clock=clock or zone_clock(zone)
     )
-    event_routers = (families_events, *STATUS_ROUTERS, *proactive_routers(engine))
+    event_routers = (families_events, timeline_events, *STATUS_ROUTERS, *proactive_routers(engine))
     app = create_service_app(
         settings,
         title="Patronage — заявки",
         kafka_routers=[r.kafka_router(settings) for r in event_routers],
-        api_routers=[requests_api, proactive_api],
+        api_routers=[requests_api, timeline_api, proactive_api],
         background_tasks=[calendar_scheduler(engine, settings)],
         tracer_provider=tracer_provider,
     )

@@ -17,11 +17,12 @@ from patronage_contracts import (
     NeedRecorded,
     PlanItemAdded,
     PlanItemStatusChanged,
+    RequestStatus,
     ServicemanStatusChanged,
 )
 
 from .documents import Document
-from .enums import MeasureStatus, NeedStatus
+from .enums import MeasureStatus, NeedStatus, PlanItemStatus
 from .models import (
     ConsentWithdrawal,
     CuratorAssignment,
@@ -291,6 +292,31 @@ def update_plan_item(plan_item_id: UUID, update: PlanItemUpdate) -> Any:
         ]
 
     return change
+
+
+_PLAN_ITEM_STATUS_OF_REQUEST: dict[RequestStatus, PlanItemStatus] = {
+    RequestStatus.ROUTED: PlanItemStatus.IN_PROGRESS,
+    RequestStatus.ACCEPTED: PlanItemStatus.IN_PROGRESS,
+    RequestStatus.IN_PROGRESS: PlanItemStatus.IN_PROGRESS,
+    RequestStatus.NEEDS_INFO: PlanItemStatus.IN_PROGRESS,
+    RequestStatus.RESOLVED: PlanItemStatus.DONE,
+    # The plan still wants the item done: it goes back to planned for the curator.
+    RequestStatus.REJECTED: PlanItemStatus.PLANNED,
+    RequestStatus.CANCELLED: PlanItemStatus.PLANNED,
+}
+
+
+def plan_item_status_for(request_status: RequestStatus) -> PlanItemStatus | None:
+    """The status a plan item takes when its help request moves (None: it stays)."""
+    return _PLAN_ITEM_STATUS_OF_REQUEST.get(request_status)
+
+
+def plan_item_needs_change(
+    document: Document, plan_item_id: UUID, request_id: UUID, status: PlanItemStatus
+) -> bool:
+    """Whether linking the request and moving the item would change anything."""
+    _, item = _find(document["plan_items"], "plan_item_id", plan_item_id, "пункт плана")
+    return item["status"] != status.value or str(request_id) not in item.get("request_ids", [])
 
 
 def assign_measure(measure: "Measure", data: "MeasureAssignment", assignment_id: UUID) -> Any:

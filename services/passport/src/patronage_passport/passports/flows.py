@@ -16,13 +16,19 @@ from patronage_common.crypto import FieldCipher
 from patronage_common.locks import locked
 from patronage_common.runtime import ServiceRuntime
 from patronage_common.telemetry import current_trace_context
-from patronage_contracts import Message, PassportRegistered, PassportUpdated, utc_now
+from patronage_contracts import (
+    Message,
+    PassportRegistered,
+    PassportUpdated,
+    RequestStatus,
+    utc_now,
+)
 from patronage_contracts.envelope import Causation
 
 from ..settings import PassportSettings
 from . import service
 from .documents import Document, identity_keys, seal, unseal
-from .models import Member, PassportCreate, Serviceman
+from .models import Member, PassportCreate, PlanItemUpdate, Serviceman
 from .validation import Problem, check_passport
 
 Change = Callable[[Document, "ChangeContext"], Sequence[Message]]
@@ -292,3 +298,40 @@ async def read_passport(
                 "version_log": stored["version_log"][: versions.index(version) + 1],
             }
     return unseal(copy.deepcopy(stored), cipher_of(runtime))
+
+
+REQUESTS_ACTOR = "system:requests"
+"""Who changes the plan when a help request moves."""
+
+
+async def follow_request_on_plan(
+    *,
+    runtime: ServiceRuntime,
+    family_id: UUID,
+    plan_item_id: UUID,
+    request_id: UUID,
+    request_status: RequestStatus,
+) -> None:
+    """Link the request to its plan item and move the item as the request moved.
+
+    Nothing is stored when the item already has that status and link (a redelivery).
+    """
+    from .changes import plan_item_needs_change, plan_item_status_for, update_plan_item
+
+    status = plan_item_status_for(request_status)
+    if status is None:
+        return
+    stored = await service.get_document(db=runtime.db, family_id=family_id)
+    if stored is None:
+        raise PassportNotFoundError(str(family_id))
+    if not plan_item_needs_change(stored, plan_item_id, request_id, status):
+        return
+    await change_passport(
+        runtime=runtime,
+        family_id=family_id,
+        actor=REQUESTS_ACTOR,
+        sections=["plan"],
+        change=update_plan_item(
+            plan_item_id, PlanItemUpdate(status=status, request_ids=[request_id])
+        ),
+    )

@@ -13,24 +13,38 @@ class FamilyNotFoundError(LookupError):
     """No passport exists for the family."""
 
 
-async def family_for_request(*, runtime: ServiceRuntime, family_id: UUID) -> Document:
-    """The family's snapshot with applicant contact; asks the passport service once."""
+def _is_current(
+    family: Document | None, *, need_id: UUID | None, plan_item_id: UUID | None
+) -> bool:
+    if family is None or "details_version" not in family:
+        return False
+    if family.get("latest_version", 0) > family["details_version"]:
+        return False
+    # A need or plan item added since the last fetch is worth one more look.
+    if need_id is not None and str(need_id) not in family.get("need_ids", []):
+        return False
+    return plan_item_id is None or str(plan_item_id) in family.get("plan_item_ids", [])
+
+
+async def family_for_request(
+    *,
+    runtime: ServiceRuntime,
+    family_id: UUID,
+    need_id: UUID | None = None,
+    plan_item_id: UUID | None = None,
+) -> Document:
+    """The family's snapshot with the details agencies need; fetched when it is stale."""
     family = await service.get_family(db=runtime.db, family_id=family_id)
-    if family is not None and "applicant_full_name" in family:
+    if _is_current(family, need_id=need_id, plan_item_id=plan_item_id):
+        assert family is not None
         return family
     settings = runtime.settings
     assert isinstance(settings, RequestsSettings)
-    passport = await service.fetch_family(passport_url=settings.passport_url, family_id=family_id)
+    passport = await service.fetch_passport(passport_url=settings.passport_url, family_id=family_id)
     if passport is None:
         raise FamilyNotFoundError(f"семья {family_id} не найдена")
-    await service.save_contact(
-        db=runtime.db,
-        family_id=family_id,
-        district=passport["district"],
-        hq=passport["hq"],
-        curator_id=(family or {}).get("curator_id", passport.get("curator_id")),
-        applicant_full_name=passport["applicant_full_name"],
-        phone=passport.get("phone"),
+    await service.save_details(
+        db=runtime.db, family_id=family_id, details=service.details_of(passport)
     )
     stored = await service.get_family(db=runtime.db, family_id=family_id)
     assert stored is not None

@@ -2,7 +2,7 @@
 
 from patronage_common.consumers import EventRouter
 from patronage_common.runtime import ServiceRuntime
-from patronage_contracts import CuratorAssigned, PassportRegistered
+from patronage_contracts import CuratorAssigned, PassportRegistered, PassportUpdated
 from patronage_contracts.topics import PASSPORT_EVENTS_TOPIC
 
 from . import service
@@ -21,6 +21,14 @@ async def on_passport_registered(event: PassportRegistered, runtime: ServiceRunt
         district=event.district,
         hq=event.hq,
         curator_id=event.curator_id,
+    )
+
+
+@router.handles(PassportUpdated)
+async def on_passport_updated(event: PassportUpdated, runtime: ServiceRuntime) -> None:
+    """The passport changed: the details kept here are refetched before they are used."""
+    await service.note_passport_version(
+        db=runtime.db, family_id=event.family_id, version=event.version
     )
 
 

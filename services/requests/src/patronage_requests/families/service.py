@@ -1,11 +1,20 @@
-"""Family snapshots: district, HQ and curator of each family, keyed by family id."""
+"""Family snapshots: what the requests service keeps of each family, keyed by family id.
 
+Passport events keep district, HQ and curator current and tell which passport version is
+the latest; the details agencies need (applicant contact, members, address) are fetched
+from the passport service and refreshed when a newer passport version was announced.
+"""
+
+from typing import Any
 from uuid import UUID
 
 import httpx
 from patronage_common.store import Database, Document, upsert_one
 
 FAMILIES = "families"
+
+SHARE_WITH_AGENCIES = "share_with_agencies"
+HEALTH_DATA = "health_data"
 
 
 async def get_family(*, db: Database, family_id: UUID) -> Document | None:
@@ -24,30 +33,14 @@ async def save_family(
     )
 
 
-async def save_contact(
-    *,
-    db: Database,
-    family_id: UUID,
-    district: str,
-    hq: str,
-    curator_id: str | None,
-    applicant_full_name: str,
-    phone: str | None,
-) -> None:
-    """Store the applicant's contact (fetched from the passport service) in the snapshot."""
-    await upsert_one(
-        db[FAMILIES],
-        {"_id": str(family_id)},
-        {
-            "$set": {
-                "district": district,
-                "hq": hq,
-                "curator_id": curator_id,
-                "applicant_full_name": applicant_full_name,
-                "phone": phone,
-            }
-        },
-    )
+async def note_passport_version(*, db: Database, family_id: UUID, version: int) -> None:
+    """Remember that the passport reached ``version`` (the details may be older)."""
+    await upsert_one(db[FAMILIES], {"_id": str(family_id)}, {"$max": {"latest_version": version}})
+
+
+async def save_details(*, db: Database, family_id: UUID, details: Document) -> None:
+    """Store what was fetched from the passport service in the snapshot."""
+    await upsert_one(db[FAMILIES], {"_id": str(family_id)}, {"$set": details})
 
 
 async def set_curator(*, db: Database, family_id: UUID, curator_id: str) -> None:
@@ -56,7 +49,7 @@ async def set_curator(*, db: Database, family_id: UUID, curator_id: str) -> None
 
 
 async def fetch_passport(*, passport_url: str, family_id: UUID) -> Document | None:
-    """The family's passport as the passport service shows it (consent applied), or None."""
+    """The family's passport from the passport service (as its consent allows), or None."""
     async with httpx.AsyncClient(base_url=passport_url, timeout=5.0) as client:
         response = await client.get(f"/passports/{family_id}")
     if response.status_code == httpx.codes.NOT_FOUND:
@@ -66,18 +59,51 @@ async def fetch_passport(*, passport_url: str, family_id: UUID) -> Document | No
     return passport
 
 
-async def fetch_family(*, passport_url: str, family_id: UUID) -> Document | None:
-    """Ask the passport service for the family's district, curator and applicant contact."""
-    passport = await fetch_passport(passport_url=passport_url, family_id=family_id)
-    if passport is None:
-        return None
-    applicant = next(
-        (m for m in passport["members"] if m["relation"] == "applicant"), passport["members"][0]
-    )
+def details_of(passport: Document) -> Document:
+    """The part of a passport the requests service keeps (no serviceman data at all)."""
+    members: list[dict[str, Any]] = passport["members"]
+    applicant = next((m for m in members if m["relation"] == "applicant"), members[0])
+    shared = _consented(passport, SHARE_WITH_AGENCIES)
+    address = passport["address"]
     return {
-        "district": passport["address"]["district"],
-        "hq": passport["address"]["hq"],
+        "district": address["district"],
+        "hq": address["hq"],
         "curator_id": passport.get("curator_id"),
+        "details_version": passport["version"],
+        "share_with_agencies": shared,
+        "categories": list(passport.get("categories") or []),
+        "applicant_member_id": applicant["member_id"],
         "applicant_full_name": applicant["full_name"],
         "phone": ((passport.get("contacts") or {}).get("phones") or [None])[0],
+        "address": {
+            "locality": address["locality"],
+            "street": address.get("street"),
+            "house": address.get("house"),
+            "apartment": address.get("apartment"),
+        },
+        "members": [_member(m, health=_consented(passport, HEALTH_DATA)) for m in members],
+        "need_ids": [n["need_id"] for n in passport.get("needs") or []],
+        "plan_item_ids": [p["plan_item_id"] for p in passport.get("plan_items") or []],
+    }
+
+
+def _consented(passport: Document, scope: str) -> bool:
+    """Whether the family gave, and did not withdraw, consent for ``scope``."""
+    given = (passport.get("consent") or {}).get("scope") or []
+    return scope in given and scope not in (passport.get("restricted_scopes") or [])
+
+
+def _member(member: Document, *, health: bool) -> Document:
+    school = member.get("school") or {}
+    preschool = member.get("preschool") or {}
+    return {
+        "member_id": member["member_id"],
+        "relation": member["relation"],
+        "full_name": member["full_name"],
+        "birth_date": member["birth_date"],
+        "school": school.get("school"),
+        "grade": str(school["grade"]) if school.get("grade") is not None else None,
+        "kindergarten": preschool.get("kindergarten"),
+        # A health fact: kept only with consent to process health data.
+        "has_disability": health and bool(member.get("disability")),
     }

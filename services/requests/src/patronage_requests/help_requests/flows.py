@@ -1,5 +1,6 @@
-"""Help-request use cases: create and route; apply an agency's status report."""
+"""Help-request use cases: create and route, apply agency reports, people's actions."""
 
+from collections.abc import Callable
 from uuid import UUID, uuid4
 
 from patronage_common.locks import locked
@@ -10,26 +11,38 @@ from patronage_common.telemetry import current_trace_context
 from patronage_contracts import (
     Agency,
     AgencyTaskRef,
-    AgencyTaskStatusChanged,
     AgencyTaskStatusReported,
-    AgencyTransitionRefused,
-    ApplicantView,
-    Event,
-    HandleHelpRequest,
     Message,
     RequestCreated,
     RequestRouted,
     RequestStatus,
-    RequestStatusChanged,
     utc_now,
 )
 
 from ..deps import get_router
 from ..families.flows import family_for_request
 from ..settings import RequestsSettings
-from . import domain
-from .models import HelpRequestCreate
+from . import changes, domain, service
+from .changes import ActionInvalidError, ActionRefusedError, Flow
+from .models import FeedbackIn, HelpRequestCreate, InfoAnswer, TaskReroute
 from .service import REQUESTS, get_request
+
+
+class RequestNotFoundError(LookupError):
+    """No help request with that id."""
+
+
+def _check_links(family: Document, data: HelpRequestCreate) -> None:
+    """The need, plan item and member a request names must be the family's."""
+    if data.need_id is not None and str(data.need_id) not in family.get("need_ids", []):
+        raise ActionInvalidError("need_id", "в паспорте семьи нет такой потребности")
+    if data.plan_item_id is not None and str(data.plan_item_id) not in family.get(
+        "plan_item_ids", []
+    ):
+        raise ActionInvalidError("plan_item_id", "в плане сопровождения семьи нет такого пункта")
+    members = {m["member_id"] for m in family.get("members", [])}
+    if data.member_id is not None and str(data.member_id) not in members:
+        raise ActionInvalidError("member_id", "в семье нет такого человека")
 
 
 async def create_help_request(
@@ -42,77 +55,76 @@ async def create_help_request(
     """
     settings = runtime.settings
     assert isinstance(settings, RequestsSettings)
-    family = await family_for_request(runtime=runtime, family_id=data.family_id)
+    family = await family_for_request(
+        runtime=runtime,
+        family_id=data.family_id,
+        need_id=data.need_id,
+        plan_item_id=data.plan_item_id,
+    )
+    _check_links(family, data)
     agencies = get_router(settings.routing_file).agencies_for(data.category, family.get("district"))
     request_id = request_id or uuid4()
     now = utc_now()
-    tasks = [AgencyTaskRef(task_id=uuid4(), agency=agency) for agency in agencies]
+    tasks = [changes.new_task(agency, now) for agency in agencies]
+    document: Document = {
+        "_id": str(request_id),
+        "family_id": str(data.family_id),
+        **data.model_dump(mode="json", exclude={"family_id"}),
+        "status": RequestStatus.NEW.value,
+        "version": 0,
+        "district": family.get("district"),
+        "hq": family.get("hq"),
+        "curator_id": family.get("curator_id"),
+        "tasks": tasks,
+        "applied_reports": [],
+        "feedback": [],
+        "attention": None,
+        "reopen_count": 0,
+        "created_at": now,
+        "created_by": actor,
+        "updated_at": now,
+    }
     created = RequestCreated(
         family_id=data.family_id,
         request_id=request_id,
         category=data.category,
         urgency=data.urgency,
         channel=data.channel,
+        description=data.description,
+        need_id=data.need_id,
+        plan_item_id=data.plan_item_id,
+        member_id=data.member_id,
         district=family.get("district"),
         hq=family.get("hq"),
         curator_id=family.get("curator_id"),
         created_by=actor,
         trace_context=current_trace_context(),
     )
-    flow = created.caused()
+    flow: Flow = dict(created.caused())
+    split = RequestRouted(
+        **flow,
+        request_id=request_id,
+        tasks=tuple(
+            AgencyTaskRef(task_id=UUID(t["task_id"]), agency=Agency(t["agency"])) for t in tasks
+        ),
+    )
+    routed = changes.status_changed(
+        document, flow=flow, version=1, status=RequestStatus.ROUTED, changed_by=actor, reason=None
+    )
+    assert routed is not None
     events: list[Message] = [
         created,
-        RequestRouted(**flow, request_id=request_id, tasks=tuple(tasks)),
-        RequestStatusChanged(
-            **flow,
-            request_id=request_id,
-            version=1,
-            previous_status=RequestStatus.NEW,
-            status=RequestStatus.ROUTED,
-            category=data.category,
-            district=family.get("district"),
-            curator_id=family.get("curator_id"),
-            changed_by=actor,
-        ),
+        split,
+        routed,
+        *(changes.handle_command(document, task, family, flow=flow) for task in tasks),
     ]
-    applicant = ApplicantView(full_name=family["applicant_full_name"], phone=family.get("phone"))
-    events += [
-        HandleHelpRequest(
-            **flow,
-            request_id=request_id,
-            task_id=task.task_id,
-            agency=task.agency,
-            category=data.category,
-            urgency=data.urgency,
-            description=data.description,
-            district=family.get("district"),
-            applicant=applicant,
-        )
-        for task in tasks
-    ]
-    document: Document = {
-        "_id": str(request_id),
-        "family_id": str(data.family_id),
-        **data.model_dump(mode="json", exclude={"family_id"}),
-        "status": RequestStatus.ROUTED.value,
-        "version": 1,
-        "district": family.get("district"),
-        "hq": family.get("hq"),
-        "curator_id": family.get("curator_id"),
-        "tasks": [
-            {
-                "task_id": str(t.task_id),
-                "agency": t.agency.value,
-                "status": domain.TASK_SENT,
-                "note": None,
-                "updated_at": now,
-            }
-            for t in tasks
-        ],
-        "applied_reports": [],
-        "created_at": now,
-        "created_by": actor,
-    }
+    document.update(
+        status=RequestStatus.ROUTED.value, version=1, correlation_id=str(created.correlation_id)
+    )
+    # Indexed first: an id whose request was never stored is skipped when listing.
+    await service.add_to_family_index(
+        db=runtime.db, family_id=data.family_id, request_id=request_id
+    )
     await runtime.outbox.insert(REQUESTS, document, events)
     return request_id
 
@@ -144,68 +156,132 @@ async def apply_agency_status(
             )
         if str(report.event_id) in document.get("applied_reports", []):
             return
-        update, events = _status_update(document, task, report)
+        update, events = changes.agency_report(document, report, utc_now())
         await runtime.outbox.update(REQUESTS, document["_id"], update, events)
 
 
-def _status_update(
-    document: Document, task: Document, report: AgencyTaskStatusReported
-) -> tuple[Document, list[Message]]:
-    flow = report.caused()
-    version = document["version"] + 1
-    mark_applied = {"$push": {"applied_reports": str(report.event_id)}}
-    if not domain.can_move_task(task["status"], report.status):
-        refused = AgencyTransitionRefused(
-            **flow,
-            request_id=report.request_id,
-            task_id=report.task_id,
-            agency=report.agency,
-            current_status=task["status"],
-            reported_status=report.status,
-            reason=domain.refusal_reason(task["status"], report.status),
-        )
-        return {"$set": {"version": version}, **mark_applied}, [refused]
-    note = report.question or report.result or report.reason
-    task_states = [
-        report.status.value if t["task_id"] == task["task_id"] else t["status"]
-        for t in document["tasks"]
-    ]
-    previous = RequestStatus(document["status"])
-    status = domain.request_status_of(task_states)
-    events: list[Event] = [
-        AgencyTaskStatusChanged(
-            **flow,
-            request_id=report.request_id,
-            task_id=report.task_id,
-            agency=report.agency,
-            status=report.status,
-            note=note,
-        )
-    ]
-    if status != previous:
-        events.append(
-            RequestStatusChanged(
-                **flow,
-                request_id=report.request_id,
-                version=version,
-                previous_status=previous,
-                status=status,
-                category=document["category"],
-                district=document.get("district"),
-                curator_id=document.get("curator_id"),
-                reason=note,
-                changed_by=f"agency:{report.agency.value}",
-            )
-        )
-    index = next(i for i, t in enumerate(document["tasks"]) if t["task_id"] == task["task_id"])
-    update = {
-        "$set": {
-            "status": status.value,
-            "version": version,
-            f"tasks.{index}.status": report.status.value,
-            f"tasks.{index}.note": note,
-            f"tasks.{index}.updated_at": utc_now(),
-        },
-        **mark_applied,
+def _flow_of(document: Document) -> Flow:
+    """Envelope of events caused by a person's action on the request (same business flow)."""
+    return {
+        "correlation_id": UUID(document["correlation_id"])
+        if document.get("correlation_id")
+        else uuid4(),
+        "trace_context": current_trace_context(),
+        "family_id": UUID(document["family_id"]),
     }
-    return update, list(events)
+
+
+async def _act(
+    runtime: ServiceRuntime,
+    request_id: UUID,
+    action: domain.RequestAction,
+    change: Callable[[Document, Flow], changes.Change],
+) -> Document:
+    """Apply a person's action if the request's state allows it; return the request."""
+    async with locked(runtime.db, f"{REQUESTS}:{request_id}"):
+        document = await get_request(db=runtime.db, request_id=request_id)
+        if document is None:
+            raise RequestNotFoundError(str(request_id))
+        refusal = domain.action_refusal(action, RequestStatus(document["status"]))
+        if refusal is not None:
+            raise ActionRefusedError(refusal)
+        update, events = change(document, _flow_of(document))
+        updated = await runtime.outbox.update(REQUESTS, document["_id"], update, events)
+    assert updated is not None
+    return updated
+
+
+async def answer_question(
+    *, runtime: ServiceRuntime, request_id: UUID, data: InfoAnswer, actor: str
+) -> Document:
+    """Pass the family's answer to the agencies that asked; their tasks resume."""
+    return await _act(
+        runtime,
+        request_id,
+        domain.RequestAction.ANSWER,
+        lambda doc, flow: changes.answer(
+            doc,
+            flow=flow,
+            answer_text=data.answer,
+            task_id=data.task_id,
+            actor=actor,
+            now=utc_now(),
+        ),
+    )
+
+
+async def close_request(
+    *, runtime: ServiceRuntime, request_id: UUID, comment: str | None, actor: str
+) -> Document:
+    """Close a resolved or rejected request."""
+    return await _act(
+        runtime,
+        request_id,
+        domain.RequestAction.CLOSE,
+        lambda doc, flow: changes.close(
+            doc, flow=flow, comment=comment, actor=actor, now=utc_now()
+        ),
+    )
+
+
+async def reopen_request(
+    *, runtime: ServiceRuntime, request_id: UUID, reason: str, actor: str
+) -> Document:
+    """Reopen a resolved or closed request: its tasks go back to the agencies."""
+    return await _act(
+        runtime,
+        request_id,
+        domain.RequestAction.REOPEN,
+        lambda doc, flow: changes.reopen(doc, flow=flow, reason=reason, actor=actor, now=utc_now()),
+    )
+
+
+async def cancel_request(
+    *, runtime: ServiceRuntime, request_id: UUID, reason: str, actor: str
+) -> Document:
+    """Cancel an open request; the agencies still working on it are told to stop."""
+    return await _act(
+        runtime,
+        request_id,
+        domain.RequestAction.CANCEL,
+        lambda doc, flow: changes.cancel(doc, flow=flow, reason=reason, actor=actor, now=utc_now()),
+    )
+
+
+async def reroute_task(
+    *, runtime: ServiceRuntime, request_id: UUID, data: TaskReroute, actor: str
+) -> Document:
+    """Hand a task off to another agency; the request keeps its id and creation time."""
+    document = await get_request(db=runtime.db, request_id=request_id)
+    if document is None:
+        raise RequestNotFoundError(str(request_id))
+    family = await family_for_request(runtime=runtime, family_id=UUID(document["family_id"]))
+    return await _act(
+        runtime,
+        request_id,
+        domain.RequestAction.REROUTE,
+        lambda doc, flow: changes.reroute(
+            doc,
+            family,
+            flow=flow,
+            task_id=data.task_id,
+            agency=data.agency,
+            reason=data.reason,
+            actor=actor,
+            now=utc_now(),
+        ),
+    )
+
+
+async def give_feedback(
+    *, runtime: ServiceRuntime, request_id: UUID, data: FeedbackIn, actor: str
+) -> Document:
+    """Record the family's rating of a resolved or closed request."""
+    return await _act(
+        runtime,
+        request_id,
+        domain.RequestAction.FEEDBACK,
+        lambda doc, flow: changes.feedback(
+            doc, flow=flow, rating=data.rating, comment=data.comment, actor=actor, now=utc_now()
+        ),
+    )

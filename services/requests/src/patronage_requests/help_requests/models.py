@@ -1,24 +1,74 @@
 """API models of help requests."""
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 from patronage_contracts import Agency, Channel, NeedCategory, RequestStatus, Urgency
 from pydantic import BaseModel, ConfigDict, Field
 
+Reason = Annotated[str, Field(min_length=3, max_length=2000)]
 
-class HelpRequestCreate(BaseModel):
-    """A new help request from any intake channel."""
+
+class Body(BaseModel):
+    """Base of every request body: strict about unknown fields, trims text."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class HelpRequestCreate(Body):
+    """A new help request from any intake channel."""
 
     family_id: UUID
     category: NeedCategory
     description: str = Field(min_length=3, max_length=4000, description="Суть обращения")
     urgency: Urgency = Urgency.NORMAL
     channel: Channel = Channel.CURATOR
-    need_id: UUID | None = None
-    plan_item_id: UUID | None = None
+    need_id: UUID | None = Field(default=None, description="Потребность из паспорта")
+    plan_item_id: UUID | None = Field(default=None, description="Пункт плана сопровождения")
+    member_id: UUID | None = Field(default=None, description="Член семьи, о котором заявка")
+
+
+class InfoAnswer(Body):
+    """The answer to an agency's question."""
+
+    answer: str = Field(min_length=1, max_length=4000, description="Ответ ведомству")
+    task_id: UUID | None = Field(
+        default=None, description="Задача, на вопрос которой ответ (все ждущие, если не указана)"
+    )
+
+
+class RequestClose(Body):
+    """Close a resolved or rejected request."""
+
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class RequestReopen(Body):
+    """Reopen a resolved or closed request: its tasks go back to the agencies."""
+
+    reason: Reason
+
+
+class RequestCancel(Body):
+    """Cancel an open request: the agencies stop working on it."""
+
+    reason: Reason
+
+
+class TaskReroute(Body):
+    """Hand one agency's task off to another agency."""
+
+    task_id: UUID
+    agency: Agency
+    reason: Reason
+
+
+class FeedbackIn(Body):
+    """The family's rating of how its request was handled."""
+
+    rating: int = Field(ge=1, le=5, description="Оценка от 1 до 5")
+    comment: str | None = Field(default=None, max_length=2000)
 
 
 class AgencyTaskRead(BaseModel):
@@ -28,7 +78,26 @@ class AgencyTaskRead(BaseModel):
     agency: Agency
     status: str
     note: str | None = None
+    question: str | None = None
+    handed_off_from: UUID | None = None
+    handed_off_to: UUID | None = None
     updated_at: datetime
+
+
+class FeedbackRead(BaseModel):
+    """A rating the family gave."""
+
+    rating: int
+    comment: str | None
+    given_by: str
+    given_at: datetime
+
+
+class AttentionRead(BaseModel):
+    """Why the request needs its curator's attention."""
+
+    reason: str
+    requested_at: datetime
 
 
 class HelpRequestRead(BaseModel):
@@ -40,10 +109,18 @@ class HelpRequestRead(BaseModel):
     description: str
     urgency: Urgency
     channel: Channel
+    need_id: UUID | None = None
+    plan_item_id: UUID | None = None
+    member_id: UUID | None = None
     status: RequestStatus
     version: int
     district: str | None
+    hq: str | None = None
     curator_id: str | None
     tasks: list[AgencyTaskRead]
+    feedback: list[FeedbackRead] = Field(default_factory=list)
+    attention: AttentionRead | None = None
+    reopen_count: int = 0
     created_at: datetime
     created_by: str
+    updated_at: datetime | None = None
