@@ -13,9 +13,11 @@ from pathlib import Path
 import psutil
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from bson import ObjectId
 from patronage_devinfra import Infrastructure, start_local_ferretdb
 from patronage_devinfra.ferretdb import Backend
 from pymongo import MongoClient
+from pymongo.errors import DuplicateKeyError
 
 pytestmark = pytest.mark.integration
 
@@ -62,11 +64,37 @@ def test_ferretdb_backend_insert_find(backend: Backend, unique_prefix: str) -> N
             found = list(collection.find({"i": {"$gte": 3}}, {"_id": 0}).sort("i", 1))
             assert found == [{"i": 3, "backend": backend}, {"i": 4, "backend": backend}]
             assert client.admin.command("ping")["ok"] == 1.0
+            _check_id_operations(client, unique_prefix, backend)
         finally:
             client.close()
         data_dir, pid = ferretdb.data_dir, ferretdb.pid
     assert not data_dir.exists()
     assert not _alive(pid)
+
+
+def _check_id_operations(
+    client: MongoClient[dict[str, object]], database: str, backend: Backend
+) -> None:
+    """What the services do by `_id`, on the patched `_id` look-ups of both backends."""
+    collection = client[database]["by_id"]
+    oid = ObjectId()
+    collection.insert_many([{"_id": "a:1", "n": 1}, {"_id": "a:2", "n": 2}, {"_id": oid, "n": 3}])
+    assert collection.find_one({"_id": "a:2"}) == {"_id": "a:2", "n": 2}
+    assert collection.find_one({"_id": {"$eq": "a:1"}}) == {"_id": "a:1", "n": 1}
+    assert collection.find_one({"_id": oid}) == {"_id": oid, "n": 3}
+    # The same characters as another type are a different `_id`.
+    assert collection.find_one({"_id": str(oid)}) is None
+    assert collection.find_one({"_id": "a:3"}) is None
+    assert collection.find_one({"n": 2}, {"_id": 1}) == {"_id": "a:2"}
+    collection.update_one({"_id": "a:1"}, {"$set": {"n": 10}})
+    assert collection.find_one({"_id": "a:1"}) == {"_id": "a:1", "n": 10}
+    with pytest.raises(DuplicateKeyError):
+        collection.insert_one({"_id": "a:1", "n": 11})
+    assert collection.delete_one({"_id": "a:2"}).deleted_count == 1
+    assert sorted(str(doc["_id"]) for doc in collection.find({})) == sorted(["a:1", str(oid)])
+    plan = str(client[database].command("explain", {"find": "by_id", "filter": {"_id": "a:1"}}))
+    # Without the source patch both backends scan the table for an `_id`.
+    assert ("Index Scan" if backend == "postgresql" else "USING INDEX") in plan, plan
 
 
 _CHILD_SCRIPT = """
