@@ -10,6 +10,7 @@ from .enums import (
     NotificationChannel,
     RecipientRole,
     RequestStatus,
+    SlaClock,
     Urgency,
 )
 from .envelope import Command, Event, Message, utc_now
@@ -36,6 +37,7 @@ from .requests import (
     RequestRouted,
     RequestStatusChanged,
 )
+from .sla import RequestEscalated, SlaBreached, SlaWarning
 from .topics import CATALOGUE, TopicSpec, dlq_topic_name, topic_of
 
 __all__ = [
@@ -70,10 +72,14 @@ __all__ = [
     "PlanItemStatusChanged",
     "RecipientRole",
     "RequestCreated",
+    "RequestEscalated",
     "RequestRouted",
     "RequestStatus",
     "RequestStatusChanged",
     "ServicemanStatusChanged",
+    "SlaBreached",
+    "SlaClock",
+    "SlaWarning",
     "TopicSpec",
     "Urgency",
     "dlq_topic_name",

@@ -1,6 +1,6 @@
 """Russian names of enumerations, for UI and notification texts."""
 
-from .enums import Agency, NeedCategory, RequestStatus
+from .enums import Agency, NeedCategory, RecipientRole, RequestStatus, SlaClock
 
 REQUEST_STATUS_RU: dict[RequestStatus, str] = {
     RequestStatus.NEW: "новая",
@@ -33,4 +33,17 @@ NEED_CATEGORY_RU: dict[NeedCategory, str] = {
     NeedCategory.HEALTH: "здоровье",
     NeedCategory.EMPLOYMENT: "трудоустройство",
     NeedCategory.HOUSING: "жильё",
+}
+
+SLA_CLOCK_RU: dict[SlaClock, str] = {
+    SlaClock.FIRST_RESPONSE: "первый ответ ведомства",
+    SlaClock.RESOLUTION: "решение заявки",
+}
+
+RECIPIENT_ROLE_RU: dict[RecipientRole, str] = {
+    RecipientRole.FAMILY: "семья",
+    RecipientRole.CURATOR: "социальный куратор",
+    RecipientRole.DISTRICT_HEAD: "глава района",
+    RecipientRole.HQ_COORDINATOR: "координатор муниципального штаба",
+    RecipientRole.REGIONAL_COORDINATOR: "региональный координатор",
 }

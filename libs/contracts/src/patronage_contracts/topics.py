@@ -12,6 +12,7 @@ from .envelope import Message
 from .notifications import NOTIFICATION_EVENTS
 from .passport import PASSPORT_EVENTS
 from .requests import REQUEST_EVENTS
+from .sla import SLA_EVENTS
 
 FOREVER = -1
 WEEK_MS = 7 * 24 * 3600 * 1000
@@ -54,10 +55,12 @@ PASSPORT_EVENTS_TOPIC = TopicSpec(
 REQUEST_EVENTS_TOPIC = TopicSpec(
     name="requests.events",
     description="The life of help requests: creation, routing, status changes, agency "
-    "task progress, refused agency transitions.",
+    "task progress, refused agency transitions, and their SLA clocks: warnings, breaches "
+    "and escalations.",
     producer="requests",
-    consumers=("notifications", "reporting", "gateway"),
-    messages=REQUEST_EVENTS,
+    # The requests service reads its own topic too: its SLA clocks follow the statuses.
+    consumers=("requests", "notifications", "reporting", "gateway"),
+    messages=(*REQUEST_EVENTS, *SLA_EVENTS),
 )
 
 NOTIFICATION_EVENTS_TOPIC = TopicSpec(
