@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from patronage_common.runtime import RuntimeDep
-from patronage_contracts.labels import SLA_CLOCK_RU
+from patronage_contracts.labels import REQUEST_STATUS_RU, SLA_CLOCK_RU
 
 from ..settings import RequestsSettings
 from . import domain, service
@@ -66,6 +66,8 @@ async def read_request_sla(request_id: UUID, runtime: RuntimeDep, clock: ClockDe
     return {
         **record.model_dump(include={"request_id", "category", "urgency", "district", "hq"}),
         "curator_id": record.curator_id,
+        "status": record.status,
+        "status_label": REQUEST_STATUS_RU[record.status],
         "business_time": record.business_time,
         "time_basis_label": (
             "рабочее время по производственному календарю"

@@ -3,7 +3,7 @@
 from datetime import datetime
 from uuid import UUID
 
-from patronage_contracts import NeedCategory, SlaClock, Urgency
+from patronage_contracts import NeedCategory, RequestStatus, SlaClock, Urgency
 from pydantic import BaseModel, Field
 
 from .domain import ClockState
@@ -33,6 +33,8 @@ class RequestSlaRead(BaseModel):
     district: str | None
     hq: str | None
     curator_id: str | None
+    status: RequestStatus = Field(description="The request's status as the clocks last saw it")
+    status_label: str
     business_time: bool
     time_basis_label: str
     clocks: list[SlaClockRead]
