@@ -16,6 +16,7 @@ from patronage_contracts import (
     SlaWarning,
     Urgency,
 )
+from patronage_requests.settings import RequestsSettings
 from patronage_requests.sla import domain
 from patronage_requests.sla.domain import ClockState, FiringLevel, SlaRecord
 from patronage_requests.sla.policy import load_policy
@@ -228,3 +229,10 @@ def test_a_policy_file_overrides_the_packaged_one(tmp_path: Path) -> None:
     path.write_text("default: {normal: {first_response_hours: 0, resolution_hours: 2}}\n")
     with pytest.raises(ValidationError):
         load_policy(path)
+
+
+def test_an_unknown_region_time_zone_is_refused_at_start_up() -> None:
+    with pytest.raises(ValidationError, match="SLA_TIME_ZONE"):
+        RequestsSettings(sla_time_zone="Europe/Nowhere")
+    with pytest.raises(ValidationError, match="SLA_WORKDAY_END"):
+        RequestsSettings(sla_workday_start=dt.time(18), sla_workday_end=dt.time(9))

@@ -64,8 +64,9 @@ async def read_request_sla(request_id: UUID, runtime: RuntimeDep, clock: ClockDe
     if record is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "сроки по заявке не найдены")
     return {
-        **record.model_dump(include={"request_id", "category", "urgency", "district", "hq"}),
-        "curator_id": record.curator_id,
+        **record.model_dump(
+            include={"request_id", "category", "urgency", "district", "hq", "curator_id"}
+        ),
         "status": record.status,
         "status_label": REQUEST_STATUS_RU[record.status],
         "business_time": record.business_time,

@@ -106,7 +106,8 @@ async def schedule(
 
     A moment at or behind the cursor would never be scanned in its minute; it goes to the
     ``asap`` list, which every scan reads, as ``<request>|<token>``: a scan takes off only
-    the entries it read, never one added since for a newer reason.
+    the entries it read, never one added since for a newer reason. Before the first scan
+    (no cursor yet) every moment goes to both: the first cursor starts just before "now".
     """
     cursor = await get_cursor(db=db)
     minutes: dict[str, set[str]] = defaultdict(set)
@@ -115,7 +116,7 @@ async def schedule(
         key = minute_key(instant)
         if cursor is None or key <= cursor:
             asap = True
-        else:
+        if cursor is None or key > cursor:
             minutes[key[:8]].add(key)
     rid = str(request_id)
     if asap:
