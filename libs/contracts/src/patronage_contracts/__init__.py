@@ -24,6 +24,7 @@ from .enums import (
     NotificationChannel,
     RecipientRole,
     RequestStatus,
+    SlaClock,
     Urgency,
 )
 from .envelope import Command, Event, Message, utc_now
@@ -55,6 +56,7 @@ from .requests import (
     RequestRouted,
     RequestStatusChanged,
 )
+from .sla import RequestEscalated, SlaBreached, SlaWarning
 from .topics import CATALOGUE, TopicSpec, dlq_topic_name, topic_of
 
 __all__ = [
@@ -102,11 +104,15 @@ __all__ = [
     "RecipientRole",
     "ReopenHelpRequest",
     "RequestCreated",
+    "RequestEscalated",
     "RequestInfoProvided",
     "RequestRouted",
     "RequestStatus",
     "RequestStatusChanged",
     "ServicemanStatusChanged",
+    "SlaBreached",
+    "SlaClock",
+    "SlaWarning",
     "TopicSpec",
     "Urgency",
     "dlq_topic_name",

@@ -78,6 +78,13 @@ class AgencyTaskStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class SlaClock(StrEnum):
+    """Which service-level clock of a help request."""
+
+    FIRST_RESPONSE = "first_response"
+    RESOLUTION = "resolution"
+
+
 class RecipientRole(StrEnum):
     """Who a notification is addressed to."""
 

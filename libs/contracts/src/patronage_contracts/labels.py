@@ -1,6 +1,15 @@
 """Russian names of enumerations, for UI and notification texts."""
 
-from .enums import Agency, AgencyTaskStatus, Channel, NeedCategory, RequestStatus, Urgency
+from .enums import (
+    Agency,
+    AgencyTaskStatus,
+    Channel,
+    NeedCategory,
+    RecipientRole,
+    RequestStatus,
+    SlaClock,
+    Urgency,
+)
 
 REQUEST_STATUS_RU: dict[RequestStatus, str] = {
     RequestStatus.NEW: "новая",
@@ -54,4 +63,17 @@ CHANNEL_RU: dict[Channel, str] = {
 URGENCY_RU: dict[Urgency, str] = {
     Urgency.NORMAL: "обычная",
     Urgency.URGENT: "срочная",
+}
+
+SLA_CLOCK_RU: dict[SlaClock, str] = {
+    SlaClock.FIRST_RESPONSE: "первый ответ ведомства",
+    SlaClock.RESOLUTION: "решение заявки",
+}
+
+RECIPIENT_ROLE_RU: dict[RecipientRole, str] = {
+    RecipientRole.FAMILY: "семья",
+    RecipientRole.CURATOR: "социальный куратор",
+    RecipientRole.DISTRICT_HEAD: "глава района",
+    RecipientRole.HQ_COORDINATOR: "координатор муниципального штаба",
+    RecipientRole.REGIONAL_COORDINATOR: "региональный координатор",
 }

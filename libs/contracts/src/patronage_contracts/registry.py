@@ -9,10 +9,12 @@ from .envelope import Message
 from .notifications import NOTIFICATION_EVENTS
 from .passport import PASSPORT_EVENTS
 from .requests import REQUEST_EVENTS
+from .sla import SLA_EVENTS
 
 ALL_MESSAGES: tuple[type[Message], ...] = (
     *PASSPORT_EVENTS,
     *REQUEST_EVENTS,
+    *SLA_EVENTS,
     *NOTIFICATION_EVENTS,
     *AGENCY_COMMANDS,
     AgencyTaskStatusReported,

@@ -12,6 +12,7 @@ from .envelope import Message
 from .notifications import NOTIFICATION_EVENTS
 from .passport import PASSPORT_EVENTS
 from .requests import REQUEST_EVENTS
+from .sla import SLA_EVENTS
 
 FOREVER = -1
 WEEK_MS = 7 * 24 * 3600 * 1000
@@ -56,10 +57,12 @@ REQUEST_EVENTS_TOPIC = TopicSpec(
     description="The life of help requests: creation, routing, status changes, agency "
     "task progress, refused agency transitions, handoffs, answers to agencies' questions, "
     "family feedback and requests for the curator's attention; curator tasks of proactive "
-    "rules.",
+    "rules; SLA clocks: warnings, breaches and escalations.",
     producer="requests",
-    consumers=("notifications", "reporting", "gateway", "passport", "requests"),
-    messages=REQUEST_EVENTS,
+    # The requests service reads its own topic too (SLA clocks, curator contact); the
+    # passport service links requests to plan items.
+    consumers=("requests", "notifications", "reporting", "gateway", "passport"),
+    messages=(*REQUEST_EVENTS, *SLA_EVENTS),
 )
 
 NOTIFICATION_EVENTS_TOPIC = TopicSpec(

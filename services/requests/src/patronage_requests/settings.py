@@ -1,10 +1,13 @@
 """Requests service settings (from the environment)."""
 
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from patronage_common.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, model_validator
 
 
 class RequestsSettings(ServiceSettings):
@@ -26,6 +29,35 @@ class RequestsSettings(ServiceSettings):
     proactive_timezone: str = Field(
         default="Europe/Moscow", description="Time zone of the region's calendar days"
     )
+    sla_policy_file: Path | None = Field(
+        default=None, description="SLA table (YAML); the packaged sla_policy.yaml if unset"
+    )
+    sla_calendar_file: Path | None = Field(
+        default=None, description="Production calendar (YAML); the packaged one if unset"
+    )
+    sla_time_zone: str = Field(default="Europe/Moscow", description="The region's time zone")
+    sla_workday_start: time = time(9)
+    sla_workday_end: time = time(18)
+    sla_shortened_pre_holiday: bool = Field(
+        default=True, description="Pre-holiday working days end an hour early (Labour Code 95)"
+    )
+    sla_escalation_grace_hours: float = Field(
+        default=4.0, gt=0, description="Untouched time after a breach before each escalation"
+    )
+    sla_scan_interval_s: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _sla_time_zone_exists(self) -> Self:
+        try:
+            ZoneInfo(self.sla_time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"SLA_TIME_ZONE={self.sla_time_zone!r} is not a known time zone "
+                "(use an IANA name such as Europe/Moscow or Asia/Irkutsk)"
+            ) from exc
+        if self.sla_workday_end <= self.sla_workday_start:
+            raise ValueError("SLA_WORKDAY_END must come after SLA_WORKDAY_START")
+        return self
 
 
 @lru_cache

@@ -1,0 +1,1 @@
+"""SLA clocks of help requests: deadlines, warnings, breaches and escalation."""

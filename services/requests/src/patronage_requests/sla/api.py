@@ -1,0 +1,114 @@
+"""HTTP routes of the SLA: a request's clocks, a district's overdue requests."""
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from patronage_common.runtime import RuntimeDep
+from patronage_contracts.labels import REQUEST_STATUS_RU, SLA_CLOCK_RU
+
+from ..settings import RequestsSettings
+from . import domain, service
+from .clock import Clock
+from .deps import get_clock, scale_for
+from .domain import CLOCK_STATE_RU, ClockState, SlaRecord
+from .models import DistrictOverdueRead, OverdueClockRead, RequestSlaRead
+
+router = APIRouter(tags=["sla"])
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+def _hours_label(delta: timedelta) -> str:
+    minutes = max(round(delta.total_seconds() / 60), 0)
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"{hours} ч {rest} мин"
+    return f"{hours} ч" if hours else f"{rest} мин"
+
+
+def _clocks(record: SlaRecord, now: datetime, settings: RequestsSettings) -> list[dict[str, Any]]:
+    scale = scale_for(business_time=record.business_time, settings=settings)
+    basis = "рабочего времени" if record.business_time else "календарного времени"
+    clocks = []
+    for clock in record.clocks:
+        v = domain.view(record, clock, now, scale)
+        clocks.append(
+            {
+                "clock": clock,
+                "clock_label": SLA_CLOCK_RU[clock],
+                "due_at": v.due_at,
+                "budget_s": round(v.budget.total_seconds()),
+                "elapsed_s": round(v.elapsed.total_seconds()),
+                "percent": v.percent,
+                "paused": v.paused,
+                "state": v.state,
+                "state_label": CLOCK_STATE_RU[v.state],
+                "summary": f"{_hours_label(v.elapsed)} из {_hours_label(v.budget)} {basis}",
+            }
+        )
+    return clocks
+
+
+def _settings(runtime: Any) -> RequestsSettings:
+    settings = runtime.settings
+    assert isinstance(settings, RequestsSettings)
+    return settings
+
+
+@router.get("/requests/{request_id}/sla", response_model=RequestSlaRead)
+async def read_request_sla(request_id: UUID, runtime: RuntimeDep, clock: ClockDep) -> Any:
+    """Both SLA clocks of a request: deadline, time used, percent, pause, state."""
+    record = await service.get_record(db=runtime.db, request_id=request_id)
+    if record is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "сроки по заявке не найдены")
+    return {
+        **record.model_dump(
+            include={"request_id", "category", "urgency", "district", "hq", "curator_id"}
+        ),
+        "status": record.status,
+        "status_label": REQUEST_STATUS_RU[record.status],
+        "business_time": record.business_time,
+        "time_basis_label": (
+            "рабочее время по производственному календарю"
+            if record.business_time
+            else "календарное время (срочная заявка)"
+        ),
+        "clocks": _clocks(record, clock.now(), _settings(runtime)),
+    }
+
+
+@router.get("/sla/overdue", response_model=DistrictOverdueRead)
+async def read_district_overdue(
+    runtime: RuntimeDep,
+    clock: ClockDep,
+    district: Annotated[str, Query(min_length=1, description="Муниципальный район")],
+) -> DistrictOverdueRead:
+    """Open requests of a district with a breached clock, most overdue first."""
+    settings = _settings(runtime)
+    now = clock.now()
+    items = []
+    for request_id, name in await service.overdue_items(db=runtime.db, district=district):
+        record = await service.get_record(db=runtime.db, request_id=request_id)
+        if record is None:
+            continue
+        scale = scale_for(business_time=record.business_time, settings=settings)
+        v = domain.view(record, name, now, scale)
+        if v.state is not ClockState.BREACHED:
+            continue  # stopped since; the list is tidied when the clock stops
+        items.append(
+            OverdueClockRead(
+                request_id=request_id,
+                clock=name,
+                clock_label=SLA_CLOCK_RU[name],
+                due_at=v.due_at,
+                overdue_s=round((v.elapsed - v.budget).total_seconds()),
+                category=record.category,
+                urgency=record.urgency,
+                curator_id=record.curator_id,
+                state_label=CLOCK_STATE_RU[v.state],
+            )
+        )
+    items.sort(key=lambda item: -item.overdue_s)
+    return DistrictOverdueRead(district=district, items=items)

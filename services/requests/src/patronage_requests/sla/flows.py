@@ -1,0 +1,167 @@
+"""SLA use cases: start the clocks, follow the request's statuses, fire what is due."""
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from patronage_common.locks import locked
+from patronage_common.logging import get_logger
+from patronage_common.runtime import ServiceRuntime
+from patronage_contracts import RequestCreated, RequestStatusChanged, SlaClock
+from pymongo.errors import DuplicateKeyError
+
+from ..settings import RequestsSettings
+from . import domain, service
+from .deps import get_policy, scale_for
+from .domain import FiringLevel, SlaRecord
+from .working_time import TimeScale
+
+log = get_logger(__name__)
+
+SCAN_LAG = timedelta(minutes=2)
+"""How far behind "now" the cursor stays, so a minute filled late is read again."""
+
+
+def _settings(runtime: ServiceRuntime) -> RequestsSettings:
+    settings = runtime.settings
+    assert isinstance(settings, RequestsSettings)
+    return settings
+
+
+def _scale(runtime: ServiceRuntime, record: SlaRecord) -> TimeScale:
+    return scale_for(business_time=record.business_time, settings=_settings(runtime))
+
+
+async def start_clocks(*, runtime: ServiceRuntime, created: RequestCreated) -> None:
+    """Open both clocks of a new request and schedule their moments."""
+    settings = _settings(runtime)
+    policy = get_policy(settings)
+    record = domain.open_record(
+        created,
+        targets=policy.targets(created.category, created.urgency),
+        warning_percent=policy.warning_percent,
+        grace=timedelta(hours=settings.sla_escalation_grace_hours),
+    )
+    if not await service.insert_record(db=runtime.db, record=record):
+        # Delivered again: the record exists; scheduling again is harmless and makes
+        # sure a crash between the two writes lost nothing.
+        stored = await service.get_record(db=runtime.db, request_id=created.request_id)
+        assert stored is not None
+        record = stored
+    await service.schedule(
+        db=runtime.db,
+        request_id=record.request_id,
+        times=domain.pending_times(record, _scale(runtime, record)),
+        token=str(created.event_id),
+    )
+
+
+async def follow_status(*, runtime: ServiceRuntime, changed: RequestStatusChanged) -> None:
+    """Pause, resume or stop the clocks as the request's status changes."""
+    db = runtime.db
+    async with locked(db, f"{service.CLOCKS}:{changed.request_id}"):
+        record = await service.get_record(db=db, request_id=changed.request_id)
+        if record is None:
+            log.warning("status change of a request without SLA clocks", request=changed.request_id)
+            return
+        scale = _scale(runtime, record)
+        updated = domain.apply_status(
+            record,
+            status=changed.status,
+            version=changed.version,
+            at=changed.occurred_at,
+            scale=scale,
+        )
+        if updated is not None:
+            await service.save_record(db=db, record=updated)
+    stopped = [
+        clock
+        for clock in SlaClock
+        if updated is not None
+        and record.clocks[clock].stopped_at is None
+        and updated.clocks[clock].stopped_at is not None
+    ]
+    await service.remove_overdue(
+        db=db, district=record.district, request_id=record.request_id, clocks=stopped
+    )
+    resumed = updated is not None and record.paused_since and updated.paused_since is None
+    if resumed or updated is None:
+        # Resumed: the deadlines moved. Stale or repeated: schedule again in case the
+        # first delivery stopped between saving and scheduling.
+        current = updated or record
+        await service.schedule(
+            db=db,
+            request_id=current.request_id,
+            times=domain.pending_times(current, scale),
+            token=str(changed.event_id),
+        )
+
+
+async def fire_due(*, runtime: ServiceRuntime, request_id: UUID, now: datetime) -> int:
+    """Fire what the request's clocks owe by ``now``, each firing once; return how many.
+
+    The claim document (``_id`` = the firing) is inserted with the event in its outbox:
+    of two replicas only one inserts it, and if the process dies before publishing, the
+    outbox relay publishes the stored event.
+    """
+    db = runtime.db
+    record = await service.get_record(db=db, request_id=request_id)
+    if record is None:
+        return 0
+    scale = _scale(runtime, record)
+    published, done = 0, []
+    for trigger in domain.due_firings(record, now, scale):
+        if trigger.level is FiringLevel.BREACH:
+            await service.add_overdue(
+                db=db, district=record.district, request_id=request_id, clock=trigger.clock
+            )
+        event = domain.firing_event(record, trigger, now, scale)
+        claim = {
+            "_id": domain.firing_id(request_id, trigger),
+            "request_id": str(request_id),
+            "clock": trigger.clock.value,
+            "level": trigger.level.value,
+            "due": trigger.at,
+            "fired_at": now,
+            "event_id": str(event.event_id),
+        }
+        try:
+            await runtime.outbox.insert(service.FIRINGS, claim, [event])
+            published += 1
+            log.info(
+                "SLA firing", request=str(request_id), clock=trigger.clock, level=trigger.level
+            )
+        except DuplicateKeyError:
+            pass  # another replica (or an earlier run) fired it
+        done.append(trigger.key)
+    if done:
+        await service.mark_fired(db=db, request_id=request_id, keys=done)
+    return published
+
+
+async def scan_due(*, runtime: ServiceRuntime, now: datetime) -> int:
+    """Fire everything due by ``now``: the ``asap`` list, then the minutes since the cursor."""
+    db = runtime.db
+    now_key = service.minute_key(now)
+    cursor = await service.get_cursor(db=db) or await service.start_cursor(
+        db=db, minute=service.minute_key(now - SCAN_LAG)
+    )
+    handled: set[str] = set()
+    published = 0
+
+    async def look_at(request_id: str) -> None:
+        nonlocal published
+        if request_id not in handled:
+            handled.add(request_id)
+            published += await fire_due(runtime=runtime, request_id=UUID(request_id), now=now)
+
+    asap = await service.bucket_items(db=db, bucket_id=service.ASAP_ID)
+    for item in asap:
+        await look_at(item.split("|", 1)[0])
+    await service.remove_asap(db=db, items=asap)
+    for day in service.days_between(cursor, now_key):
+        for key in await service.day_minutes(db=db, day=day):
+            if cursor < key <= now_key:
+                for request_id in await service.bucket_items(db=db, bucket_id=f"due:{key}"):
+                    await look_at(request_id)
+    await service.advance_cursor(db=db, minute=service.minute_key(now - SCAN_LAG))
+    return published

@@ -1,0 +1,238 @@
+import datetime as dt
+import uuid
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from patronage_contracts import (
+    Channel,
+    NeedCategory,
+    RecipientRole,
+    RequestCreated,
+    RequestEscalated,
+    RequestStatus,
+    SlaBreached,
+    SlaClock,
+    SlaWarning,
+    Urgency,
+)
+from patronage_requests.settings import RequestsSettings
+from patronage_requests.sla import domain
+from patronage_requests.sla.domain import ClockState, FiringLevel, SlaRecord
+from patronage_requests.sla.policy import load_policy
+from patronage_requests.sla.working_time import BusinessTime, CalendarTime, load_calendar
+from pydantic import ValidationError
+
+pytestmark = pytest.mark.unit
+
+MSK = ZoneInfo("Europe/Moscow")
+H = dt.timedelta(hours=1)
+BUSINESS = BusinessTime(load_calendar())
+FR, RES = SlaClock.FIRST_RESPONSE, SlaClock.RESOLUTION
+
+
+def msk(month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, month, day, hour, minute, tzinfo=MSK)
+
+
+MONDAY_10 = msk(3, 2, 10)  # Monday, March 2 2026
+
+
+def new_record(urgency: Urgency = Urgency.NORMAL, at: dt.datetime = MONDAY_10) -> SlaRecord:
+    created = RequestCreated(
+        family_id=uuid.uuid4(),
+        request_id=uuid.uuid4(),
+        category=NeedCategory.SOCIAL_LEGAL,  # default: 9 h / 90 h, urgent 4 h / 48 h
+        urgency=urgency,
+        channel=Channel.CURATOR,
+        district="Елецкий",
+        hq="hq-elets",
+        curator_id="curator-1",
+        created_by="curator-1",
+        occurred_at=at,
+    )
+    policy = load_policy()
+    return domain.open_record(
+        created,
+        targets=policy.targets(created.category, urgency),
+        warning_percent=policy.warning_percent,
+        grace=4 * H,
+    )
+
+
+def change(
+    record: SlaRecord, status: RequestStatus, at: dt.datetime, scale: object = BUSINESS
+) -> SlaRecord:
+    updated = domain.apply_status(
+        record,
+        status=status,
+        version=record.version + 1,
+        at=at,
+        scale=scale,  # type: ignore[arg-type]
+    )
+    assert updated is not None
+    return updated
+
+
+def fire(
+    record: SlaRecord, now: dt.datetime, scale: object = BUSINESS
+) -> tuple[SlaRecord, list[str]]:
+    due = domain.due_firings(record, now, scale)  # type: ignore[arg-type]
+    fired = record.fired | {t.key for t in due}
+    return record.model_copy(update={"fired": fired}), [t.key for t in due]
+
+
+def test_normal_request_deadlines_are_in_working_hours() -> None:
+    record = new_record()
+    # 9 working hours from Monday 10:00 is Tuesday 10:00; 75 % (6 h 45 min) is 16:45.
+    assert domain.due_at(record, FR, BUSINESS) == msk(3, 3, 10)
+    triggers = domain.triggers(record, FR, BUSINESS)
+    assert [t.level for t in triggers] == list(FiringLevel)
+    assert triggers[0].at == msk(3, 2, 16, 45)
+    # Escalations: 4 working hours apart after the breach.
+    assert [t.at for t in triggers[2:]] == [msk(3, 3, 14), msk(3, 3, 18), msk(3, 4, 13)]
+
+
+def test_urgent_request_counts_calendar_hours() -> None:
+    record = new_record(Urgency.URGENT, at=msk(3, 6, 20))  # Friday evening
+    assert domain.due_at(record, FR, CalendarTime()) == msk(3, 7, 0)  # 4 hours, Saturday
+    assert domain.due_at(record, RES, CalendarTime()) == msk(3, 8, 20)
+
+
+def test_warning_then_breach_then_one_escalation_per_grace_period() -> None:
+    record = new_record()
+    record, fired = fire(record, msk(3, 2, 16, 44))
+    assert fired == []
+    record, fired = fire(record, msk(3, 2, 16, 45))
+    assert fired == ["first_response:warning"]
+    record, fired = fire(record, msk(3, 3, 10))
+    assert fired == ["first_response:breach"]
+    record, fired = fire(record, msk(3, 3, 14))
+    assert fired == ["first_response:district_head"]
+    record, fired = fire(record, msk(3, 4, 13))  # late scan: both remaining levels
+    assert fired == ["first_response:hq_coordinator", "first_response:regional_coordinator"]
+    record, fired = fire(record, msk(3, 30, 12))
+    assert "first_response" not in " ".join(fired)
+
+
+def test_accepted_in_time_stops_the_first_response_clock() -> None:
+    record = change(new_record(), RequestStatus.ROUTED, MONDAY_10)
+    record = change(record, RequestStatus.ACCEPTED, msk(3, 2, 15))
+    _, fired = fire(record, msk(3, 5, 10))
+    assert not any(key.startswith("first_response") for key in fired)
+    view = domain.view(record, FR, msk(3, 5, 10), BUSINESS)
+    assert view.state is ClockState.MET
+    assert view.elapsed == 5 * H
+    assert domain.pending_times(record, BUSINESS)  # the resolution clock still runs
+
+
+def test_a_late_scan_still_fires_what_came_due_before_the_stop() -> None:
+    record = change(new_record(), RequestStatus.ACCEPTED, msk(3, 3, 11))  # an hour late
+    _, fired = fire(record, msk(3, 3, 12))
+    assert fired == ["first_response:warning", "first_response:breach"]
+    assert domain.view(record, FR, msk(3, 3, 12), BUSINESS).state is ClockState.MISSED
+
+
+def test_needs_info_pauses_and_resuming_moves_the_deadline_by_the_paused_working_time() -> None:
+    record = change(new_record(), RequestStatus.ACCEPTED, msk(3, 2, 11))
+    before = domain.due_at(record, RES, BUSINESS)
+    record = change(record, RequestStatus.NEEDS_INFO, msk(3, 3, 12))
+    paused = domain.view(record, RES, msk(3, 20, 12), BUSINESS)
+    assert paused.paused
+    assert paused.state is ClockState.PAUSED
+    assert paused.elapsed == 11 * H  # Mon 10-18 and Tue 9-12
+    assert domain.pending_times(record, BUSINESS) == []
+    _, fired = fire(record, msk(3, 30, 12))
+    assert fired == []  # nothing fires while paused, however long
+    # Resumed Thursday 12:00: Tue 12-18, Wed 9-18, Thu 9-12 = 18 working hours paused.
+    record = change(record, RequestStatus.IN_PROGRESS, msk(3, 5, 12))
+    assert domain.due_at(record, RES, BUSINESS) == BUSINESS.add(before, 18 * H)
+    assert not domain.view(record, RES, msk(3, 5, 13), BUSINESS).paused
+    assert domain.view(record, RES, msk(3, 5, 13), BUSINESS).elapsed == 12 * H
+
+
+def test_a_re_route_does_not_reset_the_clocks() -> None:
+    record = change(new_record(), RequestStatus.ROUTED, MONDAY_10)
+    due = domain.due_at(record, RES, BUSINESS)
+    record = change(record, RequestStatus.ACCEPTED, msk(3, 2, 12))
+    record = change(record, RequestStatus.ROUTED, msk(3, 3, 12))  # handed to another agency
+    assert domain.due_at(record, RES, BUSINESS) == due
+    assert domain.view(record, FR, msk(3, 3, 12), BUSINESS).state is ClockState.MET
+
+
+def test_acting_on_a_breach_stops_the_escalation() -> None:
+    record = change(new_record(), RequestStatus.ACCEPTED, msk(3, 2, 11))
+    due = domain.due_at(record, RES, BUSINESS)
+    record, fired = fire(record, BUSINESS.add(due, 4 * H))
+    assert fired[-2:] == ["resolution:breach", "resolution:district_head"]
+    record = change(record, RequestStatus.IN_PROGRESS, BUSINESS.add(due, 5 * H))
+    _, fired = fire(record, BUSINESS.add(due, 40 * H))
+    assert fired == []
+    assert domain.view(record, RES, BUSINESS.add(due, 40 * H), BUSINESS).state is (
+        ClockState.BREACHED
+    )
+
+
+def test_finishing_stops_both_clocks_and_stale_changes_are_ignored() -> None:
+    record = change(new_record(), RequestStatus.RESOLVED, msk(3, 2, 12))
+    assert all(c.stopped_at == msk(3, 2, 12) for c in record.clocks.values())
+    assert domain.pending_times(record, BUSINESS) == []
+    stale = domain.apply_status(
+        record, status=RequestStatus.ACCEPTED, version=1, at=msk(3, 2, 13), scale=BUSINESS
+    )
+    assert stale is None
+
+
+def test_firing_events_carry_what_notifications_need() -> None:
+    record = new_record()
+    triggers = domain.triggers(record, FR, BUSINESS)
+    warning = domain.firing_event(record, triggers[0], msk(3, 2, 16, 46), BUSINESS)
+    assert isinstance(warning, SlaWarning)
+    assert (warning.percent, warning.elapsed_s, warning.budget_s) == (75, 6 * 3600 + 2700, 9 * 3600)
+    assert warning.due_at == msk(3, 3, 10)
+    assert (warning.district, warning.hq, warning.curator_id) == (
+        "Елецкий",
+        "hq-elets",
+        "curator-1",
+    )
+    assert warning.family_id == record.family_id
+    breach = domain.firing_event(record, triggers[1], msk(3, 3, 10), BUSINESS)
+    assert isinstance(breach, SlaBreached)
+    assert breach.percent == 100
+    escalated = domain.firing_event(record, triggers[3], msk(3, 3, 18), BUSINESS)
+    assert isinstance(escalated, RequestEscalated)
+    assert (escalated.level, escalated.step) == (RecipientRole.HQ_COORDINATOR, 2)
+    assert escalated.overdue_s == 8 * 3600
+    again = domain.firing_event(record, triggers[3], msk(3, 3, 19), BUSINESS)
+    assert again.event_id == escalated.event_id  # one firing, one event id
+
+
+def test_every_category_and_urgency_has_budgets() -> None:
+    policy = load_policy()
+    for category in NeedCategory:
+        for urgency in Urgency:
+            targets = policy.targets(category, urgency)
+            assert targets.budget(FR) < targets.budget(RES)
+
+
+def test_a_policy_file_overrides_the_packaged_one(tmp_path: Path) -> None:
+    path = tmp_path / "sla.yaml"
+    path.write_text(
+        "default: {normal: {first_response_hours: 1, resolution_hours: 2}}\n"
+        "categories: {housing: {normal: {first_response_hours: 3, resolution_hours: 30}}}\n"
+    )
+    policy = load_policy(path)
+    assert policy.targets(NeedCategory.HOUSING, Urgency.NORMAL).budget(RES) == 30 * H
+    assert policy.targets(NeedCategory.HEALTH, Urgency.NORMAL).budget(FR) == H
+    with pytest.raises(LookupError, match="urgent"):
+        policy.targets(NeedCategory.HEALTH, Urgency.URGENT)
+    path.write_text("default: {normal: {first_response_hours: 0, resolution_hours: 2}}\n")
+    with pytest.raises(ValidationError):
+        load_policy(path)
+
+
+def test_an_unknown_region_time_zone_is_refused_at_start_up() -> None:
+    with pytest.raises(ValidationError, match="SLA_TIME_ZONE"):
+        RequestsSettings(sla_time_zone="Europe/Nowhere")
+    with pytest.raises(ValidationError, match="SLA_WORKDAY_END"):
+        RequestsSettings(sla_workday_start=dt.time(18), sla_workday_end=dt.time(9))
