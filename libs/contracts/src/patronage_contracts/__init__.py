@@ -1,6 +1,16 @@
 """Patronage bus contracts: every message on Kafka, and the topic catalogue."""
 
 from .agencies import AgencyTaskStatusReported, ApplicantView, ChildView, HandleHelpRequest
+from .appointments import (
+    ANONYMOUS_FAMILY_ID,
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentReminderDue,
+    AppointmentRescheduled,
+    CallOutcome,
+    CallRegistered,
+    SpecialistKind,
+)
 from .enums import (
     Agency,
     AgencyTaskStatus,
@@ -41,6 +51,7 @@ from .topics import CATALOGUE, TopicSpec, dlq_topic_name, topic_of
 
 __all__ = [
     "ALL_MESSAGES",
+    "ANONYMOUS_FAMILY_ID",
     "CATALOGUE",
     "Agency",
     "AgencyTaskRef",
@@ -49,7 +60,13 @@ __all__ = [
     "AgencyTaskStatusReported",
     "AgencyTransitionRefused",
     "ApplicantView",
+    "AppointmentBooked",
+    "AppointmentCancelled",
+    "AppointmentReminderDue",
+    "AppointmentRescheduled",
     "BeneficiaryCategory",
+    "CallOutcome",
+    "CallRegistered",
     "Channel",
     "ChildView",
     "Command",
@@ -76,6 +93,7 @@ __all__ = [
     "RequestStatus",
     "RequestStatusChanged",
     "ServicemanStatusChanged",
+    "SpecialistKind",
     "TopicSpec",
     "Urgency",
     "dlq_topic_name",

@@ -5,6 +5,7 @@ from typing import Any
 from pydantic_core import from_json
 
 from .agencies import AgencyTaskStatusReported, HandleHelpRequest
+from .appointments import APPOINTMENT_EVENTS
 from .envelope import Message
 from .notifications import NOTIFICATION_EVENTS
 from .passport import PASSPORT_EVENTS
@@ -13,6 +14,7 @@ from .requests import REQUEST_EVENTS
 ALL_MESSAGES: tuple[type[Message], ...] = (
     *PASSPORT_EVENTS,
     *REQUEST_EVENTS,
+    *APPOINTMENT_EVENTS,
     *NOTIFICATION_EVENTS,
     HandleHelpRequest,
     AgencyTaskStatusReported,
