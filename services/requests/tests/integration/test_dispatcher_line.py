@@ -1,6 +1,7 @@
 """The dispatcher line and appointments, against the real broker and store."""
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -460,15 +461,36 @@ async def test_reschedule_claims_the_new_slot_and_frees_the_old(line: dict[str, 
     assert datetime.fromisoformat(rescheduled["previous_starts_at"]) == MONDAY.replace(hour=9)
 
 
+async def test_a_claim_left_by_a_crashed_booking_frees_its_slot_after_a_grace_period(
+    line: dict[str, Any],
+) -> None:
+    family = await new_family(line)
+    slots = line["app"].state.runtime.db["appointment_slots"]
+    now = line["clock"]()
+    for hour, age in ((9, timedelta(seconds=5)), (10, timedelta(minutes=5))):
+        # A booking that claimed the slot and stopped before storing its appointment.
+        claim_id = (
+            f"slot:psychologist-orlova:{MONDAY.replace(hour=hour).astimezone(UTC):%Y-%m-%dT%H:%MZ}"
+        )
+        await slots.insert_one(
+            {"_id": claim_id, "appointment_id": str(uuid.uuid4()), "claimed_at": now - age}
+        )
+    in_flight = await book(line, family["family_id"], at(MONDAY, 9))
+    assert in_flight.status_code == 409  # it may still be writing its appointment
+    abandoned = await book(line, family["family_id"], at(MONDAY, 10))
+    assert abandoned.status_code == 201, abandoned.text
+
+
 # --- reminders -----------------------------------------------------------------------------
 
 
-async def run_schedulers(
-    line: dict[str, Any], schedulers: list[ReminderScheduler], now: datetime
-) -> int:
-    """Move time and let every replica's scheduler pass at once; how many they published."""
+async def run_schedulers(line: dict[str, Any], runtimes: list[Any], now: datetime) -> int:
+    """Move time and let every replica's scheduler pass at once; how many they published.
+
+    Each pass uses new scheduler objects, as after a restart: all they know is stored.
+    """
     line["clock"].now = now
-    sent = await asyncio.gather(*(s.run_once() for s in schedulers))
+    sent = await asyncio.gather(*(ReminderScheduler(r, line["clock"]).run_once() for r in runtimes))
     return sum(sent)
 
 
@@ -480,13 +502,10 @@ async def test_reminders_fire_once_across_replicas_and_never_for_old_slots(
         line["settings"].model_copy(update={"http_port": port}), clock=line["clock"]
     )
     async with serve(replica, port):
-        schedulers = [
-            ReminderScheduler(app.state.runtime, line["clock"]) for app in (line["app"], replica)
-        ]
-        await _check_reminders(line, schedulers)
+        await _check_reminders(line, [line["app"].state.runtime, replica.state.runtime])
 
 
-async def _check_reminders(line: dict[str, Any], schedulers: list[ReminderScheduler]) -> None:
+async def _check_reminders(line: dict[str, Any], runtimes: list[Any]) -> None:
     family = await new_family(line)
     kept = (await book(line, family["family_id"], at(MONDAY, 10))).json()
     cancelled = (await book(line, family["family_id"], at(MONDAY, 11))).json()
@@ -500,15 +519,13 @@ async def _check_reminders(line: dict[str, Any], schedulers: list[ReminderSchedu
     )
     assert reply.status_code == 200, reply.text
 
-    assert (
-        await run_schedulers(line, schedulers, FRIDAY + timedelta(hours=1)) == 0
-    )  # nothing due yet
+    assert await run_schedulers(line, runtimes, FRIDAY + timedelta(hours=1)) == 0  # nothing due yet
     # Monday 08:30: the kept appointment's 24 h and 2 h reminders are due; the cancelled
     # one's and the moved one's old reminders would be too, but must stay silent.
-    assert await run_schedulers(line, schedulers, MONDAY.replace(hour=8, minute=30)) == 2
-    assert await run_schedulers(line, schedulers, MONDAY.replace(hour=8, minute=40)) == 0
+    assert await run_schedulers(line, runtimes, MONDAY.replace(hour=8, minute=30)) == 2
+    assert await run_schedulers(line, runtimes, MONDAY.replace(hour=8, minute=40)) == 0
     # Wednesday 13:00: both reminders of the moved appointment's new slot.
-    assert await run_schedulers(line, schedulers, wednesday.replace(hour=13)) == 2
+    assert await run_schedulers(line, runtimes, wednesday.replace(hour=13)) == 2
 
     events = await events_on(
         line,

@@ -85,6 +85,8 @@ async def _claim(
             return claim_id
         except DuplicateKeyError:
             claim = await service.get_claim(db=runtime.db, claim_id=claim_id)
+            if claim is not None and claim["appointment_id"] == str(appointment_id):
+                return claim_id  # left by an earlier attempt of this very change
             if claim is not None and await _holds(runtime.db, claim, now):
                 break
             if claim is not None:

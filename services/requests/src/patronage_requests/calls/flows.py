@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from patronage_common.logging import get_logger
 from patronage_common.runtime import ServiceRuntime
 from patronage_common.store import Document
 from patronage_contracts import (
@@ -13,7 +14,7 @@ from patronage_contracts import (
 )
 
 from ..appointments import flows as appointments
-from ..appointments.errors import FieldRefusedError
+from ..appointments.errors import FieldRefusedError, PassportUnavailableError
 from ..appointments.models import AppointmentCreate
 from ..deps import settings_of
 from ..families.flows import FamilyNotFoundError
@@ -23,6 +24,8 @@ from . import service
 from .domain import needs_family, outcome_problem
 from .models import CallAppointmentData, CallCreate, CallRequestData
 from .service import CALLS
+
+log = get_logger(__name__)
 
 
 async def find_families(
@@ -95,7 +98,12 @@ async def _family_by_phone(runtime: ServiceRuntime, phone: str | None) -> UUID |
     """The one family whose passport has this phone, or None (none, or several)."""
     if not phone:
         return None
-    matches = await find_families(runtime=runtime, phone=phone, name=None)
+    try:
+        matches = await find_families(runtime=runtime, phone=phone, name=None)
+    except (PassportUnavailableError, FieldRefusedError) as exc:
+        # The call is logged all the same; without a family it can only be a consultation.
+        log.warning("caller's family not looked up", reason=type(exc).__name__)
+        return None
     return UUID(matches[0]["family_id"]) if len(matches) == 1 else None
 
 
