@@ -12,6 +12,7 @@ import pytest
 from patronage_common.testing import eventually, free_port, serve
 from patronage_passport.main import create_app as create_passport
 from patronage_passport.settings import PassportSettings
+from patronage_requests.appointments.domain import slot_claim_id
 from patronage_requests.appointments.reminders import ReminderScheduler
 from patronage_requests.main import create_app as create_requests
 from patronage_requests.settings import RequestsSettings
@@ -469,9 +470,7 @@ async def test_a_claim_left_by_a_crashed_booking_frees_its_slot_after_a_grace_pe
     now = line["clock"]()
     for hour, age in ((9, timedelta(seconds=5)), (10, timedelta(minutes=5))):
         # A booking that claimed the slot and stopped before storing its appointment.
-        claim_id = (
-            f"slot:psychologist-orlova:{MONDAY.replace(hour=hour).astimezone(UTC):%Y-%m-%dT%H:%MZ}"
-        )
+        claim_id = slot_claim_id("psychologist-orlova", MONDAY.replace(hour=hour))
         await slots.insert_one(
             {"_id": claim_id, "appointment_id": str(uuid.uuid4()), "claimed_at": now - age}
         )
