@@ -53,7 +53,7 @@ async def line(make_settings: Callable[..., Any]) -> AsyncIterator[dict[str, Any
         # The background pass runs at start-up only; the test runs the passes it checks.
         reminder_interval_s=3600,
     )
-    app = create_requests(settings, clock=clock)
+    app = create_requests(settings, now=clock)
     async with (
         serve(
             create_passport(make_settings(PassportSettings, http_port=passport_port)), passport_port
@@ -498,7 +498,7 @@ async def test_reminders_fire_once_across_replicas_and_never_for_old_slots(
 ) -> None:
     port = free_port()
     replica = create_requests(
-        line["settings"].model_copy(update={"http_port": port}), clock=line["clock"]
+        line["settings"].model_copy(update={"http_port": port}), now=line["clock"]
     )
     async with serve(replica, port):
         await _check_reminders(line, [line["app"].state.runtime, replica.state.runtime])
