@@ -5,6 +5,7 @@ from typing import Any
 from pydantic_core import from_json
 
 from .agencies import AGENCY_COMMANDS, AgencyTaskStatusReported
+from .appointments import APPOINTMENT_EVENTS
 from .envelope import Message
 from .notifications import NOTIFICATION_EVENTS
 from .passport import PASSPORT_EVENTS
@@ -15,6 +16,7 @@ ALL_MESSAGES: tuple[type[Message], ...] = (
     *PASSPORT_EVENTS,
     *REQUEST_EVENTS,
     *SLA_EVENTS,
+    *APPOINTMENT_EVENTS,
     *NOTIFICATION_EVENTS,
     *AGENCY_COMMANDS,
     AgencyTaskStatusReported,

@@ -7,6 +7,7 @@ so that any read model can be rebuilt by replaying them from the beginning.
 from dataclasses import dataclass, field
 
 from .agencies import AGENCY_COMMANDS, AgencyCommand, AgencyTaskStatusReported
+from .appointments import APPOINTMENT_EVENTS
 from .enums import Agency
 from .envelope import Message
 from .notifications import NOTIFICATION_EVENTS
@@ -65,6 +66,15 @@ REQUEST_EVENTS_TOPIC = TopicSpec(
     messages=(*REQUEST_EVENTS, *SLA_EVENTS),
 )
 
+APPOINTMENT_EVENTS_TOPIC = TopicSpec(
+    name="appointments.events",
+    description="The dispatcher line (129) and appointments: registered calls, appointments "
+    "booked, cancelled and rescheduled, reminders due before an appointment.",
+    producer="requests",
+    consumers=("notifications", "reporting", "gateway"),
+    messages=APPOINTMENT_EVENTS,
+)
+
 NOTIFICATION_EVENTS_TOPIC = TopicSpec(
     name="notifications.events",
     description="Notifications decided for families, curators and heads.",
@@ -109,6 +119,7 @@ AGENCY_STATUS_TOPICS: dict[Agency, TopicSpec] = {a: agency_status_topic(a) for a
 CATALOGUE: tuple[TopicSpec, ...] = (
     PASSPORT_EVENTS_TOPIC,
     REQUEST_EVENTS_TOPIC,
+    APPOINTMENT_EVENTS_TOPIC,
     NOTIFICATION_EVENTS_TOPIC,
     *AGENCY_REQUEST_TOPICS.values(),
     *AGENCY_STATUS_TOPICS.values(),
@@ -133,7 +144,12 @@ def dead_letter_topics() -> tuple[TopicSpec, ...]:
 
 _TOPIC_OF_TYPE: dict[type[Message], TopicSpec] = {
     message: spec
-    for spec in (PASSPORT_EVENTS_TOPIC, REQUEST_EVENTS_TOPIC, NOTIFICATION_EVENTS_TOPIC)
+    for spec in (
+        PASSPORT_EVENTS_TOPIC,
+        REQUEST_EVENTS_TOPIC,
+        APPOINTMENT_EVENTS_TOPIC,
+        NOTIFICATION_EVENTS_TOPIC,
+    )
     for message in spec.messages
 }
 

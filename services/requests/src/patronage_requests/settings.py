@@ -7,7 +7,7 @@ from typing import Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from patronage_common.settings import ServiceSettings
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 
 class RequestsSettings(ServiceSettings):
@@ -58,6 +58,41 @@ class RequestsSettings(ServiceSettings):
         if self.sla_workday_end <= self.sla_workday_start:
             raise ValueError("SLA_WORKDAY_END must come after SLA_WORKDAY_START")
         return self
+
+    specialists_file: Path | None = Field(
+        default=None, description="A region's specialists, offices and schedules (YAML)"
+    )
+    dispatch_timezone: str = Field(
+        default="Europe/Moscow", description="Time zone of schedules and of the call log's days"
+    )
+    reminder_offsets_min: tuple[int, ...] = Field(
+        default=(24 * 60, 2 * 60), description="Remind families this many minutes before"
+    )
+    reminder_interval_s: float = Field(default=30.0, gt=0)
+    booking_horizon_days: int = Field(default=60, ge=1)
+
+    @field_validator("dispatch_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"DISPATCH_TIMEZONE={value!r} is not an IANA time zone (e.g. Europe/Moscow)"
+            ) from exc
+        return value
+
+    @field_validator("reminder_offsets_min")
+    @classmethod
+    def _positive_offsets(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(offset < 1 for offset in value):
+            raise ValueError("REMINDER_OFFSETS_MIN must list whole minutes above zero")
+        return tuple(sorted(set(value), reverse=True))
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        """Time zone of schedules and call-log days."""
+        return ZoneInfo(self.dispatch_timezone)
 
 
 @lru_cache

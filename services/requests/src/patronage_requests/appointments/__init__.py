@@ -1,0 +1,1 @@
+"""Appointments with specialists: schedules, slots, booking, reminders."""

@@ -1,0 +1,1 @@
+"""The dispatcher line (129): registered calls and their outcomes."""
