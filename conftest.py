@@ -1,10 +1,12 @@
 """Shared fixtures: the resolved infrastructure and per-test service settings."""
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 from patronage_common.settings import ServiceSettings
+from pymongo import AsyncMongoClient
 
 pytest_plugins = ["patronage_devinfra.pytest_plugin"]
 
@@ -12,8 +14,14 @@ S = TypeVar("S", bound=ServiceSettings)
 
 
 @pytest.fixture
-def make_settings(infrastructure: Any, unique_prefix: str) -> Callable[..., Any]:
-    """Build a service's settings on the test's own topic prefix and databases."""
+async def make_settings(
+    infrastructure: Any, unique_prefix: str
+) -> AsyncIterator[Callable[..., Any]]:
+    """Build a service's settings on the test's own topic prefix and databases.
+
+    Afterwards the test's topics and databases are deleted: a broker holds files open for
+    every partition, and a suite of hundreds of tests would otherwise run it out of them.
+    """
 
     def make(cls: type[S], **overrides: Any) -> S:
         service = cls.model_fields["service_name"].default
@@ -29,4 +37,23 @@ def make_settings(infrastructure: Any, unique_prefix: str) -> Callable[..., Any]
         fields.update(overrides)
         return cls(**fields)
 
-    return make
+    yield make
+    await _delete_test_data(infrastructure, f"t{unique_prefix}")
+
+
+async def _delete_test_data(infrastructure: Any, prefix: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        topics = [t for t in await admin.list_topics() if t.startswith(f"{prefix}.")]
+        if topics:
+            await admin.delete_topics(topics)
+    finally:
+        await admin.close()
+    client: AsyncMongoClient[Any] = AsyncMongoClient(infrastructure.mongodb_url)
+    try:
+        for name in await client.list_database_names():
+            if name.startswith(f"{prefix}_"):
+                await client.drop_database(name)
+    finally:
+        await client.close()
