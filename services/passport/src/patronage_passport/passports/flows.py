@@ -297,7 +297,7 @@ async def read_passport(
                 **snapshot["snapshot"],
                 "version_log": stored["version_log"][: versions.index(version) + 1],
             }
-    return unseal(copy.deepcopy(stored), cipher_of(runtime))
+    return unseal(stored, cipher_of(runtime))  # a fresh document of its own: no copy
 
 
 REQUESTS_ACTOR = "system:requests"
