@@ -233,7 +233,13 @@ def start_local_ferretdb(
         if backend == "sqlite":
             sqlite_dir = data_dir / "sqlite"
             sqlite_dir.mkdir()
-            backend_args = ["--handler=sqlite", f"--sqlite-url=file:{sqlite_dir}/"]
+            # WAL (FerretDB's default) with synchronous=NORMAL: a commit survives a crash of
+            # any process and skips the fsync; only a power cut can lose the last commits.
+            # Throwaway development and test data, like the PostgreSQL cluster's fsync=off.
+            backend_args = [
+                "--handler=sqlite",
+                f"--sqlite-url=file:{sqlite_dir}/?_pragma=synchronous(normal)",
+            ]
         else:
             postgres = stack.enter_context(start_local_postgres())
             backend_args = ["--handler=postgresql", f"--postgresql-url={postgres.url}"]
