@@ -56,6 +56,10 @@ class Outbox:
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
 
+    async def mark(self, collection: str, doc_id: Any) -> None:
+        """Name the document as one that may hold unsent events (before writing them)."""
+        await self._mark(collection, doc_id)
+
     async def _mark(self, collection: str, doc_id: Any) -> None:
         await upsert_one(
             self._db[MARKERS],
@@ -66,9 +70,20 @@ class Outbox:
             },
         )
 
-    async def insert(self, collection: str, document: Document, events: Sequence[Message]) -> None:
-        """Insert a new document with its events, then publish them."""
-        await self._mark(collection, document["_id"])
+    async def insert(
+        self,
+        collection: str,
+        document: Document,
+        events: Sequence[Message],
+        *,
+        marked: bool = False,
+    ) -> None:
+        """Insert a new document with its events, then publish them.
+
+        ``marked``: the caller already called ``mark`` (alongside another write, say).
+        """
+        if not marked:
+            await self._mark(collection, document["_id"])
         await self._db[collection].insert_one({**document, OUTBOX_FIELD: outbox_entries(events)})
         self.flush_soon(collection, document["_id"])
 

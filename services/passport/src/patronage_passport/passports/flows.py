@@ -5,6 +5,7 @@ validates the whole result, stores the new immutable version, then writes the cu
 document by ``_id`` with the events in its outbox.
 """
 
+import asyncio
 import copy
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
@@ -182,11 +183,16 @@ async def register_passport(
     family_id = uuid4()
     document, events = new_passport(data, family_id=family_id, actor=actor, now=now)
     keys = document["identity_keys"]
-    existing = await service.claim_keys(db=runtime.db, family_id=str(family_id), keys=keys)
+    # The duplicate check and the outbox marker are independent writes: make them together.
+    # A refused passport leaves a marker of nothing, which the relay's next sweep drops.
+    existing, _ = await asyncio.gather(
+        service.claim_keys(db=runtime.db, family_id=str(family_id), keys=keys),
+        runtime.outbox.mark(service.PASSPORTS, str(family_id)),
+    )
     if existing is not None:
         raise DuplicatePassportError(existing)
     sealed = seal(copy.deepcopy(document), cipher_of(runtime))
-    await runtime.outbox.insert(service.PASSPORTS, sealed, events)
+    await runtime.outbox.insert(service.PASSPORTS, sealed, events, marked=True)
     return document
 
 
