@@ -13,7 +13,7 @@ from .enums import (
     Urgency,
 )
 from .envelope import Command, Event, Message, utc_now
-from .notifications import NotificationRecorded
+from .notifications import CallbackRequested, ContactUnreachable, NotificationRecorded
 from .passport import (
     ConsentWithdrawn,
     CuratorAssigned,
@@ -49,10 +49,12 @@ __all__ = [
     "AgencyTransitionRefused",
     "ApplicantView",
     "BeneficiaryCategory",
+    "CallbackRequested",
     "Channel",
     "ChildView",
     "Command",
     "ConsentWithdrawn",
+    "ContactUnreachable",
     "CuratorAssigned",
     "Event",
     "HandleHelpRequest",
