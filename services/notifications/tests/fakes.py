@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import json
 import time
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -174,3 +175,43 @@ async def serve_aiohttp(app: web.Application, port: int) -> web.AppRunner:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     return runner
+
+
+class FakeRequestsApi:
+    """Test double of the requests service's HTTP API as the chat-bot calls it."""
+
+    def __init__(self) -> None:
+        self.created: list[dict[str, Any]] = []
+        self.answers: list[dict[str, Any]] = []
+        self.ratings: list[dict[str, Any]] = []
+        self.actors: list[str] = []
+        self.statuses: dict[str, str] = {}
+        self.app = web.Application()
+        self.app.router.add_post("/requests", self._create)
+        self.app.router.add_get("/requests", self._list)
+        self.app.router.add_post("/requests/{request_id}/answers", self._answer)
+        self.app.router.add_post("/requests/{request_id}/feedback", self._feedback)
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.actors.append(request.headers.get("X-Actor", ""))
+        created = {**body, "request_id": str(uuid.uuid4()), "status": "routed"}
+        self.created.append(created)
+        return web.json_response(created, status=201)
+
+    async def _list(self, request: web.Request) -> web.Response:
+        family_id = request.query["family_id"]
+        items = [
+            {**r, "status": self.statuses.get(r["request_id"], r["status"])}
+            for r in reversed(self.created)
+            if r["family_id"] == family_id
+        ]
+        return web.json_response({"items": items})
+
+    async def _answer(self, request: web.Request) -> web.Response:
+        self.answers.append({"request_id": request.match_info["request_id"], **await request.json()})
+        return web.json_response({}, status=202)
+
+    async def _feedback(self, request: web.Request) -> web.Response:
+        self.ratings.append({"request_id": request.match_info["request_id"], **await request.json()})
+        return web.json_response({}, status=201)

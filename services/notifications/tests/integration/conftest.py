@@ -17,7 +17,14 @@ from patronage_notifications.settings import NotificationsSettings
 from patronage_passport.main import create_app as create_passport
 from patronage_passport.settings import PassportSettings
 
-from services.notifications.tests.fakes import FakeBotApi, FakeSmsGateway, Mailbox, serve_aiohttp, start_smtp
+from services.notifications.tests.fakes import (
+    FakeBotApi,
+    FakeRequestsApi,
+    FakeSmsGateway,
+    Mailbox,
+    serve_aiohttp,
+    start_smtp,
+)
 
 # Midday in Moscow: outside quiet hours.
 NOON_MSK = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -36,6 +43,7 @@ class World:
     mailbox: Mailbox
     producer: AIOKafkaProducer
     notifications_url: str
+    requests_api: FakeRequestsApi
 
     async def publish(self, event: Event) -> None:
         """Put an event on its catalogue topic, as its producer would."""
@@ -50,7 +58,9 @@ class World:
 async def world(make_settings: Callable[..., Any]) -> AsyncIterator[World]:
     passport_port, notifications_port = free_port(), free_port()
     bot_port, sms_port, smtp_port = free_port(), free_port(), free_port()
-    bot_api, sms = FakeBotApi(), FakeSmsGateway()
+    requests_port = free_port()
+    bot_api, sms, requests_api = FakeBotApi(), FakeSmsGateway(), FakeRequestsApi()
+    requests_runner = await serve_aiohttp(requests_api.app, requests_port)
     bot_runner = await serve_aiohttp(bot_api.app, bot_port)
     sms_runner = await serve_aiohttp(sms.app, sms_port)
     smtp, mailbox = start_smtp(smtp_port)
@@ -60,7 +70,7 @@ async def world(make_settings: Callable[..., Any]) -> AsyncIterator[World]:
         NotificationsSettings,
         http_port=notifications_port,
         passport_url=f"http://127.0.0.1:{passport_port}",
-        requests_url=f"http://127.0.0.1:{free_port()}",
+        requests_url=f"http://127.0.0.1:{requests_port}",
         telegram_api_url=f"http://127.0.0.1:{bot_port}",
         telegram_bot_token="42:TEST-TOKEN",
         telegram_polling=True,
@@ -91,9 +101,11 @@ async def world(make_settings: Callable[..., Any]) -> AsyncIterator[World]:
                 mailbox=mailbox,
                 producer=producer,
                 notifications_url=url,
+                requests_api=requests_api,
             )
     finally:
         await producer.stop()
         smtp.stop()
         await bot_runner.cleanup()
         await sms_runner.cleanup()
+        await requests_runner.cleanup()

@@ -106,7 +106,7 @@ def _document(
         "subject": rendered.subject,
         "text": rendered.body,
         "urgent": decision.urgent,
-        "buttons": [[b.text, b.data] for b in decision.buttons],
+        "buttons": [{"text": b.text, "data": b.data} for b in decision.buttons],
         "status": (
             DeliveryStatus.SCHEDULED if decision.send_at is not None else DeliveryStatus.QUEUED
         ).value,
