@@ -4,6 +4,7 @@ They are test doubles of HTTP APIs only; Kafka and the store in the tests are re
 """
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -84,14 +85,14 @@ class FakeBotApi:
             params["reply_markup"] = json.loads(params["reply_markup"])
         self.calls.append((method, params))
         if method == "getMe":
-            return _ok({"id": 42, "is_bot": True, "first_name": "Патронаж", "username": "patronage_bot"})
+            return _ok(
+                {"id": 42, "is_bot": True, "first_name": "Патронаж", "username": "patronage_bot"}
+            )
         if method == "getUpdates":
             timeout = float(params.get("timeout", 0) or 0)
             updates = []
-            try:
+            with contextlib.suppress(TimeoutError):
                 updates.append(await asyncio.wait_for(self._updates.get(), max(timeout, 0.1)))
-            except TimeoutError:
-                pass
             return _ok(updates)
         if method == "sendMessage":
             chat_id = int(params["chat_id"])
@@ -146,7 +147,7 @@ class Mailbox:
     messages: list[Envelope] = field(default_factory=list)
     unknown: set[str] = field(default_factory=set)
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         if address in self.unknown:
@@ -154,9 +155,7 @@ class Mailbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(  # noqa: N802
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.messages.append(envelope)
         return "250 Message accepted for delivery"
 
@@ -209,9 +208,13 @@ class FakeRequestsApi:
         return web.json_response({"items": items})
 
     async def _answer(self, request: web.Request) -> web.Response:
-        self.answers.append({"request_id": request.match_info["request_id"], **await request.json()})
+        self.answers.append(
+            {"request_id": request.match_info["request_id"], **await request.json()}
+        )
         return web.json_response({}, status=202)
 
     async def _feedback(self, request: web.Request) -> web.Response:
-        self.ratings.append({"request_id": request.match_info["request_id"], **await request.json()})
+        self.ratings.append(
+            {"request_id": request.match_info["request_id"], **await request.json()}
+        )
         return web.json_response({}, status=201)

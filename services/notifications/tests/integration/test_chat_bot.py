@@ -43,7 +43,9 @@ async def test_family_links_by_code_submits_answers_rates_and_asks_for_a_call(wo
     family = await new_family(world, preferred_channel="telegram")
     chat_id = 7770002
     issued = await world.notifications.post(
-        "/link-codes", json={"family_id": family["family_id"]}, headers={"X-Actor": family["curator_id"]}
+        "/link-codes",
+        json={"family_id": family["family_id"]},
+        headers={"X-Actor": family["curator_id"]},
     )
     assert issued.status_code == 201, issued.text
     code = issued.json()["code"]
@@ -64,7 +66,9 @@ async def test_family_links_by_code_submits_answers_rates_and_asks_for_a_call(wo
     world.bot_api.user_presses(chat_id, yes["callback_data"])
     await reply(world, chat_id, n + 2, "пришлите фото")
     world.bot_api.user_says(
-        chat_id, None, photo=[{"file_id": "PHOTO-1", "file_unique_id": "u1", "width": 90, "height": 90}]
+        chat_id,
+        None,
+        photo=[{"file_id": "PHOTO-1", "file_unique_id": "u1", "width": 90, "height": 90}],
     )
     accepted = await reply(world, chat_id, n + 3, "Заявка принята")
     (created,) = world.requests_api.created
@@ -96,9 +100,13 @@ async def test_family_links_by_code_submits_answers_rates_and_asks_for_a_call(wo
     n = len(world.bot_api.sent(chat_id))
     world.bot_api.user_says(chat_id, "📋 Мои заявки")
     listed = await reply(world, chat_id, n, "решена")
-    world.bot_api.user_presses(chat_id, listed["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    world.bot_api.user_presses(
+        chat_id, listed["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    )
     stars = await reply(world, chat_id, n + 1, "от 1 до 5")
-    world.bot_api.user_presses(chat_id, stars["reply_markup"]["inline_keyboard"][0][4]["callback_data"])
+    world.bot_api.user_presses(
+        chat_id, stars["reply_markup"]["inline_keyboard"][0][4]["callback_data"]
+    )
     await reply(world, chat_id, n + 2, "Спасибо за оценку 5 из 5")
     assert world.requests_api.ratings == [{"request_id": created["request_id"], "rating": 5}]
 
@@ -108,7 +116,9 @@ async def test_family_links_by_code_submits_answers_rates_and_asks_for_a_call(wo
 
     async def callback_noted() -> list[dict[str, Any]] | None:
         inbox = (
-            await world.notifications.get("/notifications", params={"recipient_id": family["curator_id"]})
+            await world.notifications.get(
+                "/notifications", params={"recipient_id": family["curator_id"]}
+            )
         ).json()
         return [i for i in inbox if i["event_type"] == "CallbackRequested"] or None
 

@@ -25,12 +25,16 @@ pytestmark = pytest.mark.integration
 async def new_family(world: World, **contacts: Any) -> dict[str, Any]:
     payload = passport_payload(curator_id=f"curator-{uuid.uuid4().hex[:6]}")
     payload["contacts"] = {"phones": [unique_phone()], **contacts}
-    response = await world.passport.post("/passports", json=payload, headers={"X-Actor": "curator-1"})
+    response = await world.passport.post(
+        "/passports", json=payload, headers={"X-Actor": "curator-1"}
+    )
     assert response.status_code == 201, response.text
     return dict(response.json())
 
 
-def status_changed(family: dict[str, Any], status: RequestStatus, **extra: Any) -> RequestStatusChanged:
+def status_changed(
+    family: dict[str, Any], status: RequestStatus, **extra: Any
+) -> RequestStatusChanged:
     return RequestStatusChanged(
         family_id=family["family_id"],
         request_id=uuid.uuid4(),
@@ -87,7 +91,10 @@ async def test_status_change_reaches_family_by_email_and_curator_in_app_once(wor
     inbox = await world.notifications.get(
         "/notifications", params={"recipient_id": family["curator_id"]}
     )
-    assert [n["source_event_id"] for n in inbox.json()] == [str(second.event_id), str(event.event_id)]
+    assert [n["source_event_id"] for n in inbox.json()] == [
+        str(second.event_id),
+        str(event.event_id),
+    ]
 
 
 async def test_email_has_russian_subject_and_body(world: World) -> None:
@@ -112,7 +119,9 @@ async def test_needs_info_asks_family_in_telegram_with_answer_button(world: Worl
     family = await new_family(world, preferred_channel="telegram", telegram="@maria_ivanova")
     chat_id = 5550001
     code = await world.notifications.post(
-        "/link-codes", json={"family_id": family["family_id"]}, headers={"X-Actor": family["curator_id"]}
+        "/link-codes",
+        json={"family_id": family["family_id"]},
+        headers={"X-Actor": family["curator_id"]},
     )
     world.bot_api.user_says(chat_id, code.json()["code"])
     await eventually(lambda: _said(world, chat_id, "чат привязан"), what="chat linked")
@@ -165,7 +174,9 @@ async def test_blocked_bot_marks_telegram_unreachable_and_alerts_curator(world: 
     family = await new_family(world, preferred_channel="telegram")
     chat_id = 5550002
     code = await world.notifications.post(
-        "/link-codes", json={"family_id": family["family_id"]}, headers={"X-Actor": family["curator_id"]}
+        "/link-codes",
+        json={"family_id": family["family_id"]},
+        headers={"X-Actor": family["curator_id"]},
     )
     world.bot_api.user_says(chat_id, code.json()["code"])
     await eventually(lambda: _said(world, chat_id, "чат привязан"), what="chat linked")
@@ -175,7 +186,9 @@ async def test_blocked_bot_marks_telegram_unreachable_and_alerts_curator(world: 
 
     async def alert() -> list[dict[str, Any]] | None:
         inbox = (
-            await world.notifications.get("/notifications", params={"recipient_id": family["curator_id"]})
+            await world.notifications.get(
+                "/notifications", params={"recipient_id": family["curator_id"]}
+            )
         ).json()
         return [n for n in inbox if n["event_type"] == "ContactUnreachable"] or None
 
@@ -202,7 +215,9 @@ async def test_quiet_hours_defer_family_news_until_morning(world: World) -> None
         lambda: _has(world, family["family_id"], channel="email", status="scheduled"),
         what="deferred",
     )
-    assert scheduled["send_at"].startswith(world.clock.now.date().isoformat().replace("23", "24")[:8])
+    assert scheduled["send_at"].startswith(
+        world.clock.now.date().isoformat().replace("23", "24")[:8]
+    )
     assert scheduled["send_at"].endswith("05:00:00Z") or "T05:00:00" in scheduled["send_at"]
     # The curator's in-app notification is not deferred.
     await eventually(lambda: _has(world, family["family_id"], channel="in_app", status="sent"))
@@ -219,21 +234,37 @@ async def test_new_chatbot_request_and_consent_withdrawal_reach_curator(world: W
     family = await new_family(world)
     base = {"family_id": family["family_id"], "request_id": uuid.uuid4(), "created_by": "x"}
     await world.publish(
-        RequestCreated(**base, category=NeedCategory.HEALTH, urgency=Urgency.URGENT,
-                       channel=Channel.CHATBOT, curator_id=family["curator_id"])
+        RequestCreated(
+            **base,
+            category=NeedCategory.HEALTH,
+            urgency=Urgency.URGENT,
+            channel=Channel.CHATBOT,
+            curator_id=family["curator_id"],
+        )
     )
     await world.publish(
-        RequestCreated(**{**base, "request_id": uuid.uuid4()}, category=NeedCategory.HEALTH,
-                       urgency=Urgency.NORMAL, channel=Channel.CURATOR, curator_id=family["curator_id"])
+        RequestCreated(
+            **{**base, "request_id": uuid.uuid4()},
+            category=NeedCategory.HEALTH,
+            urgency=Urgency.NORMAL,
+            channel=Channel.CURATOR,
+            curator_id=family["curator_id"],
+        )
     )
     await world.publish(
-        ConsentWithdrawn(family_id=family["family_id"], scope=("contact",),
-                         curator_id=family["curator_id"], recorded_by="curator-1")
+        ConsentWithdrawn(
+            family_id=family["family_id"],
+            scope=("contact",),
+            curator_id=family["curator_id"],
+            recorded_by="curator-1",
+        )
     )
 
     async def inbox() -> list[dict[str, Any]] | None:
         found = (
-            await world.notifications.get("/notifications", params={"recipient_id": family["curator_id"]})
+            await world.notifications.get(
+                "/notifications", params={"recipient_id": family["curator_id"]}
+            )
         ).json()
         return found if len(found) >= 2 else None
 

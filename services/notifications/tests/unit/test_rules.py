@@ -123,9 +123,13 @@ def test_rules_reject_unknown_event_types_and_keys() -> None:
     with pytest.raises(RulesError, match="awaiting_contracts"):
         parse_rulebook("rules:\n  SlaBreached:\n    - {recipients: [curator], template: x}\n")
     with pytest.raises(RulesError, match="unknown keys"):
-        parse_rulebook("rules:\n  RequestCreated:\n    - {recipients: [curator], template: x, to: y}\n")
+        parse_rulebook(
+            "rules:\n  RequestCreated:\n    - {recipients: [curator], template: x, to: y}\n"
+        )
     with pytest.raises(RulesError, match="district_boss"):
-        parse_rulebook("rules:\n  RequestCreated:\n    - {recipients: [district_boss], template: x}\n")
+        parse_rulebook(
+            "rules:\n  RequestCreated:\n    - {recipients: [district_boss], template: x}\n"
+        )
 
 
 def test_every_rule_has_a_template_including_those_awaiting_contracts() -> None:

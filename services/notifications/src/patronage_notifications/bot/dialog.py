@@ -18,8 +18,8 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
     TelegramObject,
 )
-from patronage_contracts import CallbackRequested, NeedCategory, NotificationChannel
-from patronage_contracts.labels import NEED_CATEGORY_RU, REQUEST_STATUS_RU, RequestStatus
+from patronage_contracts import CallbackRequested, NeedCategory, NotificationChannel, RequestStatus
+from patronage_contracts.labels import NEED_CATEGORY_RU, REQUEST_STATUS_RU
 
 from ..contacts import service as contacts
 from ..context import Notifier
@@ -180,7 +180,8 @@ def _conversation() -> Router:
         )
         if linked is None:
             await message.answer(
-                "Код не подошёл: он неверный, уже использован или устарел. Попросите у куратора новый.",
+                "Код не подошёл: он неверный, уже использован или устарел. "
+                "Попросите у куратора новый.",
                 reply_markup=None if family_id else LINK_KEYBOARD,
             )
             return
@@ -310,8 +311,9 @@ def _conversation() -> Router:
                     ]
                 )
             question = f"\nВопрос ведомства: {item['question']}" if item.get("question") else ""
+            category = NEED_CATEGORY_RU[NeedCategory(item["category"])]
             await message.answer(
-                f"№ {str(item['request_id'])[:8]} — «{NEED_CATEGORY_RU[NeedCategory(item['category'])]}»: "
+                f"№ {str(item['request_id'])[:8]} — «{category}»: "
                 f"{REQUEST_STATUS_RU[status]}{question}",
                 reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None,
             )

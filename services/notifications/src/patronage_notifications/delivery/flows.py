@@ -40,7 +40,9 @@ def outgoing(notification: Document) -> OutgoingMessage:
         body=notification["text"],
         recipient_id=notification["recipient_id"],
         urgent=notification.get("urgent", False),
-        buttons=tuple(Button(text=b["text"], data=b["data"]) for b in notification.get("buttons") or []),
+        buttons=tuple(
+            Button(text=b["text"], data=b["data"]) for b in notification.get("buttons") or []
+        ),
     )
 
 

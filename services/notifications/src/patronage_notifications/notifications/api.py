@@ -60,10 +60,10 @@ async def family_deliveries(
 @router.get("/notifications/{notification_id}")
 async def read_notification(notification_id: str, notifier: NotifierDep) -> dict[str, Any]:
     """One notification with its delivery history (queued, attempts, outcome)."""
-    (found,) = await _read(notifier, [notification_id]) or [None]
-    if found is None:
+    found = await _read(notifier, [notification_id])
+    if not found:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "уведомление не найдено")
-    return found
+    return found[0]
 
 
 @router.get("/notifications")

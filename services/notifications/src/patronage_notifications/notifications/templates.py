@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
-from patronage_contracts import Agency, NeedCategory, NotificationChannel, RequestStatus
+from patronage_contracts import NotificationChannel
 from patronage_contracts.labels import AGENCY_RU, NEED_CATEGORY_RU, REQUEST_STATUS_RU
 
 CHANNEL_RU = {
@@ -56,7 +56,6 @@ class Templates:
             undefined=StrictUndefined,
             keep_trailing_newline=False,
         )
-        self._env.globals["_missing"] = None
 
     def exists(self, name: str) -> bool:
         """Whether a template of that name can be loaded."""
@@ -73,26 +72,25 @@ class Templates:
         return Rendered(subject=subject, body=body)
 
 
+def _label(labels: Mapping[Any, str], value: Any) -> str:
+    """Russian name of an enumeration value (StrEnum keys compare equal to their text)."""
+    if value is None:
+        return ""
+    return labels.get(str(value), str(value))
+
+
 def template_context(data: Mapping[str, Any], *, urgent: bool) -> dict[str, Any]:
     """What every template may use: the event's fields and their Russian names."""
     request_id = data.get("request_id")
-    category = data.get("category")
-    status = data.get("status")
-    agency = data.get("agency")
-    channel = data.get("channel")
     return {
         "event": _Fields(data),
         "urgent": urgent,
         "request_ref": f"№ {str(request_id)[:8]}" if request_id else "",
-        "category": NEED_CATEGORY_RU.get(NeedCategory(category), category) if category else "",
-        "status": REQUEST_STATUS_RU[RequestStatus(status)]
-        if status in RequestStatus._value2member_map_
-        else (status or ""),
-        "agency": AGENCY_RU[Agency(agency)] if agency in Agency._value2member_map_ else agency,
-        "intake": INTAKE_RU.get(str(channel), ""),
-        "channel_name": CHANNEL_RU[NotificationChannel(channel)]
-        if channel in NotificationChannel._value2member_map_
-        else "",
+        "category": _label(NEED_CATEGORY_RU, data.get("category")),
+        "status": _label(REQUEST_STATUS_RU, data.get("status")),
+        "agency": _label(AGENCY_RU, data.get("agency")),
+        "intake": INTAKE_RU.get(str(data.get("channel")), ""),
+        "channel_name": _label(CHANNEL_RU, data.get("channel")),
         "scope": ", ".join(CONSENT_SCOPE_RU.get(s, s) for s in data.get("scope") or []),
     }
 
