@@ -10,6 +10,8 @@ from ..context import Notifier
 from .dialog import build_dispatcher
 from .requests_client import RequestsClient
 
+STOP_TIMEOUT_S = 5.0
+
 
 @contextlib.asynccontextmanager
 async def running_bot(notifier: Notifier, bot: Bot) -> AsyncIterator[None]:
@@ -29,6 +31,12 @@ async def running_bot(notifier: Notifier, bot: Bot) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        # Cancelling alone leaves aiogram's polling loop running: ask it to stop first.
+        with contextlib.suppress(RuntimeError):
+            await dispatcher.stop_polling()
+        try:
+            await asyncio.wait_for(task, STOP_TIMEOUT_S)
+        except (TimeoutError, asyncio.CancelledError):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
