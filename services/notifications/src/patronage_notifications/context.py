@@ -1,7 +1,7 @@
 """What the notifications service holds besides the common runtime: rules, channels, clock."""
 
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -10,9 +10,11 @@ from faststream import Context
 from patronage_common.runtime import ServiceRuntime
 from patronage_contracts import NotificationChannel
 
+from .bus import BatchPublisher
 from .clock import Clock
 from .delivery.channels import Channel
 from .delivery.live import LiveHub
+from .delivery.logs import PagedLogs
 from .notifications.rules import Rulebook
 from .notifications.templates import Templates
 from .settings import NotificationsSettings
@@ -31,6 +33,9 @@ class Notifier:
     hub: LiveHub
     channels: dict[NotificationChannel, Channel] = field(default_factory=dict)
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=10.0))
+    logs: PagedLogs = field(default_factory=PagedLogs)
+    bus: BatchPublisher = field(init=False)
+    contact_cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
     _runtime: ServiceRuntime | None = None
 
     @property
@@ -39,6 +44,9 @@ class Notifier:
         if self._runtime is None:
             raise RuntimeError("the notifier is used before the service started")
         return self._runtime
+
+    def __post_init__(self) -> None:
+        self.bus = BatchPublisher(self.settings)
 
     def bind(self, runtime: ServiceRuntime) -> None:
         """Attach the runtime once the app's lifespan created it."""

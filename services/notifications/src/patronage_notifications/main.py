@@ -96,6 +96,7 @@ def create_app(
 
     async def bind(runtime: ServiceRuntime) -> None:
         notifier.bind(runtime)
+        await notifier.bus.start()
         runtime.broker.context.set_global(NOTIFIER_CONTEXT_KEY, notifier)
 
     app = create_service_app(
@@ -118,6 +119,7 @@ def create_app(
                     yield
             else:
                 yield
+        await notifier.bus.stop()
         for channel in notifier.channels.values():
             await channel.close()
         await notifier.http.aclose()

@@ -30,7 +30,10 @@ class NotificationsSettings(ServiceSettings):
     schedule_bucket_s: int = Field(default=10, ge=1, description="Width of a schedule bucket")
     scheduler_interval_s: float = Field(default=1.0, gt=0)
     channel_concurrency: int = Field(default=200, ge=1)
-    batch_max_records: int = Field(default=500, ge=1)
+    batch_max_records: int = Field(default=1000, ge=1)
+    contact_cache_ttl_s: float = Field(
+        default=30.0, ge=0, description="How long a replica reuses a contact it read (0: never)"
+    )
     link_code_ttl_s: int = Field(default=24 * 3600, ge=60)
     telegram_api_url: str = Field(default="", description="Bot API base URL; empty = Telegram's")
     telegram_bot_token: str = ""

@@ -7,6 +7,7 @@ from uuid import UUID
 from patronage_common.logging import get_logger
 
 from ..contacts import service as contacts
+from ..contacts.flows import forget_contact
 from ..context import Notifier
 
 log = get_logger(__name__)
@@ -39,6 +40,7 @@ async def link_by_code(*, notifier: Notifier, chat_id: int, code: str) -> str | 
         await contacts.link_chat(
             db=notifier.runtime.db, family_id=family_id, chat_id=chat_id, at=notifier.clock()
         )
+        forget_contact(notifier, family_id)
     return family_id
 
 
@@ -58,4 +60,5 @@ async def link_by_phone(*, notifier: Notifier, chat_id: int, phone: str) -> str 
     await contacts.link_chat(
         db=notifier.runtime.db, family_id=family_id, chat_id=chat_id, at=notifier.clock()
     )
+    forget_contact(notifier, family_id)
     return family_id

@@ -10,7 +10,16 @@ from patronage_contracts import (
 )
 from patronage_contracts.topics import PASSPORT_EVENTS_TOPIC
 
+from ..context import NOTIFIER_CONTEXT_KEY, Notifier
 from . import service
+from .flows import forget_contact
+
+
+def _forget(runtime: ServiceRuntime, family_id: str) -> None:
+    notifier: Notifier | None = runtime.broker.context.get(NOTIFIER_CONTEXT_KEY)
+    if notifier is not None:
+        forget_contact(notifier, family_id)
+
 
 router = EventRouter(
     PASSPORT_EVENTS_TOPIC.name, consumer="notifications.contacts", description="Contact snapshots"
@@ -25,6 +34,7 @@ async def on_passport_registered(event: PassportRegistered, runtime: ServiceRunt
         family_id=str(event.family_id),
         fields={"district": event.district, "hq": event.hq, "curator_id": event.curator_id},
     )
+    _forget(runtime, str(event.family_id))
 
 
 @router.handles(CuratorAssigned)
@@ -33,6 +43,7 @@ async def on_curator_assigned(event: CuratorAssigned, runtime: ServiceRuntime) -
     await service.update_contact(
         db=runtime.db, family_id=str(event.family_id), fields={"curator_id": event.curator_id}
     )
+    _forget(runtime, str(event.family_id))
 
 
 @router.handles(PassportUpdated)
@@ -42,6 +53,7 @@ async def on_passport_updated(event: PassportUpdated, runtime: ServiceRuntime) -
         await service.update_contact(
             db=runtime.db, family_id=str(event.family_id), fields={"fetched": False}
         )
+        _forget(runtime, str(event.family_id))
 
 
 @router.handles(ConsentWithdrawn)
@@ -51,3 +63,4 @@ async def on_consent_withdrawn(event: ConsentWithdrawn, runtime: ServiceRuntime)
         await service.update_contact(
             db=runtime.db, family_id=str(event.family_id), fields={"consent_to_contact": False}
         )
+        _forget(runtime, str(event.family_id))

@@ -11,6 +11,7 @@ from patronage_common.store import Document
 from patronage_contracts import ContactUnreachable, NotificationChannel, RecipientRole
 
 from ..contacts import service as contacts
+from ..contacts.flows import forget_contact
 from ..context import Notifier
 from . import service as store
 from .channels import (
@@ -139,6 +140,7 @@ async def _unreachable(notifier: Notifier, notification: Document, reason: str) 
     await contacts.mark_unreachable(
         db=db, family_id=family_id, channel=channel, reason=reason, at=now
     )
+    forget_contact(notifier, family_id)
     contact = await contacts.get_contact(db=db, family_id=family_id)
     event = ContactUnreachable(
         event_id=uuid.uuid5(UNREACHABLE_NAMESPACE, notification["_id"]),

@@ -4,15 +4,15 @@ Every read and write is by ``_id``:
 - ``notifications``: ``<event_id>:<role>:<recipient_id>:<channel>`` (a redelivered event
   cannot add a second one);
 - ``delivery_attempts``: ``<notification_id>#<n>``, one per attempt, insert-only;
-- ``delivery_logs``: ``family:<family_id>:<YYYY-MM>`` and ``recipient:<role>:<id>:<YYYY-MM>``
-  list notification ids in order (a month per document, so none grows without bound);
+- ``delivery_logs``: append-only pages of notification ids per family and per staff
+  recipient (see ``logs.py``);
 - ``delivery_schedule``: ``bucket:<epoch>`` lists notifications due by then, and ``index``
   lists the non-empty buckets, so the scheduler reads two small documents per tick.
 """
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from patronage_common.store import Database, Document, upsert_one
@@ -22,7 +22,6 @@ from .channels import DeliveryStatus
 
 NOTIFICATIONS = "notifications"
 ATTEMPTS = "delivery_attempts"
-LOGS = "delivery_logs"
 SCHEDULE = "delivery_schedule"
 SCHEDULE_INDEX = "index"
 DUPLICATE_KEY = 11000
@@ -82,38 +81,6 @@ async def record_attempts(*, db: Database, attempts: Sequence[Document]) -> set[
             raise
         return {str(attempts[e["index"]]["_id"]) for e in errors}
     return set()
-
-
-def month_of(at: datetime) -> str:
-    """The log document a moment belongs to."""
-    return at.astimezone(UTC).strftime("%Y-%m")
-
-
-def family_log_id(family_id: str, month: str) -> str:
-    """A family's delivery log of one month."""
-    return f"family:{family_id}:{month}"
-
-
-def recipient_log_id(role: str, recipient_id: str, month: str) -> str:
-    """A staff recipient's inbox of one month."""
-    return f"recipient:{role}:{recipient_id}:{month}"
-
-
-async def append_to_logs(*, db: Database, entries: Mapping[str, Sequence[str]]) -> None:
-    """Append notification ids to log documents (one write per log document)."""
-    for log_id, ids in entries.items():
-        await upsert_one(db[LOGS], {"_id": log_id}, {"$push": {"ids": {"$each": list(ids)}}})
-
-
-async def log_ids(*, db: Database, log_ids: Iterable[str], limit: int) -> list[str]:
-    """Newest notification ids from log documents given newest first."""
-    found: list[str] = []
-    for log_id in log_ids:
-        document = await db[LOGS].find_one({"_id": log_id})
-        found.extend(reversed((document or {}).get("ids") or []))
-        if len(found) >= limit:
-            break
-    return list(dict.fromkeys(found))[:limit]
 
 
 def bucket_of(at: datetime, bucket_s: int) -> int:

@@ -3,7 +3,6 @@
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -12,21 +11,10 @@ from sse_starlette.sse import EventSourceResponse
 
 from ..context import NotifierDep
 from ..delivery import service as store
+from ..delivery.logs import family_log, recipient_log
 
 router = APIRouter(tags=["notifications"])
-LOG_MONTHS = 12
 KEEPALIVE_S = 15.0
-
-
-def _months(notifier: NotifierDep) -> list[str]:
-    """This month and the eleven before it, newest first."""
-    now = notifier.clock()
-    months: list[str] = []
-    cursor = now.replace(day=1)
-    for _ in range(LOG_MONTHS):
-        months.append(store.month_of(cursor))
-        cursor = (cursor - timedelta(days=1)).replace(day=1)
-    return months
 
 
 async def _read(notifier: NotifierDep, ids: list[str]) -> list[dict[str, Any]]:
@@ -49,10 +37,8 @@ async def family_deliveries(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[dict[str, Any]]:
     """A family's delivery log, newest first: every notification about it and its fate."""
-    ids = await store.log_ids(
-        db=notifier.runtime.db,
-        log_ids=[store.family_log_id(str(family_id), m) for m in _months(notifier)],
-        limit=limit,
+    ids = await notifier.logs.newest(
+        db=notifier.runtime.db, key=family_log(str(family_id)), limit=limit
     )
     return await _read(notifier, ids)
 
@@ -74,12 +60,8 @@ async def list_notifications(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[dict[str, Any]]:
     """A staff member's inbox, newest first."""
-    ids = await store.log_ids(
-        db=notifier.runtime.db,
-        log_ids=[
-            store.recipient_log_id(recipient_role, recipient_id, m) for m in _months(notifier)
-        ],
-        limit=limit,
+    ids = await notifier.logs.newest(
+        db=notifier.runtime.db, key=recipient_log(recipient_role, recipient_id), limit=limit
     )
     return await _read(notifier, ids)
 

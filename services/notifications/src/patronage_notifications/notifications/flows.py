@@ -16,6 +16,7 @@ from ..context import Notifier
 from ..delivery import flows as delivery
 from ..delivery import service as store
 from ..delivery.channels import FINAL_STATUSES, DeliveryStatus
+from ..delivery.logs import family_log, recipient_log
 from .decisions import Decision, QuietHours, decide
 from .templates import template_context
 
@@ -116,37 +117,37 @@ def _document(
 
 
 async def _announce(notifier: Notifier, new: list[Document], causes: dict[str, Event]) -> None:
-    """Tell the bus (the gateway's workspace) about each new notification."""
-    await asyncio.gather(
-        *(
-            notifier.runtime.publisher.publish(
-                NotificationRecorded(
-                    **causes[d["_id"]].caused(),
-                    event_id=recorded_event_id(d["_id"]),
-                    notification_id=d["_id"],
-                    recipient_role=d["recipient_role"],
-                    recipient_id=d["recipient_id"],
-                    channel=d["channel"],
-                    template=d["template"],
-                    source_event_id=causes[d["_id"]].event_id,
-                    request_id=d["request_id"],
-                )
-            )
-            for d in new
+    """Tell the bus (the gateway's workspace) about each new notification.
+
+    All go to the batch producer first and their acknowledgements are awaited together:
+    a batch costs one round of acks, not one per notification.
+    """
+    pending = []
+    for d in new:
+        cause = causes[d["_id"]]
+        event = NotificationRecorded(
+            **cause.caused(),
+            event_id=recorded_event_id(d["_id"]),
+            notification_id=d["_id"],
+            recipient_role=d["recipient_role"],
+            recipient_id=d["recipient_id"],
+            channel=d["channel"],
+            template=d["template"],
+            source_event_id=cause.event_id,
+            request_id=d["request_id"],
         )
-    )
+        pending.append(await notifier.bus.send(event))
+    await asyncio.gather(*pending)
 
 
 async def _log(notifier: Notifier, new: list[Document]) -> None:
     """Append to each family's log and each staff recipient's inbox."""
     entries: dict[str, list[str]] = defaultdict(list)
     for d in new:
-        month = store.month_of(d["created_at"])
-        entries[store.family_log_id(d["family_id"], month)].append(d["_id"])
+        entries[family_log(d["family_id"])].append(d["_id"])
         if d["recipient_role"] != RecipientRole.FAMILY.value:
-            log_id = store.recipient_log_id(d["recipient_role"], d["recipient_id"], month)
-            entries[log_id].append(d["_id"])
-    await store.append_to_logs(db=notifier.runtime.db, entries=entries)
+            entries[recipient_log(d["recipient_role"], d["recipient_id"])].append(d["_id"])
+    await notifier.logs.append(db=notifier.runtime.db, entries=entries, at=notifier.clock())
 
 
 def _buckets(documents: list[Document], bucket_s: int) -> dict[int, list[str]]:

@@ -55,11 +55,15 @@ class Templates:
             autoescape=False,  # plain text for messengers, SMS and text/plain mail  # noqa: S701
             undefined=StrictUndefined,
             keep_trailing_newline=False,
+            auto_reload=False,
         )
+
+        # Listed once: the region's and the packaged files do not change while running.
+        self._names = frozenset(self._env.list_templates())
 
     def exists(self, name: str) -> bool:
         """Whether a template of that name can be loaded."""
-        return f"{name}.j2" in self._env.list_templates()
+        return f"{name}.j2" in self._names
 
     def render(self, name: str, context: Mapping[str, Any]) -> Rendered:
         """Subject and body of template ``name`` for ``context``."""
