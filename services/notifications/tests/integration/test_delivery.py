@@ -1,5 +1,6 @@
 """Events → the right recipients → the right channel → delivered once, against real Kafka."""
 
+import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from patronage_contracts import (
 )
 
 from services.notifications.tests.integration.conftest import World
+from tests.support.agency_client import read_events_until
 from tests.support.families import passport_payload, unique_phone
 
 pytestmark = pytest.mark.integration
@@ -285,3 +287,21 @@ async def _has(world: World, family_id: str, **fields: str) -> dict[str, Any] | 
         if all(d[k] == v for k, v in fields.items()):
             return d
     return None
+
+
+async def test_invalid_event_goes_to_the_dlq_and_the_batch_goes_on(world: World) -> None:
+    family = await new_family(world, email="dlq@example.ru", preferred_channel="email")
+    valid = status_changed(family, RequestStatus.ACCEPTED)
+    broken = valid.model_dump(mode="json") | {"event_id": str(uuid.uuid4()), "status": "lost"}
+    topic = world.settings.topic("requests.events")
+    await world.producer.send_and_wait(topic, json.dumps(broken).encode(), key=valid.key)
+    await world.publish(valid)
+
+    await settled(world, family["family_id"], 2)
+    dead = await read_events_until(
+        world.settings.kafka_bootstrap_servers,
+        topic + ".dlq",
+        lambda seen: any(e["event_id"] == broken["event_id"] for e in seen),
+    )
+    assert [e["status"] for e in dead if e["event_id"] == broken["event_id"]] == ["lost"]
+    assert len(await deliveries(world, family["family_id"])) == 2
