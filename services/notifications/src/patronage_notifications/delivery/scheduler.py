@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 
 from patronage_common.locks import LockTimeoutError, locked
 from patronage_common.logging import get_logger
@@ -52,7 +53,7 @@ async def run_scheduler(notifier: Notifier) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_scheduler(notifier: Notifier):  # type: ignore[no-untyped-def]
+async def running_scheduler(notifier: Notifier) -> AsyncIterator["asyncio.Task[None]"]:
     """Run the scheduler for the life of the service."""
     task = asyncio.create_task(run_scheduler(notifier), name="delivery-scheduler")
     try:
