@@ -6,6 +6,11 @@ MONGODB_URL), with channels that answer instantly. Each event is a request statu
 for a family whose contacts are already known: two notifications (the family by SMS, the
 curator in the app). Writes bench/results/notifications-<events>.json.
 
+Two phases: throughput — ``--events`` are on the topic before the service starts, and the
+rate is notifications handed over per second from the first to the last; latency —
+``--latency-events`` more are then produced at ``--rate`` events per second (below the
+throughput) and each one's time from the event to its hand-over is measured.
+
 Run: .venv/bin/python bench/notifications.py --events 20000
 """
 
@@ -94,66 +99,87 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             NotificationChannel.SMS: sms,
             NotificationChannel.IN_APP: in_app,
         }
-        events = [
-            RequestStatusChanged(
-                family_id=uuid.UUID(families[i % len(families)]),
-                request_id=uuid.uuid4(),
-                version=2,
-                previous_status=RequestStatus.ROUTED,
-                status=RequestStatus.ACCEPTED,
-                category=NeedCategory.HOUSING,
-                changed_by="agency:housing",
-            )
-            for i in range(args.events)
-        ]
-        expected = 2 * len(events)
+
+        def make_events(count: int) -> list[Any]:
+            return [
+                RequestStatusChanged(
+                    family_id=uuid.UUID(families[i % len(families)]),
+                    request_id=uuid.uuid4(),
+                    version=2,
+                    previous_status=RequestStatus.ROUTED,
+                    status=RequestStatus.ACCEPTED,
+                    category=NeedCategory.HOUSING,
+                    changed_by="agency:housing",
+                )
+                for i in range(count)
+            ]
+
+        produced_at: dict[str, float] = {}
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, linger_ms=5)
+        await producer.start()
+
+        async def produce(events: list[Any], rate: float | None) -> None:
+            futures = []
+            began = time.time()
+            for n, event in enumerate(events):
+                if rate:
+                    await asyncio.sleep(max(0.0, began + n / rate - time.time()))
+                stamped = event.model_copy(update={"occurred_at": datetime.now(UTC)})
+                produced_at[str(event.event_id)] = stamped.occurred_at.timestamp()
+                futures.append(
+                    await producer.send(
+                        settings.topic(topic_of(stamped)),
+                        stamped.model_dump_json().encode(),
+                        key=stamped.key,
+                    )
+                )
+            await asyncio.gather(*futures)
+
+        async def wait_for(expected: int) -> None:
+            deadline = time.time() + args.timeout_s
+            while len(sms.sent) + len(in_app.sent) < expected and time.time() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.5)
+
+        # The topics must exist before producing: a first start creates them.
         async with serve(create_app(settings, channels=channels), settings.http_port):
-            producer = AIOKafkaProducer(
-                bootstrap_servers=settings.kafka_bootstrap_servers, linger_ms=5
-            )
-            await producer.start()
-            started = time.time()
-            produced_at: dict[str, float] = {}
-            try:
-                futures = []
-                for event in events:
-                    stamped = event.model_copy(update={"occurred_at": datetime.now(UTC)})
-                    produced_at[str(event.event_id)] = stamped.occurred_at.timestamp()
-                    futures.append(
-                        await producer.send(
-                            settings.topic(topic_of(stamped)),
-                            stamped.model_dump_json().encode(),
-                            key=stamped.key,
-                        )
-                    )
-                await asyncio.gather(*futures)
-                produce_s = time.time() - started
-                print(f"produced {len(events)} events in {produce_s:.1f} s", flush=True)
-                deadline = time.time() + args.timeout_s
-                while len(sms.sent) + len(in_app.sent) < expected and time.time() < deadline:
-                    await asyncio.sleep(0.5)
-                    print(
-                        f"  handed over {len(sms.sent) + len(in_app.sent)}/{expected}", flush=True
-                    )
-            finally:
-                await producer.stop()
+            pass
+        backlog = make_events(args.events)
+        await produce(backlog, None)
+        print(f"{len(backlog)} events on the topic; starting the service", flush=True)
+        try:
+            async with serve(create_app(settings, channels=channels), settings.http_port):
+                await wait_for(2 * len(backlog))
+                throughput_sent = {**sms.sent, **in_app.sent}
+                print(f"handed over {len(throughput_sent)}; latency phase", flush=True)
+                paced = make_events(args.latency_events)
+                await produce(paced, args.rate)
+                await wait_for(2 * (len(backlog) + len(paced)))
+        finally:
+            await producer.stop()
         sent = {**sms.sent, **in_app.sent}
         await client.drop_database(settings.database_name)
         await client.close()
-    times = sorted(sent.values())
-    latencies_ms = [(at - produced_at[nid.split(":", 1)[0]]) * 1000 for nid, at in sent.items()]
-    span = (times[-1] - times[0]) if len(times) > 1 else float("nan")
+    times = sorted(throughput_sent.values())
+    span = (times[-1] - times[0]) if len(times) > 1 else 0.0
+    paced_ids = {str(e.event_id) for e in paced}
+    latencies_ms = [
+        (at - produced_at[nid.split(":", 1)[0]]) * 1000
+        for nid, at in sent.items()
+        if nid.split(":", 1)[0] in paced_ids
+    ]
     return {
-        "events": len(events),
+        "events": len(backlog),
         "families": len(families),
-        "notifications_expected": expected,
-        "notifications_handed_over": len(sent),
+        "notifications_expected": 2 * len(backlog),
+        "notifications_handed_over": len(throughput_sent),
         "store": f"{infra.kind} ({infra.store_backend})",
         "batch_max_records": args.batch,
-        "throughput_per_s": round(len(sent) / span, 1) if span else None,
-        "end_to_end_per_s": round(len(sent) / (times[-1] - started), 1) if times else None,
-        "latency_p50_ms": round(statistics.median(latencies_ms), 1),
-        "latency_p99_ms": round(percentile(latencies_ms, 0.99), 1),
+        "throughput_per_s": round(len(throughput_sent) / span, 1) if span else None,
+        "latency_events": len(paced),
+        "latency_rate_events_per_s": args.rate,
+        "latency_samples": len(latencies_ms),
+        "latency_p50_ms": round(statistics.median(latencies_ms), 1) if latencies_ms else None,
+        "latency_p99_ms": round(percentile(latencies_ms, 0.99), 1) if latencies_ms else None,
     }
 
 
@@ -162,6 +188,8 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--families", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--latency-events", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=100.0, help="events/s in the latency phase")
     parser.add_argument("--timeout-s", type=float, default=600)
     args = parser.parse_args()
     results = asyncio.run(run(args))
