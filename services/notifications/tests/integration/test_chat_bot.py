@@ -127,3 +127,31 @@ async def test_family_links_by_code_submits_answers_rates_and_asks_for_a_call(wo
     assert "просит вас перезвонить" in note["text"]
     assert family["contacts"]["phones"][0] in note["text"]
     assert json.dumps(note)  # serializable API shape
+
+
+async def test_family_links_by_sharing_its_own_phone(world: World) -> None:
+    family = await new_family(world)
+    phone = family["contacts"]["phones"][0]
+    chat_id = 7770004
+
+    # Somebody else's contact card links nothing.
+    world.bot_api.user_says(
+        chat_id, None, contact={"phone_number": phone, "first_name": "Мария", "user_id": 1}
+    )
+    await reply(world, chat_id, 0, "поделитесь своим номером")
+
+    async def linked() -> bool:
+        seen = len(world.bot_api.sent(chat_id))
+        world.bot_api.user_says(
+            chat_id,
+            None,
+            contact={"phone_number": phone, "first_name": "Мария", "user_id": chat_id},
+        )
+        answer = await reply(world, chat_id, seen, "")
+        return "чат привязан" in answer["text"]
+
+    # The passport's phone index is built from its events: wait until it finds the family.
+    await eventually(linked, timeout_s=60, interval_s=1.0, what="linked by phone")
+    n = len(world.bot_api.sent(chat_id))
+    world.bot_api.user_says(chat_id, "📋 Мои заявки")
+    await reply(world, chat_id, n, "У вас пока нет заявок")
