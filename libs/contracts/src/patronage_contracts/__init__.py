@@ -38,7 +38,7 @@ from .enums import (
     Urgency,
 )
 from .envelope import Command, Event, Message, utc_now
-from .notifications import NotificationRecorded
+from .notifications import CallbackRequested, ContactUnreachable, NotificationRecorded
 from .passport import (
     ConsentWithdrawn,
     CuratorAssigned,
@@ -92,11 +92,13 @@ __all__ = [
     "BeneficiaryCategory",
     "CallOutcome",
     "CallRegistered",
+    "CallbackRequested",
     "CancelHelpRequest",
     "Channel",
     "ChildView",
     "Command",
     "ConsentWithdrawn",
+    "ContactUnreachable",
     "CuratorAssigned",
     "CuratorAttentionRequested",
     "CuratorTaskCreated",

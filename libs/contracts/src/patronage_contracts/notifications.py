@@ -23,4 +23,33 @@ class NotificationRecorded(Event):
     request_id: UUID | None = None
 
 
-NOTIFICATION_EVENTS = (NotificationRecorded,)
+class ContactUnreachable(Event):
+    """A channel refused a notification for good (bot blocked, mailbox unknown).
+
+    The family's contact on that channel is marked unreachable; the curator is alerted.
+    """
+
+    type: Literal["ContactUnreachable"] = "ContactUnreachable"
+    producer: str = PRODUCER
+    channel: NotificationChannel
+    reason: str
+    notification_id: str
+    curator_id: str | None = None
+
+
+class CallbackRequested(Event):
+    """A family asked its curator to call back (through the chat-bot)."""
+
+    type: Literal["CallbackRequested"] = "CallbackRequested"
+    producer: str = PRODUCER
+    curator_id: str | None = None
+    phone: str | None = None
+    note: str | None = None
+    requested_via: NotificationChannel = NotificationChannel.TELEGRAM
+
+
+NOTIFICATION_EVENTS: tuple[type[Event], ...] = (
+    NotificationRecorded,
+    ContactUnreachable,
+    CallbackRequested,
+)

@@ -1,0 +1,1 @@
+"""The families' chat-bot: linking Telegram to a passport, requests, answers, ratings."""

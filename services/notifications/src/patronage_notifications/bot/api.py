@@ -1,0 +1,49 @@
+"""``POST /link-codes``: a curator issues a one-time code to link a family's Telegram."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Header, HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..contacts.flows import contact_for
+from ..context import NotifierDep
+from . import linking
+
+router = APIRouter(tags=["chat-bot"])
+
+
+class LinkCodeCreate(BaseModel):
+    """Which family the code is for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    family_id: UUID
+
+
+class LinkCode(BaseModel):
+    """A one-time code the family sends to the bot."""
+
+    code: str = Field(description="6 цифр; действует один раз")
+    family_id: UUID
+    expires_at: str
+
+
+@router.post("/link-codes", status_code=status.HTTP_201_CREATED, response_model=LinkCode)
+async def create_link_code(
+    data: LinkCodeCreate,
+    notifier: NotifierDep,
+    actor: Annotated[str, Header(alias="X-Actor", description="Куратор")],
+) -> dict[str, str]:
+    """Issue a one-time code linking the family's Telegram chat to its passport."""
+    contact = await contact_for(notifier=notifier, family_id=str(data.family_id))
+    if contact is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            [{"loc": ["body", "family_id"], "msg": "семья не найдена", "type": "not_found"}],
+        )
+    if contact.curator_id and actor != contact.curator_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "код выдаёт только куратор этой семьи")
+    return await linking.issue_link_code(
+        notifier=notifier, family_id=data.family_id, curator_id=actor
+    )

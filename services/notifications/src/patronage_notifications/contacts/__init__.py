@@ -1,0 +1,1 @@
+"""What the service knows of how to reach each family (a snapshot by family id)."""

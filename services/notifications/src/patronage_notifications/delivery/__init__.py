@@ -1,0 +1,1 @@
+"""Delivery: channels behind one interface, retries, the schedule and the delivery log."""
