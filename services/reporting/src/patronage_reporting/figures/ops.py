@@ -27,9 +27,10 @@ class DocumentChange:
     def update(self) -> dict[str, Any] | None:
         """The Mongo update document, or None when nothing changes."""
         update: dict[str, Any] = {}
-        inc = {path: n for path, n in self.inc.items() if n}
-        if inc:
-            update["$inc"] = inc
+        # Zero increments are kept: a field touched by any event exists (maybe as 0),
+        # whether its events were written one by one (live) or merged (replay).
+        if self.inc:
+            update["$inc"] = dict(self.inc)
         sets = {path: v for path, v in self.put.items() if v is not _REMOVED}
         unsets = {path: "" for path, v in self.put.items() if v is _REMOVED}
         if sets:
