@@ -72,24 +72,60 @@ def scenario() -> list[Event]:
     t1, t2, t3, t4 = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     by = {"registered_by": "cur-1"}
 
-    def created(family: uuid.UUID, request: uuid.UUID, cat: NeedCategory, d: str, cur: str, when: datetime) -> RequestCreated:  # fmt: skip
+    def created(
+        family: uuid.UUID, request: uuid.UUID, cat: NeedCategory, d: str, cur: str, when: datetime
+    ) -> RequestCreated:
         return RequestCreated(
-            family_id=family, request_id=request, category=cat, urgency=Urgency.NORMAL,
-            channel=Channel.CURATOR, district=d, hq=f"hq-{d}", curator_id=cur,
-            created_by=cur, occurred_at=when,
-        )  # fmt: skip
-
-    def status(family: uuid.UUID, request: uuid.UUID, cat: NeedCategory, d: str, version: int, before: RequestStatus, after: RequestStatus, when: datetime) -> RequestStatusChanged:  # fmt: skip
-        return RequestStatusChanged(
-            family_id=family, request_id=request, version=version, previous_status=before,
-            status=after, category=cat, district=d, changed_by="x", occurred_at=when,
-        )  # fmt: skip
-
-    def task(family: uuid.UUID, request: uuid.UUID, task_id: uuid.UUID, agency: Agency, s: AgencyTaskStatus, when: datetime) -> AgencyTaskStatusChanged:  # fmt: skip
-        return AgencyTaskStatusChanged(
-            family_id=family, request_id=request, task_id=task_id, agency=agency, status=s,
+            family_id=family,
+            request_id=request,
+            category=cat,
+            urgency=Urgency.NORMAL,
+            channel=Channel.CURATOR,
+            district=d,
+            hq=f"hq-{d}",
+            curator_id=cur,
+            created_by=cur,
             occurred_at=when,
-        )  # fmt: skip
+        )
+
+    def status(
+        family: uuid.UUID,
+        request: uuid.UUID,
+        cat: NeedCategory,
+        d: str,
+        version: int,
+        before: RequestStatus,
+        after: RequestStatus,
+        when: datetime,
+    ) -> RequestStatusChanged:
+        return RequestStatusChanged(
+            family_id=family,
+            request_id=request,
+            version=version,
+            previous_status=before,
+            status=after,
+            category=cat,
+            district=d,
+            changed_by="x",
+            occurred_at=when,
+        )
+
+    def task(
+        family: uuid.UUID,
+        request: uuid.UUID,
+        task_id: uuid.UUID,
+        agency: Agency,
+        s: AgencyTaskStatus,
+        when: datetime,
+    ) -> AgencyTaskStatusChanged:
+        return AgencyTaskStatusChanged(
+            family_id=family,
+            request_id=request,
+            task_id=task_id,
+            agency=agency,
+            status=s,
+            occurred_at=when,
+        )
 
     housing, psych, health = NeedCategory.HOUSING, NeedCategory.PSYCHOLOGICAL, NeedCategory.HEALTH
     return [
@@ -101,7 +137,7 @@ def scenario() -> list[Event]:
             curator_id="cur-1",
             occurred_at=at(2, 9),
             **by,
-        ),  # fmt: skip
+        ),
         PassportRegistered(
             family_id=f2,
             district="d1",
@@ -109,7 +145,7 @@ def scenario() -> list[Event]:
             categories=(BeneficiaryCategory.LARGE_FAMILY,),
             occurred_at=at(2, 10),
             **by,
-        ),  # fmt: skip
+        ),
         CuratorAssigned(
             family_id=f2,
             curator_id="cur-2",
@@ -117,7 +153,7 @@ def scenario() -> list[Event]:
             reason="new",
             assigned_by="head",
             occurred_at=at(3, 9),
-        ),  # fmt: skip
+        ),
         PassportRegistered(
             family_id=f3,
             district="d2",
@@ -126,10 +162,10 @@ def scenario() -> list[Event]:
             curator_id="cur-3",
             occurred_at=at(2, 11),
             **by,
-        ),  # fmt: skip
+        ),
         ConsentWithdrawn(
             family_id=f3, scope=("personal_data",), recorded_by="cur-3", occurred_at=at(4, 9)
-        ),  # fmt: skip
+        ),
         NeedRecorded(
             family_id=f1,
             need_id=need_a,
@@ -137,7 +173,7 @@ def scenario() -> list[Event]:
             district="d1",
             recorded_by="cur-1",
             occurred_at=at(2, 12),
-        ),  # fmt: skip
+        ),
         NeedRecorded(
             family_id=f1,
             need_id=need_b,
@@ -145,7 +181,7 @@ def scenario() -> list[Event]:
             district="d1",
             recorded_by="cur-1",
             occurred_at=at(2, 12),
-        ),  # fmt: skip
+        ),
         NeedClosed(
             family_id=f1,
             need_id=need_b,
@@ -154,7 +190,7 @@ def scenario() -> list[Event]:
             outcome="met",
             closed_by="cur-1",
             occurred_at=at(5, 12),
-        ),  # fmt: skip
+        ),
         MeasureAssigned(
             family_id=f1,
             measure_code="free_school_meals",
@@ -162,7 +198,7 @@ def scenario() -> list[Event]:
             district="d1",
             assigned_by="cur-1",
             occurred_at=at(3, 12),
-        ),  # fmt: skip
+        ),
         MeasureAssigned(
             family_id=f1,
             measure_code="psychologist",
@@ -170,42 +206,42 @@ def scenario() -> list[Event]:
             district="d1",
             assigned_by="cur-1",
             occurred_at=at(3, 12),
-        ),  # fmt: skip
+        ),
         MeasureProvided(
             family_id=f1,
             measure_code="free_school_meals",
             district="d1",
             provided_by="school",
             occurred_at=at(6, 12),
-        ),  # fmt: skip
+        ),
         PlanItemAdded(
             family_id=f1,
             plan_item_id=item_late,
             agency="housing",
             deadline=date(2026, 11, 5),
             occurred_at=at(3, 13),
-        ),  # fmt: skip
+        ),
         PlanItemAdded(
             family_id=f1,
             plan_item_id=item_future,
             agency="housing",
             deadline=date(2099, 1, 1),
             occurred_at=at(3, 13),
-        ),  # fmt: skip
+        ),
         PlanItemAdded(
             family_id=f1,
             plan_item_id=item_done,
             agency="housing",
             deadline=date(2026, 11, 6),
             occurred_at=at(3, 13),
-        ),  # fmt: skip
+        ),
         PlanItemStatusChanged(
             family_id=f1,
             plan_item_id=item_done,
             status="done",
             previous_status="planned",
             occurred_at=at(6, 13),
-        ),  # fmt: skip
+        ),
         # R1: housing, d1, answered after 2 h, resolved after 24 h.
         created(f1, r1, housing, "d1", "cur-1", at(10, 10)),
         RequestRouted(
@@ -213,7 +249,7 @@ def scenario() -> list[Event]:
             request_id=r1,
             tasks=(AgencyTaskRef(task_id=t1, agency=Agency.HOUSING),),
             occurred_at=at(10, 10),
-        ),  # fmt: skip
+        ),
         status(f1, r1, housing, "d1", 1, RequestStatus.NEW, RequestStatus.ROUTED, at(10, 10)),
         task(f1, r1, t1, Agency.HOUSING, AgencyTaskStatus.ACCEPTED, at(10, 12)),
         status(f1, r1, housing, "d1", 2, RequestStatus.ROUTED, RequestStatus.ACCEPTED, at(10, 12)),
@@ -231,7 +267,7 @@ def scenario() -> list[Event]:
                 AgencyTaskRef(task_id=t3, agency=Agency.SOCIAL_PROTECTION),
             ),
             occurred_at=at(12, 8),
-        ),  # fmt: skip
+        ),
         status(f1, r2, psych, "d1", 1, RequestStatus.NEW, RequestStatus.ROUTED, at(12, 8)),
         task(f1, r2, t2, Agency.PSYCHOLOGICAL_HELP, AgencyTaskStatus.ACCEPTED, at(12, 8, 30)),
         status(f1, r2, psych, "d1", 2, RequestStatus.ROUTED, RequestStatus.ACCEPTED, at(12, 8, 30)),
@@ -242,7 +278,7 @@ def scenario() -> list[Event]:
             request_id=r3,
             tasks=(AgencyTaskRef(task_id=t4, agency=Agency.HEALTH),),
             occurred_at=at(15, 9),
-        ),  # fmt: skip
+        ),
         status(f3, r3, health, "d2", 1, RequestStatus.NEW, RequestStatus.ROUTED, at(15, 9)),
     ]
 
@@ -322,7 +358,11 @@ async def test_scenario_figures_redelivery_rebuild_and_scoping(reporting: dict[s
 
     async def all_requests_in() -> Any:
         figures = await dashboard(client, "/reports/requests")
-        return figures if figures["live"]["total"] == 3 and figures["period"]["resolution"]["count"] == 1 else None  # fmt: skip
+        return (
+            figures
+            if figures["live"]["total"] == 3 and figures["period"]["resolution"]["count"] == 1
+            else None
+        )
 
     await eventually(all_requests_in, timeout_s=60, what="the three requests counted")
     await eventually(lambda: caught_up(settings), timeout_s=60, what="the consumers caught up")
@@ -333,7 +373,11 @@ async def test_scenario_figures_redelivery_rebuild_and_scoping(reporting: dict[s
     period = region["period"]
     assert period["created"] == 3
     assert period["entered"] == {"routed": 3, "accepted": 2, "resolved": 1}
-    two_hours, half_hour, day = bucket_value(bucket_of(7200)), bucket_value(bucket_of(1800)), bucket_value(bucket_of(86400))  # fmt: skip
+    two_hours, half_hour, day = (
+        bucket_value(bucket_of(7200)),
+        bucket_value(bucket_of(1800)),
+        bucket_value(bucket_of(86400)),
+    )
     assert period["first_response"] == {"count": 2, "median_s": half_hour, "p90_s": two_hours}
     assert period["resolution"] == {"count": 1, "median_s": day, "p90_s": day}
     assert period["sla"]["first_response"]["available"] is False
@@ -346,9 +390,13 @@ async def test_scenario_figures_redelivery_rebuild_and_scoping(reporting: dict[s
     assert social["live"]["by_status"] == {"sent": 1}
     psych = await dashboard(client, "/reports/requests", agency="psychological_help", hq="hq-d1")
     assert psych["period"]["first_response"]["count"] == 1
-    early = await dashboard(client, "/reports/requests", **{"from": "2026-11-01", "to": "2026-11-11"})  # fmt: skip
+    early = await dashboard(
+        client, "/reports/requests", **{"from": "2026-11-01", "to": "2026-11-11"}
+    )
     assert early["period"]["created"] == 1
-    daily = await dashboard(client, "/reports/requests/daily", **{"from": "2026-11-10", "to": "2026-11-12"})  # fmt: skip
+    daily = await dashboard(
+        client, "/reports/requests/daily", **{"from": "2026-11-10", "to": "2026-11-12"}
+    )
     assert [d["created"] for d in daily] == [1, 0, 1]
 
     # Families: coverage, needs, measures; curator workload.
@@ -373,37 +421,54 @@ async def test_scenario_figures_redelivery_rebuild_and_scoping(reporting: dict[s
             "open_needs": 1,
             "open_requests": 1,
             "overdue_plan_items": 1,
-        },  # fmt: skip
+        },
         {
             "curator_id": "cur-2",
             "families": 1,
             "open_needs": 0,
             "open_requests": 0,
             "overdue_plan_items": 0,
-        },  # fmt: skip
+        },
     ]
 
     # Scoping: a district head sees only their district; an agency only its figures.
     head = {"as_role": "district_head", "as_district": "d2"}
-    assert (await dashboard(client, "/reports/requests", **head))["live"]["by_status"] == {"routed": 1}  # fmt: skip
-    other = await client.get("/reports/requests", params={"district": "d1"}, headers={"X-Actor-Role": "district_head", "X-Actor-District": "d2"})  # fmt: skip
+    assert (await dashboard(client, "/reports/requests", **head))["live"]["by_status"] == {
+        "routed": 1
+    }
+    other = await client.get(
+        "/reports/requests",
+        params={"district": "d1"},
+        headers={"X-Actor-Role": "district_head", "X-Actor-District": "d2"},
+    )
     assert other.status_code == 403
     agency = {"as_role": "agency", "as_agency": "housing"}
-    assert (await dashboard(client, "/reports/requests", **agency))["live"]["by_status"] == {"resolved": 1}  # fmt: skip
-    denied = await client.get("/reports/workload", headers={"X-Actor-Role": "agency", "X-Actor-Agency": "housing"})  # fmt: skip
+    assert (await dashboard(client, "/reports/requests", **agency))["live"]["by_status"] == {
+        "resolved": 1
+    }
+    denied = await client.get(
+        "/reports/workload", headers={"X-Actor-Role": "agency", "X-Actor-Agency": "housing"}
+    )
     assert denied.status_code == 403
     assert (await client.get("/reports/requests")).status_code == 401
 
     # Exports: Russian headers and a header block.
-    xlsx = await client.get("/reports/export/workload", params={**NOVEMBER, "district": "d1", "format": "xlsx"}, headers=REGIONAL)  # fmt: skip
+    xlsx = await client.get(
+        "/reports/export/workload",
+        params={**NOVEMBER, "district": "d1", "format": "xlsx"},
+        headers=REGIONAL,
+    )
     assert xlsx.status_code == 200, xlsx.text
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet is not None
     lines = [tuple(c for c in row if c is not None) for row in sheet.iter_rows(values_only=True)]
     assert lines[0] == ("Отчёт", "Нагрузка социальных кураторов")
     assert lines[2][1] == "региональный координатор"
-    assert lines[5][0] == "Куратор" and lines[6][:5] == ("cur-1", 1, 1, 1, 1)
-    csv = await client.get("/reports/export/requests", params={**NOVEMBER, "format": "csv"}, headers=REGIONAL)  # fmt: skip
+    assert lines[5][0] == "Куратор"
+    assert lines[6][:5] == ("cur-1", 1, 1, 1, 1)
+    csv = await client.get(
+        "/reports/export/requests", params={**NOVEMBER, "format": "csv"}, headers=REGIONAL
+    )
     assert "Поступило за период;3" in csv.content.decode("utf-8-sig")
 
     # Redelivery: the same events again, with the processed-ids record lost (a crash after
