@@ -5,9 +5,10 @@ reporting database's states and figures, reads passport.events and requests.even
 their first offset to the offsets they had when the replay started, and commits those
 offsets for the live consumer groups, so the service goes on from there.
 
-It batches: a batch of events is projected in memory (entity states stay in memory for
-the whole replay) and its figure changes are merged, so a counter touched by a thousand
-events is one ``$inc``. States are written once, at the end.
+It batches: events are read in batches and projected in memory; the entity states and
+the merged figure changes stay in memory for the whole replay (a counter touched by a
+million events is one number), and both are written once, at the end, as plain inserts
+into the emptied collections, which is what an upsert per event would have produced.
 """
 
 import asyncio
@@ -23,16 +24,15 @@ from patronage_common.idempotency import PROCESSED_COLLECTION
 from patronage_common.locks import LOCKS
 from patronage_common.store import Database, create_mongo_client
 from patronage_contracts.topics import PASSPORT_EVENTS_TOPIC, REQUEST_EVENTS_TOPIC
-from pymongo import InsertOne
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .figures.ops import Changes, write_changes
+from .figures.ops import Changes
 from .projection.engine import FIGURES, STATES, route
 from .projection.handlers import EVENT_ROUTERS
 from .settings import ReportingSettings, get_settings
 
 REPLAYED_TOPICS = (REQUEST_EVENTS_TOPIC.name, PASSPORT_EVENTS_TOPIC.name)
-STATE_CHUNK = 2000
+INSERT_CHUNK = 5000
 Progressed = Callable[[int, int], None]
 
 
@@ -104,9 +104,9 @@ async def replay(
         for tp in ends:
             await consumer.seek_to_beginning(tp)
         done = {tp for tp, end in ends.items() if end == 0}
+        changes = Changes()
         while len(done) < len(ends):
             batch = await consumer.getmany(timeout_ms=1000, max_records=settings.replay_batch_size)
-            changes = Changes()
             for tp, records in batch.items():
                 end = ends.get(tp, 0)
                 for record in records:
@@ -117,10 +117,10 @@ async def replay(
                     projected += _project(record.value, states, changes, settings)
                     if record.offset == end - 1:
                         done.add(tp)
-            await write_changes(db[FIGURES], changes)
             if progressed is not None:
                 progressed(events, total)
-        await _write_states(db, states)
+        await _insert_all(db, FIGURES, changes.as_new_documents())
+        await _insert_all(db, STATES, list(states.values()))
     finally:
         await consumer.stop()
     if commit_offsets:
@@ -149,10 +149,9 @@ def _project(
     return 1
 
 
-async def _write_states(db: Database, states: dict[str, dict[str, Any]]) -> None:
-    operations = [InsertOne(state) for state in states.values()]
-    for start in range(0, len(operations), STATE_CHUNK):
-        await db[STATES].bulk_write(operations[start : start + STATE_CHUNK], ordered=False)
+async def _insert_all(db: Database, collection: str, documents: list[dict[str, Any]]) -> None:
+    for start in range(0, len(documents), INSERT_CHUNK):
+        await db[collection].insert_many(documents[start : start + INSERT_CHUNK], ordered=False)
 
 
 async def commit_live_offsets(settings: ReportingSettings, ends: dict[TopicPartition, int]) -> None:

@@ -77,6 +77,29 @@ class Changes:
     def __len__(self) -> int:
         return len(self.documents)
 
+    def as_new_documents(self) -> list[dict[str, Any]]:
+        """The documents these changes would create in an empty collection, as upserts would.
+
+        A removed field leaves its parent (maybe empty), like ``$unset`` does.
+        """
+        documents = []
+        for doc_id, change in self.documents.items():
+            document: dict[str, Any] = {"_id": doc_id}
+            for path, n in change.inc.items():
+                _place(document, path, n)
+            for path, value in change.put.items():
+                _place(document, path, value)
+            documents.append(document)
+        return documents
+
+
+def _place(document: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    for part in parents:
+        document = document.setdefault(part, {})
+    if value is not _REMOVED:
+        document[leaf] = value
+
 
 BULK_CHUNK = 500
 DUPLICATE_KEY = 11000
