@@ -11,6 +11,7 @@ A figure document is addressed by ``<period>|<geo>|<agency>|<category>``:
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 REGION = "region"
@@ -67,6 +68,7 @@ def local_day(moment: datetime, zone: ZoneInfo) -> date:
     return moment.astimezone(zone).date()
 
 
+@lru_cache(maxsize=4096)
 def periods_of(day: date) -> tuple[str, str]:
     """The day and month periods a fact of ``day`` is counted in."""
     return day_period(day), month_period(day)

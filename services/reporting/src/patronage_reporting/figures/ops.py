@@ -6,7 +6,6 @@ request; the replay merges the changes of a whole batch first, so a counter touc
 thousand events costs one ``$inc``.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,30 +40,44 @@ class DocumentChange:
 
 
 class Changes:
-    """Changes to many figure documents; later changes of a field win, increments add up."""
+    """Changes to many figure documents; later changes of a field win, increments add up.
+
+    Kept flat, by (document ``_id``, field path): the replay merges millions of them.
+    """
 
     def __init__(self) -> None:
-        self.documents: dict[str, DocumentChange] = defaultdict(DocumentChange)
+        self.increments: dict[tuple[str, str], int] = {}
+        self.puts: dict[tuple[str, str], Any] = {}
 
     def inc(self, doc_id: str, path: str, n: int = 1) -> None:
         """Add ``n`` to a counter."""
-        counters = self.documents[doc_id].inc
-        counters[path] = counters.get(path, 0) + n
+        key = (doc_id, path)
+        self.increments[key] = self.increments.get(key, 0) + n
 
     def put(self, doc_id: str, path: str, value: Any) -> None:
         """Set a field."""
-        self.documents[doc_id].put[path] = value
+        self.puts[(doc_id, path)] = value
 
     def remove(self, doc_id: str, path: str) -> None:
         """Remove a field."""
-        self.documents[doc_id].put[path] = _REMOVED
+        self.puts[(doc_id, path)] = _REMOVED
 
     def merge(self, other: "Changes") -> None:
         """Add another set of changes after these."""
-        for doc_id, change in other.documents.items():
-            for path, n in change.inc.items():
-                self.inc(doc_id, path, n)
-            self.documents[doc_id].put.update(change.put)
+        increments = self.increments
+        for key, n in other.increments.items():
+            increments[key] = increments.get(key, 0) + n
+        self.puts.update(other.puts)
+
+    @property
+    def documents(self) -> dict[str, DocumentChange]:
+        """The changes grouped by document."""
+        documents: dict[str, DocumentChange] = {}
+        for (doc_id, path), n in self.increments.items():
+            documents.setdefault(doc_id, DocumentChange()).inc[path] = n
+        for (doc_id, path), value in self.puts.items():
+            documents.setdefault(doc_id, DocumentChange()).put[path] = value
+        return documents
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
         """The updates by document ``_id`` (for tests and logs)."""
@@ -75,22 +88,19 @@ class Changes:
         }
 
     def __len__(self) -> int:
-        return len(self.documents)
+        return len({doc_id for doc_id, _ in self.increments} | {d for d, _ in self.puts})
 
     def as_new_documents(self) -> list[dict[str, Any]]:
         """The documents these changes would create in an empty collection, as upserts would.
 
         A removed field leaves its parent (maybe empty), like ``$unset`` does.
         """
-        documents = []
-        for doc_id, change in self.documents.items():
-            document: dict[str, Any] = {"_id": doc_id}
-            for path, n in change.inc.items():
-                _place(document, path, n)
-            for path, value in change.put.items():
-                _place(document, path, value)
-            documents.append(document)
-        return documents
+        documents: dict[str, dict[str, Any]] = {}
+        for (doc_id, path), n in self.increments.items():
+            _place(documents.setdefault(doc_id, {"_id": doc_id}), path, n)
+        for (doc_id, path), value in self.puts.items():
+            _place(documents.setdefault(doc_id, {"_id": doc_id}), path, value)
+        return list(documents.values())
 
 
 def _place(document: dict[str, Any], path: str, value: Any) -> None:

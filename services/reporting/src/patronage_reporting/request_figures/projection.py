@@ -22,6 +22,7 @@ gets its first response at the same moment.
 """
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,21 +43,27 @@ def request_key(request_id: str) -> str:
     return f"request:{request_id}"
 
 
-def scope_ids(state: State, period: str, agency: str = keys.ALL_AGENCIES) -> list[str]:
+def scope_ids(state: State, period: str, agency: str = keys.ALL_AGENCIES) -> tuple[str, ...]:
     """Figure documents a fact of this request counts in, for one period and agency."""
-    categories = [keys.ALL_CATEGORIES]
-    if state.get("cat"):
-        categories.append(state["cat"])
-    return [
-        keys.figure_id(period, geo, agency, category)
-        for geo in keys.geos(state.get("d"), state.get("hq"))
-        for category in categories
-    ]
+    return _scope_ids(period, agency, state.get("cat"), state.get("d"), state.get("hq"))
 
 
-def _dated_ids(state: State, when: datetime, zone: ZoneInfo, agency: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _scope_ids(
+    period: str, agency: str, category: str | None, district: str | None, hq: str | None
+) -> tuple[str, ...]:
+    categories = [keys.ALL_CATEGORIES, *([category] if category else [])]
+    return tuple(
+        keys.figure_id(period, geo, agency, c)
+        for geo in keys.geos(district, hq)
+        for c in categories
+    )
+
+
+def _dated_ids(state: State, when: datetime, zone: ZoneInfo, agency: str) -> tuple[str, ...]:
     day = keys.local_day(when, zone)
-    return [i for period in keys.periods_of(day) for i in scope_ids(state, period, agency)]
+    day_period, month_period = keys.periods_of(day)
+    return scope_ids(state, day_period, agency) + scope_ids(state, month_period, agency)
 
 
 def _inc_live(changes: Changes, state: State, path: str, n: int, agency: str) -> None:
