@@ -63,9 +63,10 @@ def test_run_serves_demo_data_and_stopping_it_leaves_no_process(
         deadline = time.monotonic() + 30
         counts: dict[str, int] = {}
         while time.monotonic() < deadline and sum(counts.values()) < DEMO_REQUESTS:
-            url = f"http://127.0.0.1:{ports['reporting']}/reports/requests-by-status"
-            with urllib.request.urlopen(url, timeout=5) as response:
-                counts = json.loads(response.read())
+            url = f"http://127.0.0.1:{ports['reporting']}/reports/requests"
+            request = urllib.request.Request(url, headers={"X-Actor-Role": "regional_coordinator"})
+            with urllib.request.urlopen(request, timeout=5) as response:
+                counts = json.loads(response.read())["live"]["by_status"]
             time.sleep(0.5)
         assert counts == {"routed": DEMO_REQUESTS}
     finally:

@@ -87,8 +87,11 @@ async def test_trace_id_flows_from_http_through_kafka_into_every_consumer(
             await agency.report(task, "accepted", headers={"traceparent": headers["traceparent"]})
 
         async def counted() -> bool:
-            response = await client.get(f"{reporting_url}/reports/requests-by-status")
-            return bool(response.json().get("accepted"))
+            response = await client.get(
+                f"{reporting_url}/reports/requests",
+                headers={"X-Actor-Role": "regional_coordinator"},
+            )
+            return bool(response.json()["live"]["by_status"].get("accepted"))
 
         await eventually(counted, what="the accepted request counted")
 

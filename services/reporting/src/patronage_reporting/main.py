@@ -4,8 +4,8 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from patronage_common.app import create_service_app, run_service
 
-from .request_tracking.api import router as tracking_api
-from .request_tracking.handlers import router as request_events
+from .dashboards.api import router as dashboards_api
+from .projection.handlers import EVENT_ROUTERS
 from .settings import ReportingSettings, get_settings
 
 
@@ -17,8 +17,8 @@ def create_app(
     return create_service_app(
         settings,
         title="Patronage — отчёты",
-        kafka_routers=[request_events.kafka_router(settings)],
-        api_routers=[tracking_api],
+        kafka_routers=[router.kafka_router(settings) for router in EVENT_ROUTERS],
+        api_routers=[dashboards_api],
         tracer_provider=tracer_provider,
     )
 

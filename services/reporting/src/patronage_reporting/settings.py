@@ -1,8 +1,10 @@
 """Reporting service settings (from the environment)."""
 
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from patronage_common.settings import ServiceSettings
+from pydantic import Field
 
 
 class ReportingSettings(ServiceSettings):
@@ -10,6 +12,17 @@ class ReportingSettings(ServiceSettings):
 
     service_name: str = "reporting"
     http_port: int = 8004
+    report_timezone: str = Field(
+        default="Europe/Moscow", description="Time zone of the region's calendar days"
+    )
+    replay_batch_size: int = Field(
+        default=20000, ge=100, description="Events merged into one write by the replay"
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The region's time zone."""
+        return ZoneInfo(self.report_timezone)
 
 
 @lru_cache

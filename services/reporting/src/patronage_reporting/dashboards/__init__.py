@@ -1,0 +1,1 @@
+"""Dashboards and exports: figures read by ``_id``, scoped to the viewer."""

@@ -1,0 +1,1 @@
+"""The building blocks of every read model: document keys, counter operations, histograms."""

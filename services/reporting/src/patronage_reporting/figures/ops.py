@@ -1,0 +1,143 @@
+"""Changes to figure documents, collected and merged before they are written.
+
+A projection does not write: it returns ``Changes`` (increments, fields set and fields
+removed, per document ``_id``). The live consumer writes one event's changes in one bulk
+request; the replay merges the changes of a whole batch first, so a counter touched by ten
+thousand events costs one ``$inc``.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from patronage_common.store import Collection
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
+
+_REMOVED = object()
+
+
+@dataclass
+class DocumentChange:
+    """What happens to one document: ``$inc`` and ``$set``/``$unset`` by field path."""
+
+    inc: dict[str, int] = field(default_factory=dict)
+    put: dict[str, Any] = field(default_factory=dict)
+
+    def update(self) -> dict[str, Any] | None:
+        """The Mongo update document, or None when nothing changes."""
+        update: dict[str, Any] = {}
+        # Zero increments are kept: a field touched by any event exists (maybe as 0),
+        # whether its events were written one by one (live) or merged (replay).
+        if self.inc:
+            update["$inc"] = dict(self.inc)
+        sets = {path: v for path, v in self.put.items() if v is not _REMOVED}
+        unsets = {path: "" for path, v in self.put.items() if v is _REMOVED}
+        if sets:
+            update["$set"] = sets
+        if unsets:
+            update["$unset"] = unsets
+        return update or None
+
+
+class Changes:
+    """Changes to many figure documents; later changes of a field win, increments add up.
+
+    Kept flat, by (document ``_id``, field path): the replay merges millions of them.
+    """
+
+    def __init__(self) -> None:
+        self.increments: dict[tuple[str, str], int] = {}
+        self.puts: dict[tuple[str, str], Any] = {}
+
+    def inc(self, doc_id: str, path: str, n: int = 1) -> None:
+        """Add ``n`` to a counter."""
+        key = (doc_id, path)
+        self.increments[key] = self.increments.get(key, 0) + n
+
+    def put(self, doc_id: str, path: str, value: Any) -> None:
+        """Set a field."""
+        self.puts[(doc_id, path)] = value
+
+    def remove(self, doc_id: str, path: str) -> None:
+        """Remove a field."""
+        self.puts[(doc_id, path)] = _REMOVED
+
+    def merge(self, other: "Changes") -> None:
+        """Add another set of changes after these."""
+        increments = self.increments
+        for key, n in other.increments.items():
+            increments[key] = increments.get(key, 0) + n
+        self.puts.update(other.puts)
+
+    @property
+    def documents(self) -> dict[str, DocumentChange]:
+        """The changes grouped by document."""
+        documents: dict[str, DocumentChange] = {}
+        for (doc_id, path), n in self.increments.items():
+            documents.setdefault(doc_id, DocumentChange()).inc[path] = n
+        for (doc_id, path), value in self.puts.items():
+            documents.setdefault(doc_id, DocumentChange()).put[path] = value
+        return documents
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        """The updates by document ``_id`` (for tests and logs)."""
+        return {
+            doc_id: update
+            for doc_id, change in self.documents.items()
+            if (update := change.update()) is not None
+        }
+
+    def __len__(self) -> int:
+        return len({doc_id for doc_id, _ in self.increments} | {d for d, _ in self.puts})
+
+    def as_new_documents(self) -> list[dict[str, Any]]:
+        """The documents these changes would create in an empty collection, as upserts would.
+
+        A removed field leaves its parent (maybe empty), like ``$unset`` does.
+        """
+        documents: dict[str, dict[str, Any]] = {}
+        for (doc_id, path), n in self.increments.items():
+            _place(documents.setdefault(doc_id, {"_id": doc_id}), path, n)
+        for (doc_id, path), value in self.puts.items():
+            _place(documents.setdefault(doc_id, {"_id": doc_id}), path, value)
+        return list(documents.values())
+
+
+def _place(document: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    for part in parents:
+        document = document.setdefault(part, {})
+    if value is not _REMOVED:
+        document[leaf] = value
+
+
+BULK_CHUNK = 500
+DUPLICATE_KEY = 11000
+UPSERT_ATTEMPTS = 3
+
+
+async def write_changes(collection: Collection, changes: Changes) -> int:
+    """Apply the changes with unordered bulk upserts by ``_id``; return documents written."""
+    operations = [
+        UpdateOne({"_id": doc_id}, update, upsert=True)
+        for doc_id, update in changes.as_dict().items()
+    ]
+    for start in range(0, len(operations), BULK_CHUNK):
+        await _bulk_upsert(collection, operations[start : start + BULK_CHUNK])
+    return len(operations)
+
+
+async def _bulk_upsert(collection: Collection, operations: list[UpdateOne]) -> None:
+    """Write unordered; redo only the upserts that lost a race to create their document."""
+    for attempt in range(UPSERT_ATTEMPTS):
+        try:
+            await collection.bulk_write(operations, ordered=False)
+            return
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if attempt == UPSERT_ATTEMPTS - 1 or any(
+                e.get("code") != DUPLICATE_KEY for e in errors
+            ):
+                raise
+            # The other operations were applied; only the duplicate-key losers are redone.
+            operations = [operations[e["index"]] for e in errors]

@@ -1,0 +1,56 @@
+"""Which projection an event goes to, and applying it live under a per-entity lock."""
+
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from patronage_common.locks import locked
+from patronage_common.store import Database
+
+from ..family_figures.projection import PROJECTIONS as FAMILY_PROJECTIONS
+from ..family_figures.projection import family_key, project_family_event
+from ..figures.events import EventFields
+from ..figures.ops import Changes, write_changes
+from ..request_figures.projection import PROJECTIONS as REQUEST_PROJECTIONS
+from ..request_figures.projection import project_request_event, request_key
+
+STATES = "states"
+"""Per-entity reporting states (``request:<id>``, ``family:<id>``)."""
+FIGURES = "figures"
+"""Every figure document (counters, histograms, lists), addressed by ``_id``."""
+
+State = dict[str, Any]
+Projector = Callable[[State | None, EventFields, ZoneInfo], tuple[State | None, Changes]]
+
+
+def route(event: EventFields) -> tuple[str, Projector] | None:
+    """The state key and projection of an event; None if reporting does not project it."""
+    kind = str(event.get("type", ""))
+    if kind in REQUEST_PROJECTIONS:
+        return request_key(str(event["request_id"])), project_request_event
+    if kind in FAMILY_PROJECTIONS:
+        return family_key(str(event["family_id"])), project_family_event
+    return None
+
+
+PROJECTED_TYPES: tuple[str, ...] = (*REQUEST_PROJECTIONS, *FAMILY_PROJECTIONS)
+
+
+async def apply_live(*, db: Database, event: EventFields, zone: ZoneInfo) -> None:
+    """Project one event: read the entity's state, write its new state and the figures.
+
+    The state is written first: a redelivery then finds the event applied and changes
+    nothing. A crash between the two writes loses that event's increments (never counts
+    them twice); a replay restores them.
+    """
+    routed = route(event)
+    if routed is None:
+        return
+    key, project = routed
+    async with locked(db, key):
+        state = await db[STATES].find_one({"_id": key})
+        new_state, changes = project(state, event, zone)
+        if new_state is None:
+            return
+        await db[STATES].replace_one({"_id": key}, new_state, upsert=True)
+        await write_changes(db[FIGURES], changes)

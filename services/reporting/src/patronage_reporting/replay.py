@@ -1,0 +1,213 @@
+"""Rebuild every reporting figure from scratch by replaying the event topics.
+
+``python -m patronage_reporting.replay`` (stop the reporting service first): drops the
+reporting database's states and figures, reads passport.events and requests.events from
+their first offset to the offsets they had when the replay started, and commits those
+offsets for the live consumer groups, so the service goes on from there.
+
+It batches: events are read in batches and projected in memory; the entity states and
+the merged figure changes stay in memory for the whole replay (a counter touched by a
+million events is one number), and both are written once, at the end, as plain inserts
+into the emptied collections, which is what an upsert per event would have produced.
+"""
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import CommitFailedError
+from patronage_common.idempotency import PROCESSED_COLLECTION
+from patronage_common.locks import LOCKS
+from patronage_common.store import Database, create_mongo_client
+from patronage_contracts.topics import PASSPORT_EVENTS_TOPIC, REQUEST_EVENTS_TOPIC
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from .figures.ops import Changes
+from .projection.engine import FIGURES, STATES, route
+from .projection.handlers import EVENT_ROUTERS
+from .settings import ReportingSettings, get_settings
+
+REPLAYED_TOPICS = (REQUEST_EVENTS_TOPIC.name, PASSPORT_EVENTS_TOPIC.name)
+INSERT_CHUNK = 5000
+Progressed = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """What a replay did."""
+
+    events: int
+    projected: int
+    seconds: float
+    offsets: dict[TopicPartition, int]
+
+    @property
+    def events_per_s(self) -> float:
+        """Replay rate."""
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+async def clear(db: Database) -> None:
+    """Drop the projections, the processed-event record and any lock left behind."""
+    for name in (STATES, FIGURES, PROCESSED_COLLECTION, LOCKS):
+        await db.drop_collection(name)
+
+
+async def _end_offsets(consumer: AIOKafkaConsumer, topics: list[str]) -> dict[TopicPartition, int]:
+    deadline = time.monotonic() + 30
+    while True:
+        partitions = consumer.assignment()
+        if {tp.topic for tp in partitions} >= set(topics):
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no partitions assigned for {topics}: do the topics exist?")
+        await asyncio.sleep(0.1)
+    ends = await consumer.end_offsets(list(partitions))
+    return {tp: offset for tp, offset in ends.items()}
+
+
+async def replay(
+    settings: ReportingSettings,
+    db: Database,
+    *,
+    progressed: Progressed | None = None,
+    commit_offsets: bool = True,
+) -> ReplayResult:
+    """Project every event of the topics up to their current end into ``db`` (cleared first).
+
+    ``commit_offsets`` hands the replayed offsets to the live consumer groups (the service
+    must be stopped); without it the rebuild goes into a database of its own, e.g. to be
+    compared with the live one.
+    """
+    await clear(db)
+    topics = [settings.topic(name) for name in REPLAYED_TOPICS]
+    consumer = AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_bytes=64 * 1024 * 1024,
+        max_partition_fetch_bytes=16 * 1024 * 1024,
+    )
+    await consumer.start()
+    started = time.monotonic()
+    states: dict[str, dict[str, Any]] = {}
+    events = projected = 0
+    try:
+        ends = await _end_offsets(consumer, topics)
+        total = sum(ends.values())
+        for tp in ends:
+            await consumer.seek_to_beginning(tp)
+        done = {tp for tp, end in ends.items() if end == 0}
+        changes = Changes()
+        while len(done) < len(ends):
+            batch = await consumer.getmany(timeout_ms=1000, max_records=settings.replay_batch_size)
+            for tp, records in batch.items():
+                end = ends.get(tp, 0)
+                for record in records:
+                    if record.offset >= end:
+                        done.add(tp)
+                        break
+                    events += 1
+                    projected += _project(record.value, states, changes, settings)
+                    if record.offset == end - 1:
+                        done.add(tp)
+            if progressed is not None:
+                progressed(events, total)
+        await _insert_all(db, FIGURES, changes.as_new_documents())
+        await _insert_all(db, STATES, list(states.values()))
+    finally:
+        await consumer.stop()
+    if commit_offsets:
+        await commit_live_offsets(settings, ends)
+    return ReplayResult(events, projected, time.monotonic() - started, ends)
+
+
+def _project(
+    value: bytes | None,
+    states: dict[str, dict[str, Any]],
+    changes: Changes,
+    settings: ReportingSettings,
+) -> int:
+    if value is None:
+        return 0
+    event = json.loads(value)
+    routed = route(event)
+    if routed is None:
+        return 0
+    key, project = routed
+    state, event_changes = project(states.get(key), event, settings.zone)
+    if state is None:
+        return 0
+    states[key] = state
+    changes.merge(event_changes)
+    return 1
+
+
+async def _insert_all(db: Database, collection: str, documents: list[dict[str, Any]]) -> None:
+    for start in range(0, len(documents), INSERT_CHUNK):
+        await db[collection].insert_many(documents[start : start + INSERT_CHUNK], ordered=False)
+
+
+async def commit_live_offsets(settings: ReportingSettings, ends: dict[TopicPartition, int]) -> None:
+    """Let the live consumers go on after the replayed offsets (the service must be stopped)."""
+    for router in EVENT_ROUTERS:
+        topic = settings.topic(router.topic)
+        offsets = {tp: end for tp, end in ends.items() if tp.topic == topic and end > 0}
+        if not offsets:
+            continue
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            group_id=f"{settings.topic_prefix}{router.consumer}@{router.topic}",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        try:
+            consumer.assign(list(offsets))
+            await consumer.commit(offsets)
+        except CommitFailedError:
+            raise SystemExit(
+                "Сервис отчётов ещё работает: остановите его и запустите пересборку снова"
+            ) from None
+        finally:
+            await consumer.stop()
+
+
+async def run(settings: ReportingSettings) -> ReplayResult:
+    """Replay into the service's database with a progress bar."""
+    client = create_mongo_client(settings)
+    columns = (
+        TextColumn("Пересборка отчётов"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    try:
+        with Progress(*columns) as progress:
+            task = progress.add_task("replay", total=None)
+
+            def progressed(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            result = await replay(settings, client[settings.database_name], progressed=progressed)
+    finally:
+        await client.close()
+    print(
+        f"Событий: {result.events}, учтено: {result.projected}, "
+        f"за {result.seconds:.1f} с ({result.events_per_s:.0f} событий/с)"
+    )
+    return result
+
+
+def main() -> None:
+    """``python -m patronage_reporting.replay``."""
+    asyncio.run(run(get_settings()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Figures of help requests: counts by status, durations, SLA, ratings, overdue list."""

@@ -1,1 +1,0 @@
-"""Live tracking of help requests, projected from the requests topic."""

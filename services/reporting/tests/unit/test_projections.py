@@ -1,0 +1,298 @@
+"""The projections, histograms, periods, scoping and exports as pure functions."""
+
+import csv
+import io
+import random
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from patronage_contracts import Agency
+from patronage_reporting.dashboards import exports
+from patronage_reporting.dashboards.filters import Filters, ScopeError, scoped
+from patronage_reporting.dashboards.service import add_up, overdue_items
+from patronage_reporting.deps import Viewer, ViewerRole
+from patronage_reporting.family_figures.projection import project_family_event
+from patronage_reporting.figures import keys
+from patronage_reporting.figures.histogram import bucket_of, quantile
+from patronage_reporting.figures.ops import Changes
+from patronage_reporting.request_figures import sla
+from patronage_reporting.request_figures.projection import (
+    on_feedback,
+    on_sla_breached,
+    on_sla_warning,
+    project_request_event,
+)
+
+pytestmark = pytest.mark.unit
+ZONE = ZoneInfo("Europe/Moscow")
+T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+
+
+def event(kind: str, family: str, when: datetime, **fields: Any) -> dict[str, Any]:
+    return {
+        "event_id": str(uuid.uuid4()),
+        "type": kind,
+        "family_id": family,
+        "occurred_at": when.isoformat(),
+        **fields,
+    }
+
+
+def run(project: Any, events: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Project events through one state; return the final state and all changes, merged."""
+    state: dict[str, Any] | None = None
+    total = Changes()
+    for e in events:
+        new, changes = project(state, e, ZONE)
+        state = new if new is not None else state
+        total.merge(changes)
+    assert state is not None
+    return state, add_up_changes(total)
+
+
+def add_up_changes(changes: Changes) -> dict[str, Any]:
+    return {doc_id: change.inc for doc_id, change in changes.documents.items()}
+
+
+def request_events(family: str, request: str) -> list[dict[str, Any]]:
+    task = str(uuid.uuid4())
+    common = {"request_id": request, "category": "housing"}
+    return [
+        event(
+            "RequestCreated",
+            family,
+            T0,
+            **common,
+            urgency="normal",
+            district="d1",
+            hq="h1",
+            curator_id="c1",
+        ),
+        event(
+            "RequestRouted",
+            family,
+            T0,
+            request_id=request,
+            tasks=[{"task_id": task, "agency": "housing"}],
+        ),
+        event(
+            "RequestStatusChanged", family, T0, **common, version=1, status="routed", district="d1"
+        ),
+        event(
+            "AgencyTaskStatusChanged",
+            family,
+            T0 + timedelta(hours=3),
+            request_id=request,
+            task_id=task,
+            agency="housing",
+            status="resolved",
+        ),
+        event(
+            "RequestStatusChanged",
+            family,
+            T0 + timedelta(hours=3),
+            **common,
+            version=2,
+            status="resolved",
+            district="d1",
+        ),
+    ]
+
+
+def test_request_life_counts_each_transition_once_even_when_redelivered() -> None:
+    family, request = str(uuid.uuid4()), str(uuid.uuid4())
+    events = request_events(family, request)
+    _, once = run(project_request_event, events)
+    _, twice = run(project_request_event, events + events + [events[2]])
+    assert twice == once
+    live = once["live|d:d1|-|housing"]
+    assert {k: v for k, v in live.items() if v} == {"status.resolved": 1}
+    day = once["day:2026-11-23|region|-|all"]
+    assert day["created"] == 1
+    assert day[f"frt.{bucket_of(3 * 3600)}"] == 1
+    assert day[f"ttr.{bucket_of(3 * 3600)}"] == 1
+    assert once["month:2026-11|hq:h1|housing|all"]["created"] == 1
+    assert once["curator:c1"]["open_requests"] == 0
+
+
+def test_an_older_status_version_does_not_move_the_request_back() -> None:
+    family, request = str(uuid.uuid4()), str(uuid.uuid4())
+    events = request_events(family, request)
+    stale = {**events[2], "event_id": str(uuid.uuid4())}
+    state, changes = run(project_request_event, [*events, stale])
+    assert state["st"] == "resolved"
+    assert changes["live|region|-|all"]["status.routed"] == 0
+
+
+def test_sla_breach_lists_the_request_until_it_is_resolved_and_counts_it_late() -> None:
+    family, request = str(uuid.uuid4()), str(uuid.uuid4())
+    events = request_events(family, request)
+    state, _ = run(project_request_event, events[:3])
+    due = T0 + timedelta(hours=2)
+    warned = on_sla_warning(state, clock="resolution", due_at=due, occurred_at=T0, zone=ZONE)
+    again = on_sla_warning(state, clock="resolution", due_at=due, occurred_at=T0, zone=ZONE)
+    breached = on_sla_breached(state, clock="resolution", due_at=due, occurred_at=due, zone=ZONE)
+    assert warned.as_dict()["day:2026-11-23|d:d1|housing|all"]["$inc"] == {
+        "sla.resolution.warned": 1
+    }
+    assert again.as_dict() == {}
+    listed = breached.as_dict()[keys.overdue_day_id("d:d1", date(2026, 11, 23))]
+    entry = listed["$set"][f"r.{request}_resolution"]
+    assert (entry["due_at"], entry["agencies"]) == (due.isoformat(), ["housing"])
+    rest = Changes()
+    for e in events[3:]:
+        new, changes = project_request_event(state, e, ZONE)
+        state = new or state
+        rest.merge(changes)
+    done = rest.as_dict()
+    assert done[keys.overdue_day_id("d:d1", date(2026, 11, 23))]["$unset"] == {
+        f"r.{request}_resolution": ""
+    }
+    assert done["day:2026-11-23|region|-|all"]["$inc"]["sla.resolution.late"] == 1
+    assert done["day:2026-11-23|region|-|all"]["$inc"]["sla.resolution.stopped"] == 1
+
+
+def test_a_new_rating_replaces_the_old_one() -> None:
+    family, request = str(uuid.uuid4()), str(uuid.uuid4())
+    state, _ = run(project_request_event, request_events(family, request))
+    total = Changes()
+    total.merge(on_feedback(state, rating=2, occurred_at=T0, zone=ZONE))
+    total.merge(on_feedback(state, rating=5, occurred_at=T0, zone=ZONE))
+    total.merge(on_feedback(state, rating=5, occurred_at=T0, zone=ZONE))
+    assert total.as_dict()["month:2026-11|region|-|all"]["$inc"] == {"rating.2": 0, "rating.5": 1}
+    assert total.as_dict()["curator:c1"]["$inc"] == {"rating.2": 0, "rating.5": 1}
+
+
+def test_coverage_and_workload_follow_curator_and_consent() -> None:
+    family = str(uuid.uuid4())
+    need, item = str(uuid.uuid4()), str(uuid.uuid4())
+    events = [
+        event(
+            "PassportRegistered",
+            family,
+            T0,
+            district="d1",
+            hq="h1",
+            categories=["svo_family"],
+            registered_by="x",
+        ),
+        event(
+            "NeedRecorded",
+            family,
+            T0,
+            need_id=need,
+            category="housing",
+            district="d1",
+            recorded_by="x",
+        ),
+        event(
+            "PlanItemAdded", family, T0, plan_item_id=item, agency="housing", deadline="2026-11-20"
+        ),
+        event(
+            "CuratorAssigned",
+            family,
+            T0,
+            curator_id="c1",
+            district="d1",
+            reason="r",
+            assigned_by="x",
+        ),
+        event(
+            "CuratorAssigned",
+            family,
+            T0,
+            curator_id="c2",
+            district="d1",
+            reason="r",
+            assigned_by="x",
+        ),
+        event("ConsentWithdrawn", family, T0, scope=["contact"], recorded_by="x"),
+    ]
+    _, changes = run(project_family_event, events)
+    live = changes["live|d:d1|-|fam"]
+    assert (live["families"], live["eligible"], live["connected"]) == (1, 1, 1)
+    assert changes["curator:c1"] == {"families": 0, "open_needs": 0, "due.2026-11-20": 0}
+    assert changes["curator:c2"] == {"families": 1, "open_needs": 1, "due.2026-11-20": 1}
+    assert changes["coverage|region"] == {
+        "d.d1.families": 1,
+        "d.d1.eligible": 1,
+        "d.d1.connected": 1,
+    }
+    withdrawn = event("ConsentWithdrawn", family, T0, scope=["personal_data"], recorded_by="x")
+    _, after = run(project_family_event, [*events, withdrawn, withdrawn])
+    assert after["live|d:d1|-|fam"]["connected"] == 0
+    assert after["live|d:d1|-|fam"]["eligible"] == 1
+
+
+def test_overdue_plan_items_are_those_due_before_today() -> None:
+    due = {"2026-11-20": 2, "2026-11-23": 1, "2026-11-22": 0}
+    assert overdue_items(due, date(2026, 11, 23)) == 2
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_quantiles_are_within_the_documented_precision(seed: int) -> None:
+    rng = random.Random(seed)
+    samples = [rng.lognormvariate(9, 1.5) for _ in range(2001)]
+    histogram: dict[int, int] = {}
+    for s in samples:
+        histogram[bucket_of(s)] = histogram.get(bucket_of(s), 0) + 1
+    ordered = sorted(samples)
+    for q in (0.5, 0.9):
+        exact = ordered[max(0, int(-(-q * len(ordered) // 1)) - 1)]
+        estimate = quantile(histogram, q)
+        assert estimate is not None
+        assert abs(estimate - exact) <= 0.12 * exact + 30
+
+
+def test_a_period_is_whole_months_and_edge_days() -> None:
+    cover = keys.cover_range(date(2026, 10, 30), date(2026, 12, 2)).periods
+    assert cover == (
+        "day:2026-10-30",
+        "day:2026-10-31",
+        "month:2026-11",
+        "day:2026-12-01",
+        "day:2026-12-02",
+    )
+
+
+def test_scoping_narrows_or_refuses() -> None:
+    november = Filters(date(2026, 11, 1), date(2026, 11, 30))
+    head = Viewer(ViewerRole.DISTRICT_HEAD, district="d2")
+    assert scoped(november, head).district == "d2"
+    with pytest.raises(ScopeError):
+        scoped(Filters(november.first, november.last, district="d1"), head)
+    agency = Viewer(ViewerRole.AGENCY, agency="housing")
+    assert scoped(november, agency).agency is Agency.HOUSING
+    with pytest.raises(ScopeError):
+        scoped(Filters(november.first, november.last, agency=Agency.HEALTH), agency)
+    assert scoped(november, Viewer(ViewerRole.REGIONAL)) == november
+
+
+def test_sla_figures_are_not_invented_before_the_sla_events_are_projected() -> None:
+    assert sla.clock_figures({"stopped": 10})["available"] is False
+    figures = sla.clock_figures({"stopped": 10, "late": 1, "breached": 2}, projected=True)
+    assert figures["compliance_percent"] == 90.0
+
+
+def test_add_up_sums_nested_counters() -> None:
+    total = add_up([{"_id": "a", "s": {"x": 1}, "n": 2}, {"_id": "b", "s": {"x": 2, "y": 1}}])
+    assert total == {"s": {"x": 3, "y": 1}, "n": 2}
+
+
+def test_csv_export_has_the_header_block_then_russian_columns() -> None:
+    table = exports.Table(
+        title="Нагрузка социальных кураторов",
+        viewer="глава района, район d1",
+        filters="период 01.11.2026–30.11.2026",
+        generated_at=datetime(2026, 11, 23, 10, 0, tzinfo=ZONE),
+        columns=exports.WORKLOAD_COLUMNS,
+        rows=[["c1", 1, 2, 3, 4]],
+    )
+    lines = list(csv.reader(io.StringIO(exports.to_csv(table).decode("utf-8-sig")), delimiter=";"))
+    assert lines[0] == ["Отчёт", "Нагрузка социальных кураторов"]
+    assert lines[2] == ["Для кого", "глава района, район d1"]
+    assert lines[5][0] == "Куратор"
+    assert lines[6] == ["c1", "1", "2", "3", "4"]
