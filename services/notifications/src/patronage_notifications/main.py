@@ -66,7 +66,7 @@ def create_notifier(
 ) -> Notifier:
     """The service's parts; refuses to start if a rule names a template nobody has."""
     rulebook = load_rulebook(settings.rules_file)
-    templates = Templates(settings.templates_dir)
+    templates = Templates(settings.templates_dir, zone=settings.region_timezone)
     missing = sorted(t for t in rulebook.templates if not templates.exists(t))
     if missing:
         raise TemplateMissingError(

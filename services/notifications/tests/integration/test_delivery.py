@@ -8,12 +8,18 @@ from typing import Any
 import pytest
 from patronage_common.testing import eventually
 from patronage_contracts import (
+    AppointmentReminderDue,
     Channel,
     ConsentWithdrawn,
     NeedCategory,
+    RecipientRole,
     RequestCreated,
+    RequestEscalated,
     RequestStatus,
     RequestStatusChanged,
+    SlaBreached,
+    SlaClock,
+    SpecialistKind,
     Urgency,
 )
 
@@ -276,6 +282,76 @@ async def test_new_chatbot_request_and_consent_withdrawal_reach_curator(world: W
     assert texts["RequestCreated"].startswith("СРОЧНО. Новая заявка «здоровье»")
     assert "пришла из чат-бота" in texts["RequestCreated"]
     assert "связь с семьёй" in texts["ConsentWithdrawn"]
+
+
+async def staff_inbox(
+    world: World, recipient_id: str, count: int, role: str = "curator"
+) -> list[dict[str, Any]]:
+    async def probe() -> list[dict[str, Any]] | None:
+        params = {"recipient_id": recipient_id, "recipient_role": role}
+        found = (await world.notifications.get("/notifications", params=params)).json()
+        return found if len(found) >= count else None
+
+    return list(await eventually(probe, what=f"{count} notifications for {recipient_id}"))
+
+
+async def test_sla_breach_and_escalation_reach_curator_and_the_level_named(world: World) -> None:
+    family = await new_family(world)
+    district = f"Район-{uuid.uuid4().hex[:6]}"
+    clock: dict[str, Any] = {
+        "family_id": family["family_id"],
+        "request_id": uuid.uuid4(),
+        "clock": SlaClock.RESOLUTION,
+        "due_at": "2026-11-20T12:30:00+00:00",
+        "budget_s": 3600,
+        "elapsed_s": 3600,
+        "percent": 100,
+        "business_time": True,
+        "category": NeedCategory.HOUSING,
+        "urgency": Urgency.NORMAL,
+        "district": district,
+        "hq": f"Штаб-{district}",
+        "curator_id": family["curator_id"],
+    }
+    await world.publish(SlaBreached(**clock))
+    await world.publish(
+        RequestEscalated(**clock, level=RecipientRole.HQ_COORDINATOR, step=2, overdue_s=60)
+    )
+
+    (to_curator,) = await staff_inbox(world, family["curator_id"], 1)
+    assert to_curator["event_type"] == "SlaBreached"
+    assert "истёк 20.11.2026 в 15:30" in to_curator["text"]  # Moscow time
+    head = await staff_inbox(world, district, 1, role="district_head")
+    assert [n["event_type"] for n in head] == ["SlaBreached"]  # not the HQ's escalation
+    (to_hq,) = await staff_inbox(world, f"Штаб-{district}", 1, role="hq_coordinator")
+    assert to_hq["event_type"] == "RequestEscalated"
+    assert "передана вам на контроль" in to_hq["text"]
+
+
+async def test_appointment_reminder_reaches_the_family_in_its_time_zone(world: World) -> None:
+    family = await new_family(world, email="semya@example.ru", preferred_channel="email")
+    await world.publish(
+        AppointmentReminderDue(
+            family_id=family["family_id"],
+            appointment_id=uuid.uuid4(),
+            specialist_id="psychologist-1",
+            specialist_kind=SpecialistKind.PSYCHOLOGIST,
+            specialist_title="Педагог-психолог",
+            office_address="г. Липецк, ул. Советская, 5, каб. 12",
+            starts_at="2026-11-25T07:00:00+00:00",
+            ends_at="2026-11-25T07:45:00+00:00",
+            minutes_before=1440,
+        )
+    )
+    (sent,) = await settled(world, family["family_id"], 1)
+    assert sent["channel"] == "email"
+    (envelope,) = [m for m in world.mailbox.messages if "semya@example.ru" in m.rcpt_tos]
+    from email import message_from_bytes, policy
+
+    mail = message_from_bytes(envelope.original_content or b"", policy=policy.default)
+    assert mail["Subject"] == "Напоминание о приёме"
+    body = mail.get_content()
+    assert "Педагог-психолог, 25.11.2026 в 10:00, г. Липецк, ул. Советская, 5" in body
 
 
 async def _said(world: World, chat_id: int, text: str) -> bool:

@@ -132,12 +132,17 @@ def test_rules_reject_unknown_event_types_and_keys() -> None:
         )
 
 
-def test_every_rule_has_a_template_including_those_awaiting_contracts() -> None:
+def test_every_rule_has_a_template_and_the_requests_events_are_wired() -> None:
     templates = Templates()
     assert {t for t in RULES.templates if not templates.exists(t)} == set()
-    assert {"SlaBreached", "FeedbackReceived", "AppointmentReminderDue"} <= set(
-        RULES.awaiting_contracts
-    )
+    assert {
+        "SlaWarning",
+        "SlaBreached",
+        "RequestEscalated",
+        "CuratorAttentionRequested",
+        "CuratorTaskCreated",
+        "AppointmentReminderDue",
+    } <= set(RULES.rules)
 
 
 def test_region_directory_overrides_one_template(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from patronage_contracts import (
     ConsentWithdrawn,
     CuratorAssigned,
     Event,
+    FeedbackReceived,
     MeasureAssigned,
     MeasureProvided,
     NeedCategory,
@@ -42,6 +43,9 @@ from patronage_contracts import (
     RequestRouted,
     RequestStatus,
     RequestStatusChanged,
+    SlaBreached,
+    SlaClock,
+    SlaWarning,
     Urgency,
     topic_of,
 )
@@ -280,7 +284,41 @@ def scenario() -> list[Event]:
             occurred_at=at(15, 9),
         ),
         status(f3, r3, health, "d2", 1, RequestStatus.NEW, RequestStatus.ROUTED, at(15, 9)),
+        # R3's first-response clock warns, then breaches; nobody has answered.
+        SlaWarning(**sla_fields(f3, r3, health, "d2", "cur-3"), occurred_at=at(15, 15)),
+        SlaBreached(**sla_fields(f3, r3, health, "d2", "cur-3"), occurred_at=at(16, 9)),
+        # The family of R1 rates it 2 of 5.
+        FeedbackReceived(
+            family_id=f1,
+            request_id=r1,
+            rating=2,
+            category=housing,
+            curator_id="cur-1",
+            district="d1",
+            given_by="family",
+            occurred_at=at(11, 12),
+        ),
     ]
+
+
+def sla_fields(
+    family: uuid.UUID, request: uuid.UUID, cat: NeedCategory, d: str, cur: str
+) -> dict[str, Any]:
+    return {
+        "family_id": family,
+        "request_id": request,
+        "clock": SlaClock.FIRST_RESPONSE,
+        "due_at": at(16, 9),
+        "budget_s": 8 * 3600,
+        "elapsed_s": 8 * 3600,
+        "percent": 100,
+        "business_time": True,
+        "category": cat,
+        "urgency": Urgency.NORMAL,
+        "district": d,
+        "hq": f"hq-{d}",
+        "curator_id": cur,
+    }
 
 
 async def publish(settings: ReportingSettings, events: list[Event]) -> None:
@@ -380,7 +418,11 @@ async def test_scenario_figures_redelivery_rebuild_and_scoping(reporting: dict[s
     )
     assert period["first_response"] == {"count": 2, "median_s": half_hour, "p90_s": two_hours}
     assert period["resolution"] == {"count": 1, "median_s": day, "p90_s": day}
-    assert period["sla"]["first_response"]["available"] is False
+    first_sla = period["sla"]["first_response"]
+    assert (first_sla["stopped"], first_sla["late"]) == (2, 0)  # R1 and R2 answered in time
+    assert (first_sla["warned"], first_sla["breached"]) == (1, 1)  # R3
+    assert first_sla["compliance_percent"] == 100.0
+    assert (period["satisfaction"]["count"], period["satisfaction"]["average"]) == (1, 2.0)
     # Filters: district, category, agency, period.
     d2 = await dashboard(client, "/reports/requests", district="d2")
     assert d2["live"]["by_status"] == {"routed": 1}

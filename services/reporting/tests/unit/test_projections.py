@@ -271,10 +271,11 @@ def test_scoping_narrows_or_refuses() -> None:
     assert scoped(november, Viewer(ViewerRole.REGIONAL)) == november
 
 
-def test_sla_figures_are_not_invented_before_the_sla_events_are_projected() -> None:
-    assert sla.clock_figures({"stopped": 10})["available"] is False
-    figures = sla.clock_figures({"stopped": 10, "late": 1, "breached": 2}, projected=True)
+def test_sla_compliance_is_the_share_of_stopped_clocks_that_were_not_late() -> None:
+    figures = sla.clock_figures({"stopped": 10, "late": 1, "breached": 2})
     assert figures["compliance_percent"] == 90.0
+    assert (figures["met"], figures["breached"]) == (9, 2)
+    assert sla.clock_figures({})["compliance_percent"] is None  # nothing stopped yet
 
 
 def test_add_up_sums_nested_counters() -> None:

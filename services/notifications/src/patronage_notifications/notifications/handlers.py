@@ -8,6 +8,7 @@ from patronage_common.logging import get_logger
 from patronage_common.messaging import CONSUMER_ACK_POLICY
 from patronage_contracts import Event, message_type
 from patronage_contracts.topics import (
+    APPOINTMENT_EVENTS_TOPIC,
     PASSPORT_EVENTS_TOPIC,
     REQUEST_EVENTS_TOPIC,
     dlq_topic_name,
@@ -20,7 +21,7 @@ from . import flows
 
 log = get_logger(__name__)
 CONSUMER = "notifications.decide"
-TOPICS = (REQUEST_EVENTS_TOPIC.name, PASSPORT_EVENTS_TOPIC.name)
+TOPICS = (REQUEST_EVENTS_TOPIC.name, PASSPORT_EVENTS_TOPIC.name, APPOINTMENT_EVENTS_TOPIC.name)
 
 
 async def parse_batch(notifier: Notifier, topic: str, bodies: list[dict[str, Any]]) -> list[Event]:

@@ -2,8 +2,10 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 from patronage_contracts import NotificationChannel
@@ -45,7 +47,7 @@ class TemplateMissingError(LookupError):
 class Templates:
     """Renders ``<name>.j2`` (blocks ``subject`` and ``body``); region files win."""
 
-    def __init__(self, region_dir: Path | None = None) -> None:
+    def __init__(self, region_dir: Path | None = None, zone: str = "Europe/Moscow") -> None:
         loaders: list[Any] = []
         if region_dir is not None:
             loaders.append(FileSystemLoader(str(region_dir)))
@@ -58,6 +60,8 @@ class Templates:
             auto_reload=False,
         )
 
+        region_zone = ZoneInfo(zone)
+        self._env.filters["local_time"] = lambda value: local_time(value, region_zone)
         # Listed once: the region's and the packaged files do not change while running.
         self._names = frozenset(self._env.list_templates())
 
@@ -74,6 +78,14 @@ class Templates:
         subject = "".join(template.blocks["subject"](ctx)).strip()
         body = "".join(template.blocks["body"](ctx)).strip()
         return Rendered(subject=subject, body=body)
+
+
+def local_time(value: Any, zone: ZoneInfo) -> str:
+    """An event's instant as people of the region read it: ``25.11.2026 в 14:30``."""
+    if not value:
+        return ""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.astimezone(zone).strftime("%d.%m.%Y в %H:%M")
 
 
 def _label(labels: Mapping[Any, str], value: Any) -> str:

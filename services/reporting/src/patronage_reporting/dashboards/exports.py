@@ -116,9 +116,6 @@ def requests_rows(figures: dict[str, Any]) -> list[list[Cell]]:
         rows.append([f"Время {label}: медиана, ч", hours(summary["median_s"])])
         rows.append([f"Время {label}: 90-й процентиль, ч", hours(summary["p90_s"])])
     for clock, sla in period["sla"].items():
-        if not sla["available"]:
-            rows.append([f"Соблюдение сроков ({CLOCK_RU[clock]})", sla["reason"]])
-            continue
         rows.append([f"Соблюдение сроков ({CLOCK_RU[clock]}), %", sla["compliance_percent"]])
         rows.append([f"Предупреждений о сроке ({CLOCK_RU[clock]})", sla["warned"]])
         rows.append([f"Нарушений срока ({CLOCK_RU[clock]})", sla["breached"]])

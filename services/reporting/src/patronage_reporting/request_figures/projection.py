@@ -296,12 +296,44 @@ def on_feedback(state: State, *, rating: int, occurred_at: datetime, zone: ZoneI
     return changes
 
 
+def on_sla_warning_event(state: State, event: EventFields, zone: ZoneInfo) -> Changes:
+    """``SlaWarning`` of the requests service."""
+    return on_sla_warning(
+        state,
+        clock=str(event["clock"]),
+        due_at=moment(event["due_at"]),
+        occurred_at=moment(event["occurred_at"]),
+        zone=zone,
+    )
+
+
+def on_sla_breached_event(state: State, event: EventFields, zone: ZoneInfo) -> Changes:
+    """``SlaBreached`` of the requests service."""
+    return on_sla_breached(
+        state,
+        clock=str(event["clock"]),
+        due_at=moment(event["due_at"]),
+        occurred_at=moment(event["occurred_at"]),
+        zone=zone,
+    )
+
+
+def on_feedback_event(state: State, event: EventFields, zone: ZoneInfo) -> Changes:
+    """``FeedbackReceived`` of the requests service."""
+    return on_feedback(
+        state, rating=int(event["rating"]), occurred_at=moment(event["occurred_at"]), zone=zone
+    )
+
+
 Projector = Any
 PROJECTIONS: dict[str, Projector] = {
     "RequestCreated": on_request_created,
     "RequestRouted": on_request_routed,
     "RequestStatusChanged": on_request_status_changed,
     "AgencyTaskStatusChanged": on_agency_task_status_changed,
+    "SlaWarning": on_sla_warning_event,
+    "SlaBreached": on_sla_breached_event,
+    "FeedbackReceived": on_feedback_event,
 }
 """Projections of the request events that exist in the contracts, by event type."""
 
