@@ -3,6 +3,7 @@ from patronage_passport.demo import generate_families
 from patronage_passport.search.keys import (
     entry_of,
     group_of,
+    leaf_for,
     leaf_of,
     name_tokens,
     search_keys,
@@ -38,6 +39,15 @@ def test_a_common_surname_spreads_over_leaves_by_first_initial() -> None:
     assert leaf_of("иванов александр петрович\x1ff1") == "иванов а"
     assert leaf_of("иванов яков\x1ff2") == "иванов я"
     assert leaf_of("иванов\x1ff3") == "иванов\x1f"
+
+
+def test_large_and_name_keys_use_fine_leaves_the_others_two_letters() -> None:
+    entry = "иванов александр\x1ff1"
+    for key in ("all:", "category:svo_family", "need:housing", "name:иванов"):
+        assert leaf_for(key, entry) == "иванов а"
+    for key in ("district:Елецкий район", "hq:Штаб", "curator:c-1", "phone:+79001234567"):
+        assert leaf_for(key, entry) == "ив"
+    assert leaf_for("district:x", "я\x1ff2") == "я\x1f"
 
 
 def test_name_tokens_fold_case_and_yo() -> None:

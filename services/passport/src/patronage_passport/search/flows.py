@@ -10,7 +10,15 @@ from patronage_common.store import Database
 from ..passports import service as passports
 from ..passports.documents import Document, applicant_of
 from . import service
-from .keys import OPEN_NEED_STATUSES, entry_of, family_of, group_of, leaf_of, search_keys
+from .keys import (
+    OPEN_NEED_STATUSES,
+    entry_of,
+    family_of,
+    group_of,
+    is_fine,
+    leaf_for,
+    search_keys,
+)
 
 ALL = "all:"
 RESTRICTED_KEYS = ("name:", "phone:")
@@ -115,16 +123,19 @@ async def _states(db: Database, entries: list[str]) -> list[Document]:
     return [state for state in found if state is not None]
 
 
-LEAVES_AT_ONCE = 8
+LEAVES_AT_ONCE = 12
 
 
 async def _driver_entries(
     db: Database, key: str, groups: list[str], after: str | None
 ) -> AsyncIterator[list[str]]:
     """The driving key's entries after ``after``, in name order, a few leaves at a time."""
-    start = leaf_of(after) if after else ""
+    start = leaf_for(key, after) if after else ""
     for group in (g for g in groups if g >= group_of(start)):
-        leaves = [leaf for leaf in await service.group_leaves(db=db, key=key, group=group)]
+        if is_fine(key):
+            leaves = await service.group_leaves(db=db, key=key, group=group)
+        else:
+            leaves = [group]  # a two-letter leaf is its own group
         leaves = [leaf for leaf in leaves if leaf >= start]
         for offset in range(0, len(leaves), LEAVES_AT_ONCE):
             batch = await asyncio.gather(

@@ -39,6 +39,27 @@ def leaf_of(entry: str) -> str:
     return name + SEPARATOR
 
 
+FINE_KEYS = ("all:", "category:", "need:", "name:")
+"""Keys that hold many entries, or entries sharing a surname: split into fine leaves."""
+
+
+def is_fine(key: str) -> bool:
+    """Whether a key's entries go into surname-and-initial leaves (else two-letter ones)."""
+    return key.startswith(FINE_KEYS)
+
+
+def leaf_for(key: str, entry: str) -> str:
+    """The leaf of ``key`` that holds ``entry``.
+
+    Keys of many entries (everyone, a category, a need) and name keys (whose entries share
+    the surname searched for) use surname-and-initial leaves; the others (a district, an HQ,
+    a curator, a phone) hold a few thousand entries at most, spread over the alphabet, and
+    use the first two characters, so a page needs few leaves. Within a key every leaf has
+    the same form, so its leaves never prefix one another and sort as their entries do.
+    """
+    return leaf_of(entry) if is_fine(key) else entry[:2]
+
+
 def group_of(leaf: str) -> str:
     """Group of a leaf: its first two characters (groups sort as their leaves do)."""
     return leaf[:2]

@@ -8,7 +8,7 @@ from patronage_common.store import Database
 from ..passports import service as passports
 from . import service
 from .flows import state_of
-from .keys import group_of, leaf_of
+from .keys import group_of, is_fine, leaf_for
 
 BATCH = 1000
 
@@ -23,10 +23,12 @@ async def rebuild_index(*, db: Database, on_progress: Callable[[int], None] | No
     indexed = 0
     async for document in db[passports.PASSPORTS].find({}, {"outbox": 0}):
         state = state_of(document)
-        entry, leaf = state["entry"], leaf_of(state["entry"])
+        entry = state["entry"]
         for key in state["keys"]:
+            leaf = leaf_for(key, entry)
             postings[f"{key}|{leaf}"].add(entry)
-            leaves[f"{key}|{group_of(leaf)}"].add(leaf)
+            if is_fine(key):
+                leaves[f"{key}|{group_of(leaf)}"].add(leaf)
             counts[key] += 1
             groups[key].add(group_of(leaf))
         states.append({"_id": document["_id"], **state})

@@ -2,13 +2,14 @@
 
 Three levels per key: ``search_counts`` (``_id = key``: how many passports, which groups),
 ``search_groups`` (``_id = "key|group"``: the leaves of a two-letter group) and
-``search_postings`` (``_id = "key|leaf"``: the entries of one surname-and-initial leaf).
+``search_postings`` (``_id = "key|leaf"``: the entries of one leaf: surname and initial for
+the large and the name keys, two letters for the others, whose leaf is its own group).
 Every document stays small, which is what FerretDB reads and rewrites fast.
 """
 
 from patronage_common.store import Database, Document, upsert_one
 
-from .keys import group_of, leaf_of
+from .keys import group_of, is_fine, leaf_for
 
 POSTINGS = "search_postings"
 GROUPS = "search_groups"
@@ -18,12 +19,12 @@ STATE = "search_state"
 
 async def add_entry(*, db: Database, key: str, entry: str) -> None:
     """Put a passport's entry into its leaf of a key (registering a new leaf, counting it)."""
-    leaf = leaf_of(entry)
+    leaf = leaf_for(key, entry)
     group = group_of(leaf)
     result = await upsert_one(
         db[POSTINGS], {"_id": f"{key}|{leaf}"}, {"$addToSet": {"entries": entry}}
     )
-    if result.upserted_id is not None:
+    if result.upserted_id is not None and is_fine(key):  # a two-letter leaf is its group
         await upsert_one(db[GROUPS], {"_id": f"{key}|{group}"}, {"$addToSet": {"leaves": leaf}})
     if result.modified_count or result.upserted_id is not None:
         await upsert_one(
@@ -34,7 +35,7 @@ async def add_entry(*, db: Database, key: str, entry: str) -> None:
 async def remove_entry(*, db: Database, key: str, entry: str) -> None:
     """Take a passport's entry out of its leaf of a key."""
     result = await db[POSTINGS].update_one(
-        {"_id": f"{key}|{leaf_of(entry)}"}, {"$pullAll": {"entries": [entry]}}
+        {"_id": f"{key}|{leaf_for(key, entry)}"}, {"$pullAll": {"entries": [entry]}}
     )
     if result.modified_count:
         await upsert_one(db[COUNTS], {"_id": key}, {"$inc": {"count": -1}})
