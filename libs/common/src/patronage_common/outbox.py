@@ -23,6 +23,7 @@ from typing import Any
 from patronage_contracts import Message, topic_of, utc_now
 from pymongo import ReturnDocument
 
+from .locks import locked
 from .logging import get_logger
 from .messaging import EventPublisher
 from .store import Database, Document, upsert_one
@@ -99,8 +100,10 @@ class Outbox:
         """Apply ``update`` to the document ``doc_id`` together with its events.
 
         The filter is ``_id`` alone (the only one FerretDB's SQLite backend looks up by
-        index); guard read-modify-write with ``patronage_common.locks.locked``. Returns the
-        updated document, or None if there is none (nothing stored, nothing published).
+        index). Hold ``locked(db, f"{collection}:{doc_id}")`` around it, as the background
+        flush does around its own write: FerretDB v1 rewrites whole documents, so two
+        unguarded updates of one document can lose one another. Returns the updated
+        document, or None if there is none (nothing stored, nothing published).
         """
         await self._mark(collection, doc_id)
         full_update = dict(update)
@@ -161,14 +164,18 @@ class Outbox:
         await asyncio.gather(*sent)
         remaining = document
         if pending:
-            remaining = await self._db[collection].find_one_and_update(
-                {"_id": doc_id},
-                # Whole stored entries, as read: FerretDB v1's $pull cannot match by a
-                # condition on a field, and exact documents work on both stores. (FerretDB's
-                # findAndModify takes no projection: the whole document comes back.)
-                {"$pullAll": {OUTBOX_FIELD: pending}},
-                return_document=ReturnDocument.AFTER,
-            )
+            # FerretDB v1 rewrites a whole document on any update, so this one must not
+            # interleave with a writer's read-modify-write of the same document: it takes the
+            # lock writers take (``locked(db, "<collection>:<id>")``).
+            async with locked(self._db, marker_id):
+                remaining = await self._db[collection].find_one_and_update(
+                    {"_id": doc_id},
+                    # Whole stored entries, as read: FerretDB v1's $pull cannot match by a
+                    # condition on a field, and exact documents work on both stores.
+                    # (FerretDB's findAndModify takes no projection: the whole document.)
+                    {"$pullAll": {OUTBOX_FIELD: pending}},
+                    return_document=ReturnDocument.AFTER,
+                )
         if marker is not None and not (remaining or {}).get(OUTBOX_FIELD):
             await self._db[MARKERS].delete_one(
                 {"_id": marker_id, "generation": marker.get("generation")}

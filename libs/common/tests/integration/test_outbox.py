@@ -7,6 +7,7 @@ from uuid import uuid4
 import pytest
 from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
+from patronage_common.locks import locked
 from patronage_common.messaging import EventPublisher, create_broker
 from patronage_common.outbox import MARKERS, Outbox, outbox_entries
 from patronage_common.settings import ServiceSettings
@@ -93,8 +94,10 @@ async def test_rapid_writes_to_one_document_are_published_in_order(
     try:
         await outbox.insert("things", {"_id": str(family_id), "n": 0}, events[:1])
         for n, event in enumerate(events[1:], start=1):
-            # No waiting between writes: flushes overlap and must not reorder events.
-            await outbox.update("things", str(family_id), {"$set": {"n": n}}, [event])
+            # No waiting between writes: flushes overlap and must neither reorder events
+            # nor undo a write (FerretDB rewrites whole documents; the flush takes the lock).
+            async with locked(db, f"things:{family_id}"):
+                await outbox.update("things", str(family_id), {"$set": {"n": n}}, [event])
         await outbox.drain()
         stored = await db["things"].find_one({"_id": str(family_id)})
         assert stored is not None

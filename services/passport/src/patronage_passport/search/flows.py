@@ -74,20 +74,10 @@ async def reindex_family(*, db: Database, family_id: str) -> None:
     new_state = state_of(document)
     entry, keys = new_state["entry"], new_state["keys"]
     old_entry, old_keys = state["entry"], state["keys"]
-    # Keys are independent documents: update them concurrently.
-    await asyncio.gather(
-        *(
-            service.remove_entry(db=db, key=key, entry=old_entry)
-            for key in old_keys
-            if key not in keys or old_entry != entry
-        )
-    )
-    await asyncio.gather(
-        *(
-            service.add_entry(db=db, key=key, entry=entry)
-            for key in keys
-            if key not in old_keys or old_entry != entry
-        )
+    await service.move_entries(
+        db=db,
+        removed=[(k, old_entry) for k in old_keys if k not in keys or old_entry != entry],
+        added=[(k, entry) for k in keys if k not in old_keys or old_entry != entry],
     )
     await service.save_state(db=db, family_id=family_id, state=new_state)
 

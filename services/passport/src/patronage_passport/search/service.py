@@ -7,7 +7,9 @@ the large and the name keys, two letters for the others, whose leaf is its own g
 Every document stays small, which is what FerretDB reads and rewrites fast.
 """
 
-from patronage_common.store import Database, Document, upsert_one
+from patronage_common.store import Collection, Database, Document
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
 
 from .keys import group_of, is_fine, leaf_for
 
@@ -17,28 +19,69 @@ COUNTS = "search_counts"
 STATE = "search_state"
 
 
-async def add_entry(*, db: Database, key: str, entry: str) -> None:
-    """Put a passport's entry into its leaf of a key (registering a new leaf, counting it)."""
-    leaf = leaf_for(key, entry)
-    group = group_of(leaf)
-    result = await upsert_one(
-        db[POSTINGS], {"_id": f"{key}|{leaf}"}, {"$addToSet": {"entries": entry}}
-    )
-    if result.upserted_id is not None and is_fine(key):  # a two-letter leaf is its group
-        await upsert_one(db[GROUPS], {"_id": f"{key}|{group}"}, {"$addToSet": {"leaves": leaf}})
-    if result.modified_count or result.upserted_id is not None:
-        await upsert_one(
-            db[COUNTS], {"_id": key}, {"$inc": {"count": 1}, "$addToSet": {"groups": group}}
+async def move_entries(
+    *, db: Database, removed: list[tuple[str, str]], added: list[tuple[str, str]]
+) -> None:
+    """Take ``(key, entry)`` pairs out of their leaves and put others in: few round trips.
+
+    Counts follow the pairs (the caller passes a family's changes once, from its index
+    state); new leaves of fine keys are registered in their group.
+    """
+    if not removed and not added:
+        return
+    operations = [
+        UpdateOne({"_id": f"{k}|{leaf_for(k, e)}"}, {"$pullAll": {"entries": [e]}})
+        for k, e in removed
+    ] + [
+        UpdateOne({"_id": f"{k}|{leaf_for(k, e)}"}, {"$addToSet": {"entries": e}}, upsert=True)
+        for k, e in added
+    ]
+    upserted = await _bulk(db[POSTINGS], operations)
+    new_leaves = [added[i - len(removed)] for i in upserted if i >= len(removed)]
+    groups = [
+        UpdateOne(
+            {"_id": f"{k}|{group_of(leaf_for(k, e))}"},
+            {"$addToSet": {"leaves": leaf_for(k, e)}},
+            upsert=True,
         )
+        for k, e in new_leaves
+        if is_fine(k)  # a two-letter leaf is its own group
+    ]
+    await _bulk(db[GROUPS], groups)
+    delta: dict[str, int] = {}
+    for k, _ in removed:
+        delta[k] = delta.get(k, 0) - 1
+    for k, _ in added:
+        delta[k] = delta.get(k, 0) + 1
+    counts = [
+        UpdateOne(
+            {"_id": k},
+            {"$inc": {"count": delta.get(k, 0)}, "$addToSet": {"groups": group_of(leaf_for(k, e))}},
+            upsert=True,
+        )
+        for k, e in added
+    ] + [UpdateOne({"_id": k}, {"$inc": {"count": d}}) for k, d in delta.items() if d < 0]
+    await _bulk(db[COUNTS], counts)
 
 
-async def remove_entry(*, db: Database, key: str, entry: str) -> None:
-    """Take a passport's entry out of its leaf of a key."""
-    result = await db[POSTINGS].update_one(
-        {"_id": f"{key}|{leaf_for(key, entry)}"}, {"$pullAll": {"entries": [entry]}}
-    )
-    if result.modified_count:
-        await upsert_one(db[COUNTS], {"_id": key}, {"$inc": {"count": -1}})
+async def _bulk(collection: Collection, operations: list[UpdateOne]) -> list[int]:
+    """Run updates in one round trip; return the positions that created their document.
+
+    Two writers creating the same new document race: the loser's duplicate-key failures
+    are simply run again, as updates of the document that now exists.
+    """
+    if not operations:
+        return []
+    try:
+        result = await collection.bulk_write(operations, ordered=False)
+        return sorted(result.upserted_ids or {})
+    except BulkWriteError as exc:
+        failed = {e["index"] for e in exc.details["writeErrors"] if e.get("code") == 11000}
+        if len(failed) != len(exc.details["writeErrors"]):
+            raise
+        created = [u["index"] for u in exc.details.get("upserted", [])]
+        await collection.bulk_write([operations[i] for i in sorted(failed)], ordered=False)
+        return sorted(created)
 
 
 async def leaf_entries(*, db: Database, key: str, leaf: str) -> list[str]:
