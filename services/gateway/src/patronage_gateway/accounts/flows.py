@@ -1,0 +1,105 @@
+"""Login with lockout, sessions and API tokens, demo accounts."""
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import yaml
+from patronage_common.identity import Identity
+from patronage_common.logging import get_logger
+from patronage_common.store import Database
+from patronage_contracts import utc_now
+
+from ..settings import GatewaySettings
+from . import service
+from .lockout import lockout_for, seconds_left
+from .models import Account, DemoAccount, Session
+from .passwords import hash_password, verify_password
+
+log = get_logger(__name__)
+
+
+class LoginFailedError(Exception):
+    """Wrong login or password (the message never says which)."""
+
+
+class LoginLockedError(Exception):
+    """Too many failures: wait ``seconds`` before trying again."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(f"locked for {seconds} s")
+        self.seconds = seconds
+
+
+async def authenticate(
+    *, db: Database, settings: GatewaySettings, login: str, password: str
+) -> Account:
+    """The account if the password matches; counts failures and locks after too many."""
+    now = utc_now()
+    attempts = await service.get_attempts(db=db, login=login)
+    wait = seconds_left(attempts.get("locked_until"), now)
+    if wait:
+        raise LoginLockedError(wait)
+    account = await service.get_account(db=db, login=login)
+    hash_ = account.password_hash if account and not account.disabled else None
+    if account is not None and verify_password(hash_, password):
+        if attempts.get("failures"):
+            await service.clear_failures(db=db, login=login)
+        return account
+    if account is None:
+        verify_password(None, password)  # as slow as a known login
+    failures = int(attempts.get("failures", 0)) + 1
+    lock = lockout_for(
+        failures,
+        free=settings.login_free_attempts,
+        base_s=settings.login_lockout_base_s,
+        max_s=settings.login_lockout_max_s,
+    )
+    locked_until = now + lock if lock else None
+    await service.record_failure(db=db, login=login, failures=failures, locked_until=locked_until)
+    log.warning("login failed", login=login, failures=failures)
+    if locked_until is not None:
+        raise LoginLockedError(seconds_left(locked_until, now))
+    raise LoginFailedError(login)
+
+
+async def open_session(
+    *, db: Database, identity: Identity, kind: str, ttl_s: int
+) -> tuple[str, Session]:
+    """A new session (``ui``) or API token (``api``): the secret token and what it holds."""
+    token = secrets.token_urlsafe(32)
+    session = Session(
+        kind=kind,
+        identity=identity,
+        csrf_token=secrets.token_urlsafe(32),
+        expires_at=utc_now() + timedelta(seconds=ttl_s),
+    )
+    await service.store_session(db=db, token=token, session=session)
+    return token, session
+
+
+async def session_of(*, db: Database, token: str, kind: str) -> Session | None:
+    """The live session of a token of this kind, or None."""
+    session = await service.get_session(db=db, token=token)
+    if session is None or session.kind != kind or session.expires_at <= utc_now():
+        return None
+    return session
+
+
+def load_demo_accounts(path: Path) -> list[DemoAccount]:
+    """The demo accounts of a YAML file (a list under ``accounts``)."""
+    document = yaml.safe_load(path.read_text("utf-8")) or {}
+    return [DemoAccount.model_validate(a) for a in document.get("accounts", [])]
+
+
+async def seed_demo_accounts(*, db: Database, path: Path) -> int:
+    """Create the demo accounts that do not exist yet; return how many were created."""
+    created = 0
+    for demo in load_demo_accounts(path):
+        if await service.get_account(db=db, login=demo.login) is not None:
+            continue
+        account = Account(
+            **demo.model_dump(exclude={"password"}), password_hash=hash_password(demo.password)
+        )
+        created += await service.insert_account(db=db, account=account)
+    return created
