@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from .conftest import PASSWORD, Stack, api_token, browser, csrf_of, login
+from ..conftest import PASSWORD, Stack, api_token, browser, csrf_of, login
 
 pytestmark = pytest.mark.integration
 

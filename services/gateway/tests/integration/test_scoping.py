@@ -7,8 +7,8 @@ import httpx
 import pytest
 from patronage_common.testing import eventually
 
-from .conftest import Stack, api_token, browser, csrf_of
-from .helpers import create_request, family_form, register_family
+from ..conftest import Stack, api_token, browser, csrf_of
+from ..helpers import create_request, family_form, register_family
 
 pytestmark = pytest.mark.integration
 
