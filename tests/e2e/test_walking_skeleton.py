@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,22 @@ def stack(
         extra_env={"OUTBOX_RELAY_INTERVAL_S": "0.5"},
     ) as running:
         yield running, prefix
+
+
+async def gateway_page(base: str, path: str, *, user: str) -> str:
+    """A gateway page seen by a demo account logged in through the form."""
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        login = await client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+        assert token, "the login form has no CSRF field"
+        answer = await client.post(
+            "/login",
+            data={"login": user, "password": "demo-pass-1", "csrf_token": token.group(1)},
+        )
+        assert answer.status_code == 303, answer.text
+        page = await client.get(path)
+        page.raise_for_status()
+        return page.text
 
 
 async def get(url: str) -> Any:
@@ -104,7 +121,7 @@ async def test_request_travels_from_curator_to_agency_and_back_to_every_service(
 
     assert await eventually(counted, what="the report counting the request") == {"resolved": 1}
 
-    page = await get(f"{urls['gateway']}/requests/{request_id}")
+    page = await gateway_page(urls["gateway"], f"/requests/{request_id}", user="admin-1")
     assert 'data-status="resolved"' in page
     assert "решена" in page
     assert "Кровля отремонтирована" in page

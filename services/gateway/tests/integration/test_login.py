@@ -90,7 +90,10 @@ async def test_cookie_authenticated_api_writes_need_the_csrf_header(stack: Stack
     async with browser(stack, "dispatcher-1") as client:
         response = await client.post(
             "/api/requests",
-            json={"family_id": "00000000-0000-0000-0000-000000000000", "category": "housing",
-                  "description": "Течёт крыша"},
+            json={
+                "family_id": "00000000-0000-0000-0000-000000000000",
+                "category": "housing",
+                "description": "Течёт крыша",
+            },
         )
         assert response.status_code == 403

@@ -24,8 +24,14 @@ PAGES = {
     "/medical": {"clinic-1"},
 }
 USERS = [
-    "cur-elets-1", "dispatcher-1", "housing-1", "head-elets", "hq-elets", "admin-1",
-    "auditor-1", "clinic-1",
+    "cur-elets-1",
+    "dispatcher-1",
+    "housing-1",
+    "head-elets",
+    "hq-elets",
+    "admin-1",
+    "auditor-1",
+    "clinic-1",
 ]
 
 
@@ -48,7 +54,12 @@ async def test_role_by_api_matrix(stack: Stack) -> None:
         "/api/inbox": {"housing-1"},
         "/api/audit?day=2026-01-01": {"auditor-1", "admin-1"},
         "/api/families?name=Петрова": {
-            "cur-elets-1", "dispatcher-1", "head-elets", "hq-elets", "admin-1", "clinic-1"
+            "cur-elets-1",
+            "dispatcher-1",
+            "head-elets",
+            "hq-elets",
+            "admin-1",
+            "clinic-1",
         },
     }
     async with httpx.AsyncClient(base_url=stack.gateway) as client:
@@ -128,8 +139,10 @@ async def test_another_curators_family_opens_only_with_a_reason_and_is_flagged(
         assert "надо" in short.text  # what was typed stays
         granted = await stranger.post(
             f"/families/{family_id}/access",
-            data={"reason": "Замещаю куратора Маркову на время отпуска",
-                  "csrf_token": csrf_of(form.text)},
+            data={
+                "reason": "Замещаю куратора Маркову на время отпуска",
+                "csrf_token": csrf_of(form.text),
+            },
         )
         assert granted.status_code == 303
         page = await stranger.get(f"/families/{family_id}")
@@ -175,9 +188,7 @@ async def test_a_family_name_with_html_renders_as_text(stack: Stack) -> None:
         # Text that the service does accept renders escaped as well.
         quoted = 'Анна "Смелая" & Ко'
         locality = "<img src=x onerror=alert(1)>Елец"
-        family_id = await register_family(
-            curator, family_form("elets", quoted, locality=locality)
-        )
+        family_id = await register_family(curator, family_form("elets", quoted, locality=locality))
         shown = await curator.get(f"/families/{family_id}")
         assert "<img src=x" not in shown.text
         assert "&lt;img src=x onerror=alert(1)&gt;Елец" in shown.text

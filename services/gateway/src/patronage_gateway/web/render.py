@@ -30,7 +30,38 @@ ROLE_RU = {
 TASK_STATUS_RU = {"sent": "направлена", **{s.value: REQUEST_STATUS_RU[s] for s in RequestStatus}}
 URGENCY_RU = {"normal": "обычная", "urgent": "срочная"}
 
+RELATION_RU = {
+    "applicant": "заявитель",
+    "spouse": "супруг(а)",
+    "child": "ребёнок",
+    "parent": "родитель",
+    "grandparent": "дедушка или бабушка",
+    "grandchild": "внук или внучка",
+    "sibling": "брат или сестра",
+    "other": "другое",
+}
+SERVICEMAN_STATUS_RU = {
+    "serving": "проходит службу",
+    "wounded": "ранен",
+    "in_rehabilitation": "на реабилитации",
+    "returned": "вернулся",
+    "missing": "пропал без вести",
+    "deceased": "погиб",
+}
+ITEM_STATUS_RU = {
+    "open": "открыта",
+    "in_progress": "в работе",
+    "met": "удовлетворена",
+    "closed": "закрыта",
+    "planned": "запланировано",
+    "done": "выполнено",
+    "cancelled": "отменено",
+}
+
 LABELS = {
+    "relation": RELATION_RU,
+    "serviceman_status": SERVICEMAN_STATUS_RU,
+    "item_status": ITEM_STATUS_RU,
     "status": TASK_STATUS_RU,
     "category": {c.value: NEED_CATEGORY_RU[c] for c in NeedCategory},
     "agency": {a.value: AGENCY_RU[a] for a in Agency},
