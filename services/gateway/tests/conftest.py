@@ -23,7 +23,7 @@ from patronage_requests.main import create_app as create_requests
 from patronage_requests.settings import RequestsSettings
 
 SECRET = "gateway-tests-identity-secret-0123456789"
-PASSWORD = "demo-pass-1"  # noqa: S105 - the demo accounts' password
+PASSWORD = "demo-pass-1"
 
 
 @dataclass

@@ -11,7 +11,7 @@ from patronage_common.logging import get_logger
 from patronage_common.runtime import ServiceRuntime
 from patronage_contracts import Agency
 
-from .accounts.flows import seed_demo_accounts
+from .accounts.flows import SessionCache, seed_demo_accounts
 from .api.routes import router as api_router
 from .clients import Services
 from .inbox.handlers import agency_inbox_router
@@ -63,6 +63,7 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.services = services
+    app.state.session_cache = SessionCache(settings.session_cache_s)
     app.state.settings = settings
     app.state.default_language = settings.default_language
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -26,6 +26,9 @@ class GatewaySettings(ServiceSettings):
     cookie_secure: bool = Field(default=False, description="Secure flag on cookies (HTTPS)")
     session_ttl_s: int = Field(default=8 * 3600, gt=0)
     api_token_ttl_s: int = Field(default=3600, gt=0)
+    session_cache_s: float = Field(
+        default=5.0, ge=0, description="How long a replica trusts a session it read (logout lag)"
+    )
     demo_accounts: bool = Field(default=True, description="Seed the demo accounts at start")
     demo_accounts_file: Path = DEMO_ACCOUNTS_FILE
     login_free_attempts: int = Field(default=5, ge=1, description="Failures before lockout")

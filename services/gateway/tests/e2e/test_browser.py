@@ -36,7 +36,7 @@ TABLET = {"width": 1024, "height": 768}
 @pytest.fixture
 async def new_context() -> AsyncIterator[object]:
     """Opens fresh browser profiles (each its own --user-data-dir); closes them after."""
-    if not Path(CHROMIUM).exists():
+    if not Path(CHROMIUM).exists():  # noqa: ASYNC240 - once, before the browser starts
         pytest.fail("Debian's chromium is missing: run scripts/install-chromium.sh")
     SHOTS.mkdir(parents=True, exist_ok=True)
     opened: list[tuple[BrowserContext, str]] = []

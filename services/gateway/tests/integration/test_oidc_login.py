@@ -46,8 +46,13 @@ def fake_provider(issuer: str, key: RSAKey, login: str) -> FastAPI:
         assert base64.urlsafe_b64encode(digest).rstrip(b"=").decode() == issued["challenge"]
         now = int(time.time())
         claims = {
-            "iss": issuer, "aud": CLIENT_ID, "sub": "gov-123", "iat": now, "exp": now + 300,
-            "nonce": issued["nonce"], "preferred_username": login,
+            "iss": issuer,
+            "aud": CLIENT_ID,
+            "sub": "gov-123",
+            "iat": now,
+            "exp": now + 300,
+            "nonce": issued["nonce"],
+            "preferred_username": login,
         }
         id_token = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, key)
         return {"access_token": "at", "token_type": "Bearer", "id_token": id_token}
@@ -64,6 +69,7 @@ async def oidc_gateway(
     make_settings: Callable[..., Any],
 ) -> AsyncIterator[Callable[[str], Any]]:
     """Start a provider that vouches for ``login`` and a gateway that trusts it."""
+
     async def start(login: str) -> tuple[str, str]:
         idp_port, gw_port = free_port(), free_port()
         issuer = f"http://127.0.0.1:{idp_port}"

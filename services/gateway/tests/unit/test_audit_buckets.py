@@ -47,7 +47,8 @@ def test_other_queries_do_not_match(query: AuditQuery) -> None:
     assert not matches(ENTRY, query)
 
 
-def test_a_day_query_reads_24_hour_buckets_and_no_more() -> None:
+def test_a_day_query_reads_the_days_ten_minute_buckets_and_no_more() -> None:
     ids = query_bucket_ids(AuditQuery(day=date(2026, 3, 5)))
-    assert len(ids) == 24
-    assert "hour:2026-03-05:14" in ids
+    assert len(ids) == len(set(ids)) == 144
+    assert "time:2026-03-05:1400" in ids
+    assert bucket_ids(ENTRY)[0] == "time:2026-03-05:1400"

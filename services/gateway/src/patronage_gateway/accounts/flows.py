@@ -1,6 +1,7 @@
 """Login with lockout, sessions and API tokens, demo accounts."""
 
 import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -78,12 +79,55 @@ async def open_session(
     return token, session
 
 
-async def session_of(*, db: Database, token: str, kind: str) -> Session | None:
+class SessionCache:
+    """Sessions read recently, kept a few seconds so that each call needs no store read.
+
+    A logout removes the session here at once; another gateway replica may still accept it
+    for at most ``ttl_s`` seconds.
+    """
+
+    def __init__(self, ttl_s: float, max_size: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_size = max_size
+        self._entries: dict[str, tuple[float, Session]] = {}
+
+    def get(self, token: str) -> Session | None:
+        """A cached session still fresh, or None."""
+        cached = self._entries.get(service.token_key(token))
+        if cached is None or time.monotonic() - cached[0] > self.ttl_s:
+            return None
+        return cached[1]
+
+    def put(self, token: str, session: Session) -> None:
+        """Remember a session read from the store."""
+        if len(self._entries) >= self.max_size:
+            self._entries.clear()
+        self._entries[service.token_key(token)] = (time.monotonic(), session)
+
+    def forget(self, token: str) -> None:
+        """Drop a session (logout)."""
+        self._entries.pop(service.token_key(token), None)
+
+
+async def session_of(
+    *, db: Database, token: str, kind: str, cache: SessionCache | None = None
+) -> Session | None:
     """The live session of a token of this kind, or None."""
-    session = await service.get_session(db=db, token=token)
+    session = cache.get(token) if cache else None
+    if session is None:
+        session = await service.get_session(db=db, token=token)
+        if session is not None and cache is not None:
+            cache.put(token, session)
     if session is None or session.kind != kind or session.expires_at <= utc_now():
         return None
     return session
+
+
+async def close_session(*, db: Database, token: str, cache: SessionCache | None = None) -> None:
+    """Log out: the session ends in the store and in this process's cache."""
+    if cache is not None:
+        cache.forget(token)
+    await service.delete_session(db=db, token=token)
 
 
 def load_demo_accounts(path: Path) -> list[DemoAccount]:

@@ -20,8 +20,8 @@ from ..inbox import flows as inbox
 from ..inbox import service as inbox_store
 from ..intake import RequestFormError, create_help_request
 from ..pages.families import session_key
-from ..web.render import label
 from ..web.deps import ServicesDep, User, UserDep, require, settings_of
+from ..web.render import label
 
 router = APIRouter(prefix="/api", tags=["public API"])
 

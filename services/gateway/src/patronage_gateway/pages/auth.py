@@ -16,6 +16,7 @@ from ..web.deps import (
     OptionalUserDep,
     UserDep,
     check_csrf,
+    session_cache,
     settings_of,
 )
 from ..web.i18n import LANG_COOKIE, LANGUAGES
@@ -114,7 +115,7 @@ async def logout(request: Request, user: UserDep, runtime: RuntimeDep) -> Redire
     """End the session."""
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        await account_store.delete_session(db=runtime.db, token=token)
+        await accounts.close_session(db=runtime.db, token=token, cache=session_cache(request))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -57,12 +57,20 @@ def services_of(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(services_of)]
 
 
+def session_cache(request: Request) -> accounts.SessionCache:
+    """This process's cache of recently read sessions."""
+    cache: accounts.SessionCache = request.app.state.session_cache
+    return cache
+
+
 async def optional_user(request: Request, runtime: RuntimeDep) -> User | None:
     """The caller if logged in (cookie) or holding an API token (bearer)."""
     authorization = request.headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
         token = authorization[7:].strip()
-        session = await accounts.session_of(db=runtime.db, token=token, kind="api")
+        session = await accounts.session_of(
+            db=runtime.db, token=token, kind="api", cache=session_cache(request)
+        )
         if session is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
@@ -73,7 +81,9 @@ async def optional_user(request: Request, runtime: RuntimeDep) -> User | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    session = await accounts.session_of(db=runtime.db, token=cookie, kind="ui")
+    session = await accounts.session_of(
+        db=runtime.db, token=cookie, kind="ui", cache=session_cache(request)
+    )
     return User(session.identity, session, via_cookie=True) if session else None
 
 
