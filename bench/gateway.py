@@ -136,7 +136,11 @@ async def load(
             nonlocal errors
             while time.monotonic() < deadline:
                 started = time.perf_counter()
-                response = await http.get(random.choice(paths), **credentials)
+                try:
+                    response = await http.get(random.choice(paths), **credentials)
+                except httpx.HTTPError:
+                    errors += 1
+                    continue
                 samples.append(time.perf_counter() - started)
                 errors += response.status_code != 200
 
