@@ -38,7 +38,7 @@ def test_another_secret_is_refused() -> None:
 
 def test_a_changed_role_breaks_the_signature() -> None:
     token = sign_identity(Identity(subject="cur-1", role=Role.CURATOR), SECRET)
-    header, payload, signature = token.split(".")
+    header, _payload, signature = token.split(".")
     forged_payload = jwt.encode(
         {**jwt.decode(token, options={"verify_signature": False}), "role": "regional_admin"},
         "x" * 32,
