@@ -92,6 +92,23 @@ class Services:
         )
         return data
 
+    async def passport_extras(
+        self, identity: Identity, family_id: UUID
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The family's eligible measures and its change history (the timeline)."""
+        measures, history = await asyncio.gather(
+            self.call(
+                self.settings.passport_url,
+                "GET",
+                f"/passports/{family_id}/eligible-measures",
+                identity,
+            ),
+            self.call(
+                self.settings.passport_url, "GET", f"/passports/{family_id}/history", identity
+            ),
+        )
+        return list(measures), list(reversed(history))
+
     async def search_passports(self, identity: Identity, **criteria: Any) -> dict[str, Any]:
         """A page of passport summaries matching every given criterion."""
         params = {k: v for k, v in criteria.items() if v not in (None, "")}

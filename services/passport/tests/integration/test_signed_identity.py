@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import pytest
 from patronage_common.identity import IDENTITY_HEADER, Identity, Role, sign_identity
-from patronage_common.testing import free_port, serve
+from patronage_common.testing import eventually, free_port, serve
 from patronage_passport.main import create_app
 from patronage_passport.settings import PassportSettings
 
@@ -106,3 +106,21 @@ async def test_changes_are_recorded_under_the_signed_subject(
     )
     assert changed.status_code == 200, changed.text
     assert changed.json()["updated_by"] == "cur-a"
+
+
+async def test_search_is_scoped_by_the_signed_identity(strict_api: httpx.AsyncClient) -> None:
+    family_id = await register(strict_api)
+
+    async def found(identity: Identity, **params: str) -> httpx.Response:
+        return await strict_api.get("/passports", params=params, headers=signed(identity))
+
+    async def own_listed() -> list[str] | None:
+        own = await found(CURATOR, curator_id="cur-a")
+        return [i["family_id"] for i in own.json()["items"]] or None
+
+    # The search index follows passport.events: the family appears once indexed.
+    assert await eventually(own_listed, what="the family in its curator's search") == [family_id]
+    assert (await found(CURATOR, district="elets")).status_code == 403
+    assert (await found(OTHER_CURATOR, curator_id="cur-a")).status_code == 403
+    dispatcher = Identity(subject="disp", role=Role.DISPATCHER)
+    assert (await found(dispatcher, district="elets")).status_code == 200

@@ -8,6 +8,7 @@ from patronage_passport.passports.access import (
     may_change,
     may_read,
     may_register,
+    scoped_search,
     view_for,
 )
 
@@ -99,3 +100,16 @@ def test_a_medical_organization_sees_health_data_only() -> None:
 
 def test_other_roles_see_the_whole_passport() -> None:
     assert view_for(who(Role.CURATOR, subject="cur-1"), FAMILY) is FAMILY
+
+
+def test_scoped_roles_search_only_inside_their_scope() -> None:
+    curator = who(Role.CURATOR, subject="cur-1")
+    assert scoped_search(curator, {"curator_id": "cur-1"}).allowed
+    assert not scoped_search(curator, {"curator_id": None}).allowed
+    assert not scoped_search(curator, {"curator_id": "cur-2"}).allowed
+    head = who(Role.DISTRICT_HEAD, district="elets")
+    assert scoped_search(head, {"district": "elets"}).allowed
+    assert not scoped_search(head, {"district": "gryazi"}).allowed
+    assert scoped_search(who(Role.DISPATCHER), {}).allowed
+    assert not scoped_search(who(Role.AUDITOR), {}).allowed
+    assert scoped_search(None, {}).allowed

@@ -155,6 +155,16 @@ async def _family_page(
         session_key=session_key(request),
         family_id=family_id,
     )
+    measures: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    if user.role is not Role.MEDICAL_ORGANIZATION:
+        reader = user.identity
+        if flagged:
+            reason = await guarded.granted_reason(
+                db=runtime.db, session_key=session_key(request), family_id=str(family_id)
+            )
+            reader = reader.with_reason(reason)
+        measures, history = await services.passport_extras(reader, family_id)
     contacts = passport.get("contacts") or {}
     context: dict[str, Any] = {
         "contact_values": {
@@ -174,6 +184,8 @@ async def _family_page(
         status_code=status_code,
         passport=passport,
         flagged=flagged,
+        measures=measures,
+        history=history,
         requests=await _requests_of(runtime, family_id),
         categories=CATEGORIES_RU,
         need_categories=[c.value for c in NeedCategory],

@@ -83,6 +83,8 @@ EN: dict[str, str] = {
     "Всего": "Total",
     "Медицинские сведения": "Health data",
     "Язык": "Language",
+    "Подходящие меры поддержки": "Eligible support measures",
+    "История изменений": "History of changes",
     "Сервис временно недоступен": "Service temporarily unavailable",
 }
 

@@ -130,3 +130,32 @@ def view_for(identity: Identity | None, shown: Document) -> Document:
     if identity is not None and identity.role is Role.MEDICAL_ORGANIZATION:
         return health_view(shown)
     return shown
+
+
+SEARCHERS = frozenset(
+    {
+        Role.CURATOR,
+        Role.DISPATCHER,
+        Role.DISTRICT_HEAD,
+        Role.HQ_COORDINATOR,
+        Role.REGIONAL_ADMIN,
+        Role.MEDICAL_ORGANIZATION,
+        Role.SERVICE,
+    }
+)
+
+
+def scoped_search(identity: Identity | None, criteria: dict[str, str | None]) -> Decision:
+    """May the caller search with these criteria (a scoped role only inside its scope)?"""
+    if identity is None:
+        return ALLOW
+    if identity.role not in SEARCHERS:
+        return _deny("ваша роль не позволяет искать семьи")
+    bound = {
+        Role.CURATOR: ("curator_id", identity.subject),
+        Role.DISTRICT_HEAD: ("district", identity.district),
+        Role.HQ_COORDINATOR: ("hq", identity.hq),
+    }.get(identity.role)
+    if bound is not None and criteria.get(bound[0]) != bound[1]:
+        return _deny(f"поиск только в своей зоне: укажите {bound[0]}={bound[1]}")
+    return ALLOW
