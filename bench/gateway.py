@@ -30,6 +30,12 @@ CURATOR = "cur-elets-1"
 PASSWORD = "demo-pass-1"  # the demo account's
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(samples: list[float], p: float) -> float:
     """The p-th percentile (nearest rank) in milliseconds."""
     ordered = sorted(samples)
@@ -37,8 +43,8 @@ def percentile(samples: list[float], p: float) -> float:
 
 
 @contextmanager
-def services(infra: Any, database_prefix: str) -> Iterator[dict[str, str]]:
-    """The passport service and the gateway as separate processes; their URLs."""
+def services(infra: Any, database_prefix: str) -> Iterator[tuple[dict[str, str], dict[str, int]]]:
+    """The passport service and the gateway as separate processes; their URLs and pids."""
     from patronage_devinfra.processes import free_port, spawn
 
     log_dir = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
@@ -65,7 +71,7 @@ def services(infra: Any, database_prefix: str) -> Iterator[dict[str, str]]:
                 )
             )
         print(f"service logs in {log_dir}", flush=True)
-        yield urls
+        yield urls, {p.name: p.pid for p in processes}
     finally:
         for process in processes:
             process.stop()
@@ -164,7 +170,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     with resolve() as infra:
         results["store"] = f"{infra.kind} ({infra.store_backend})"
         database_prefix = f"benchgw{random.randint(0, 10**6)}"
-        with services(infra, database_prefix) as urls:
+        with services(infra, database_prefix) as (urls, pids):
             for url in urls.values():
                 await wait_ready(url)
             families = await register_families(urls["passport"], args.families)
@@ -175,11 +181,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             api_users = [{"headers": token}] * args.users
             warm = [f"/families/{f}" for f in families]
             await load(urls["gateway"], warm, page_users[:10], 2.0)
-            results["page"] = await load(urls["gateway"], warm, page_users, args.seconds)
-            print(f"page: {results['page']}", flush=True)
             api = [f"/api/passports/{f}" for f in families]
-            results["api"] = await load(urls["gateway"], api, api_users, args.seconds)
-            print(f"api: {results['api']}", flush=True)
+            for phase, paths, users in (("page", warm, page_users), ("api", api, api_users)):
+                before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+                figures: dict[str, Any] = await load(urls["gateway"], paths, users, args.seconds)
+                for name, pid in pids.items():
+                    spent = cpu_seconds(pid) - before[name]
+                    figures[f"{name}_cpu_ms_per_read"] = 1000 * spent / max(1, figures["reads"])
+                results[phase] = figures
+                print(f"{phase}: {figures}", flush=True)
+            results["load_average"] = os.getloadavg()[0]
     return results
 
 

@@ -1,5 +1,6 @@
 """The curator's workspace: my families, a family's passport, editing, new families."""
 
+import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -138,6 +139,38 @@ async def _requests_of(runtime: RuntimeDep, family_id: UUID) -> list[dict[str, A
     return list(reversed(document.get("requests", [])))
 
 
+async def _read_family(
+    request: Request, user: User, services: ServicesDep, runtime: RuntimeDep, family_id: UUID
+) -> tuple[dict[str, Any], bool, list[dict[str, Any]], list[dict[str, Any]]]:
+    """The passport (scoped, audited), its eligible measures and history, read together."""
+    key = session_key(request)
+    read = guarded.read_passport(
+        db=runtime.db,
+        services=services,
+        identity=user.identity,
+        session_key=key,
+        family_id=family_id,
+    )
+    if user.role is Role.MEDICAL_ORGANIZATION:
+        passport, flagged = await read
+        return passport, flagged, [], []
+    results = await asyncio.gather(
+        read, services.passport_extras(user.identity, family_id), return_exceptions=True
+    )
+    passport_read, extras = results
+    if isinstance(passport_read, BaseException):
+        raise passport_read
+    passport, flagged = passport_read
+    if isinstance(extras, BaseException):
+        # Refused without the reason the passport read found in this session: ask again.
+        reason = await guarded.granted_reason(
+            db=runtime.db, session_key=key, family_id=str(family_id)
+        )
+        extras = await services.passport_extras(user.identity.with_reason(reason), family_id)
+    measures, history = extras
+    return passport, flagged, measures, history
+
+
 async def _family_page(
     request: Request,
     user: User,
@@ -148,23 +181,9 @@ async def _family_page(
     status_code: int = 200,
     **extra: Any,
 ) -> Response:
-    passport, flagged = await guarded.read_passport(
-        db=runtime.db,
-        services=services,
-        identity=user.identity,
-        session_key=session_key(request),
-        family_id=family_id,
+    passport, flagged, measures, history = await _read_family(
+        request, user, services, runtime, family_id
     )
-    measures: list[dict[str, Any]] = []
-    history: list[dict[str, Any]] = []
-    if user.role is not Role.MEDICAL_ORGANIZATION:
-        reader = user.identity
-        if flagged:
-            reason = await guarded.granted_reason(
-                db=runtime.db, session_key=session_key(request), family_id=str(family_id)
-            )
-            reader = reader.with_reason(reason)
-        measures, history = await services.passport_extras(reader, family_id)
     contacts = passport.get("contacts") or {}
     context: dict[str, Any] = {
         "contact_values": {
