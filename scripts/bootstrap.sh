@@ -28,3 +28,6 @@ if [ ! -x "$TOOLS/bin/uv" ] || [ "$("$TOOLS/bin/uv" --version | cut -d' ' -f2)" 
 fi
 "$TOOLS/bin/uv" sync --frozen --python python3 -q
 .venv/bin/python -m patronage_devinfra prepare
+# Debian's Chromium for the gateway's browser tests (only if missing; needs root).
+./scripts/install-chromium.sh \
+  || echo "bootstrap: warning: no /usr/bin/chromium; the browser tests will fail" >&2

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,22 @@ async def live_counts(urls: dict[str, str]) -> dict[str, int]:
         f"{urls['reporting']}/reports/requests", headers={"X-Actor-Role": "regional_coordinator"}
     )
     return dict(figures["live"]["by_status"])
+
+
+async def gateway_page(base: str, path: str, *, user: str) -> str:
+    """A gateway page seen by a demo account logged in through the form."""
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        login = await client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+        assert token, "the login form has no CSRF field"
+        answer = await client.post(
+            "/login",
+            data={"login": user, "password": "demo-pass-1", "csrf_token": token.group(1)},
+        )
+        assert answer.status_code == 303, answer.text
+        page = await client.get(path)
+        page.raise_for_status()
+        return page.text
 
 
 async def get(url: str, headers: dict[str, str] | None = None) -> Any:
@@ -112,7 +129,7 @@ async def test_request_travels_from_curator_to_agency_and_back_to_every_service(
 
     assert await eventually(counted, what="the report counting the request") == {"resolved": 1}
 
-    page = await get(f"{urls['gateway']}/requests/{request_id}")
+    page = await gateway_page(urls["gateway"], f"/requests/{request_id}", user="admin-1")
     assert 'data-status="resolved"' in page
     assert "решена" in page
     assert "Кровля отремонтирована" in page

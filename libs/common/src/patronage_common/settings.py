@@ -26,6 +26,11 @@ class ServiceSettings(BaseSettings):
     log_json: bool = True
     outbox_relay_interval_s: float = Field(default=2.0, gt=0)
     identity_secret: str = DEVELOPMENT_SECRET
+    identity_required: bool = Field(
+        default=False,
+        description="Refuse HTTP calls without the gateway's signed identity "
+        "(X-Patronage-Identity); false keeps unsigned calls working in development and tests",
+    )
 
     @model_validator(mode="after")
     def _no_default_secret_outside_development(self) -> Self:

@@ -52,6 +52,10 @@ def main() -> int:
                 print(f"  {service:14} {url}   (журнал: {stack.log_dir / (service + '.log')})")
             print(f"\nПатронаж работает: {stack.urls['gateway']}/", flush=True)
             print(f"Пример заявки: {stack.urls['gateway']}/requests/{request_ids[0]}")
+            print(
+                "Вход: cur-lipetsk-city-1, dispatcher-1, housing-1, head-lipetsk-city, admin-1, "
+                "auditor-1 — пароль demo-pass-1"
+            )
             print("Остановить: Ctrl-C", flush=True)
             stop.wait()
             print("\nОстанавливаю…", flush=True)

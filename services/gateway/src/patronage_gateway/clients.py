@@ -1,9 +1,12 @@
-"""HTTP clients of the services behind the gateway."""
+"""HTTP clients of the services behind the gateway, stating the caller's signed identity."""
 
+import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 import httpx
+from patronage_common.identity import IDENTITY_HEADER, Identity, sign_identity
 
 from .settings import GatewaySettings
 
@@ -14,20 +17,152 @@ class ServiceUnavailableError(RuntimeError):
     """A service behind the gateway did not answer."""
 
 
-async def get_json(base_url: str, path: str) -> Any | None:
-    """GET a JSON document; None on 404."""
-    try:
-        async with httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT_S) as client:
-            response = await client.get(path)
-    except httpx.HTTPError as exc:
-        raise ServiceUnavailableError(f"{base_url} не отвечает") from exc
-    if response.status_code == httpx.codes.NOT_FOUND:
-        return None
-    response.raise_for_status()
-    return response.json()
+@dataclass
+class ServiceError(Exception):
+    """A service refused the call: its status, detail and (for 403) its refusal code."""
+
+    status_code: int
+    detail: Any
+    code: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.status_code}: {self.detail}"
 
 
-async def get_request(settings: GatewaySettings, request_id: UUID) -> dict[str, Any] | None:
-    """A help request from the requests service."""
-    data: dict[str, Any] | None = await get_json(settings.requests_url, f"/requests/{request_id}")
-    return data
+@dataclass
+class Services:
+    """One pooled HTTP client per service; every call carries the caller's identity."""
+
+    settings: GatewaySettings
+    _clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
+
+    def _client(self, base_url: str) -> httpx.AsyncClient:
+        client = self._clients.get(base_url)
+        if client is None:
+            limits = httpx.Limits(max_connections=100, max_keepalive_connections=50)
+            client = httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT_S, limits=limits)
+            self._clients[base_url] = client
+        return client
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await asyncio.gather(*(c.aclose() for c in self._clients.values()))
+        self._clients.clear()
+
+    def _headers(self, identity: Identity | None) -> dict[str, str]:
+        if identity is None:
+            return {}
+        return {
+            IDENTITY_HEADER: sign_identity(identity, self.settings.identity_secret),
+            "X-Actor": identity.subject,
+        }
+
+    async def call(
+        self,
+        base_url: str,
+        method: str,
+        path: str,
+        identity: Identity | None,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        """The JSON answer; raises ``ServiceError`` on 4xx, ``ServiceUnavailableError`` else."""
+        try:
+            response = await self._client(base_url).request(
+                method, path, json=json, params=params, headers=self._headers(identity)
+            )
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailableError(f"{base_url} не отвечает") from exc
+        if response.status_code >= 500:
+            raise ServiceUnavailableError(f"{base_url} ответил ошибкой {response.status_code}")
+        body = response.json() if response.content else None
+        if response.status_code >= 400:
+            detail = body.get("detail") if isinstance(body, dict) else body
+            code = body.get("code", "") if isinstance(body, dict) else ""
+            raise ServiceError(response.status_code, detail, code)
+        return body
+
+    # --- passport service -------------------------------------------------------------
+
+    async def read_passport(self, identity: Identity, family_id: UUID) -> dict[str, Any]:
+        """A passport, as much of it as the identity may see."""
+        data: dict[str, Any] = await self.call(
+            self.settings.passport_url, "GET", f"/passports/{family_id}", identity
+        )
+        return data
+
+    async def passport_extras(
+        self, identity: Identity, family_id: UUID
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The family's eligible measures and its change history (the timeline)."""
+        measures, history = await asyncio.gather(
+            self.call(
+                self.settings.passport_url,
+                "GET",
+                f"/passports/{family_id}/eligible-measures",
+                identity,
+            ),
+            self.call(
+                self.settings.passport_url, "GET", f"/passports/{family_id}/history", identity
+            ),
+        )
+        return list(measures), list(reversed(history))
+
+    async def search_passports(self, identity: Identity, **criteria: Any) -> dict[str, Any]:
+        """A page of passport summaries matching every given criterion."""
+        params = {k: v for k, v in criteria.items() if v not in (None, "")}
+        data: dict[str, Any] = await self.call(
+            self.settings.passport_url, "GET", "/passports", identity, params=params
+        )
+        return data
+
+    async def create_passport(self, identity: Identity, payload: dict[str, Any]) -> dict[str, Any]:
+        """Register a family."""
+        data: dict[str, Any] = await self.call(
+            self.settings.passport_url, "POST", "/passports", identity, json=payload
+        )
+        return data
+
+    async def replace_section(
+        self, identity: Identity, family_id: UUID, section: str, payload: Any
+    ) -> dict[str, Any]:
+        """Replace one section of a passport."""
+        data: dict[str, Any] = await self.call(
+            self.settings.passport_url,
+            "PUT",
+            f"/passports/{family_id}/{section}",
+            identity,
+            json=payload,
+        )
+        return data
+
+    # --- requests service -------------------------------------------------------------
+
+    async def read_request(self, identity: Identity, request_id: UUID) -> dict[str, Any] | None:
+        """A help request with its agency tasks; None if there is none."""
+        try:
+            data: dict[str, Any] = await self.call(
+                self.settings.requests_url, "GET", f"/requests/{request_id}", identity
+            )
+        except ServiceError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        return data
+
+    async def create_request(self, identity: Identity, payload: dict[str, Any]) -> dict[str, Any]:
+        """Register a help request (the requests service routes it)."""
+        data: dict[str, Any] = await self.call(
+            self.settings.requests_url, "POST", "/requests", identity, json=payload
+        )
+        return data
+
+    # --- reporting service ------------------------------------------------------------
+
+    async def requests_by_status(self, identity: Identity) -> dict[str, int]:
+        """Live number of help requests in each status."""
+        data: dict[str, int] = await self.call(
+            self.settings.reporting_url, "GET", "/reports/requests-by-status", identity
+        )
+        return data

@@ -1,23 +1,73 @@
 """Entry point of the gateway: ``python -m patronage_gateway``."""
 
+import asyncio
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from opentelemetry.sdk.trace import TracerProvider
 from patronage_common.app import create_service_app, run_service
+from patronage_common.logging import get_logger
+from patronage_common.runtime import ServiceRuntime
+from patronage_contracts import Agency
 
-from .pages.views import router as pages_router
+from .accounts.flows import SessionCache, seed_demo_accounts
+from .api.routes import router as api_router
+from .clients import Services
+from .inbox.handlers import agency_inbox_router
+from .pages import audit, auth, dashboard, dispatcher, families, inbox, medical, requests
 from .settings import GatewaySettings, get_settings
+from .web.errors import EXCEPTION_HANDLERS
+
+log = get_logger(__name__)
+STATIC = Path(__file__).parent / "static"
 
 
 def create_app(
     settings: GatewaySettings | None = None, tracer_provider: TracerProvider | None = None
 ) -> FastAPI:
-    """The gateway app: web UI and public API."""
-    return create_service_app(
-        settings or get_settings(),
+    """The gateway app: web UI and public API, the agency inbox's consumers."""
+    settings = settings or get_settings()
+    services = Services(settings)
+
+    async def on_startup(runtime: ServiceRuntime) -> None:
+        if settings.demo_accounts:
+            created = await seed_demo_accounts(db=runtime.db, path=settings.demo_accounts_file)
+            log.info("demo accounts seeded", created=created)
+
+    async def close_clients(runtime: ServiceRuntime) -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await services.close()
+
+    inbox_routers = [agency_inbox_router(Agency(a)) for a in settings.inbox_agency_list]
+    app = create_service_app(
+        settings,
         title="Patronage — шлюз",
-        api_routers=[pages_router],
+        api_routers=[
+            auth.router,
+            families.router,
+            requests.router,
+            dispatcher.router,
+            inbox.router,
+            dashboard.router,
+            audit.router,
+            medical.router,
+            api_router,
+        ],
+        kafka_routers=[r.kafka_router(settings) for r in inbox_routers],
+        on_startup=on_startup,
+        background_tasks=[close_clients],
         tracer_provider=tracer_provider,
+        exception_handlers=EXCEPTION_HANDLERS,
     )
+    app.state.services = services
+    app.state.session_cache = SessionCache(settings.session_cache_s)
+    app.state.settings = settings
+    app.state.default_language = settings.default_language
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
 
 
 def main() -> None:

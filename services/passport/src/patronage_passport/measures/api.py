@@ -9,8 +9,8 @@ from fastapi import APIRouter, HTTPException, status
 from patronage_common.runtime import RuntimeDep, ServiceRuntime
 from patronage_contracts import utc_now
 
-from ..passports import changes, flows
-from ..passports.api import ActorHeader, to_api
+from ..passports import changes
+from ..passports.api import CallerDep, change_as, read_as
 from ..passports.models import MeasureAssignment, Member, Passport, Serviceman
 from ..settings import PassportSettings
 from .catalogue import Catalogue, load_catalogue
@@ -39,9 +39,11 @@ async def list_measures(runtime: RuntimeDep) -> list[Measure]:
 
 
 @router.get("/passports/{family_id}/eligible-measures", response_model=list[EligibleMeasure])
-async def family_eligible_measures(family_id: UUID, runtime: RuntimeDep) -> list[EligibleMeasure]:
+async def family_eligible_measures(
+    family_id: UUID, runtime: RuntimeDep, who: CallerDep
+) -> list[EligibleMeasure]:
     """Measures the family is eligible for, each with the rule and member that make it so."""
-    document = await flows.read_passport(runtime=runtime, family_id=family_id)
+    document = await read_as(runtime, family_id, who)
     return eligible_measures(
         catalogue_of(runtime),
         categories=document["categories"],
@@ -57,7 +59,7 @@ async def family_eligible_measures(family_id: UUID, runtime: RuntimeDep) -> list
     "/passports/{family_id}/measures", response_model=Passport, status_code=status.HTTP_201_CREATED
 )
 async def assign_measure(
-    family_id: UUID, data: MeasureAssignment, runtime: RuntimeDep, actor: ActorHeader = "system"
+    family_id: UUID, data: MeasureAssignment, runtime: RuntimeDep, who: CallerDep
 ) -> dict[str, Any]:
     """Assign a catalogue measure to the family or a member."""
     catalogue = catalogue_of(runtime)
@@ -73,22 +75,14 @@ async def assign_measure(
             ],
         )
     change = changes.assign_measure(catalogue.get(data.measure_code), data, uuid4())
-    document = await flows.change_passport(
-        runtime=runtime, family_id=family_id, actor=actor, sections=["measures"], change=change
-    )
-    return to_api(document)
+    return await change_as(runtime, family_id, who, ["measures"], change)
 
 
 @router.post("/passports/{family_id}/measures/{assignment_id}/provided", response_model=Passport)
 async def measure_provided(
-    family_id: UUID, assignment_id: UUID, runtime: RuntimeDep, actor: ActorHeader = "system"
+    family_id: UUID, assignment_id: UUID, runtime: RuntimeDep, who: CallerDep
 ) -> dict[str, Any]:
     """Record that an assigned measure was provided."""
-    document = await flows.change_passport(
-        runtime=runtime,
-        family_id=family_id,
-        actor=actor,
-        sections=["measures"],
-        change=changes.provide_measure(assignment_id),
+    return await change_as(
+        runtime, family_id, who, ["measures"], changes.provide_measure(assignment_id)
     )
-    return to_api(document)

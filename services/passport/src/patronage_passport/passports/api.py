@@ -1,14 +1,16 @@
 """HTTP routes of the social passport."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Body, Header, Query, status
+from fastapi import APIRouter, Body, Depends, Header, Query, status
+from patronage_common.identity import Identity, IdentityDep
 from patronage_common.runtime import RuntimeDep
 
 from ..curators import service as curators
-from . import changes, flows
+from . import access, changes, flows
 from .documents import Document, restrict
 from .models import (
     Address,
@@ -31,7 +33,24 @@ from .models import (
 
 router = APIRouter(prefix="/passports", tags=["passports"])
 
-ActorHeader = Annotated[str, Header(alias="X-Actor", description="Кто действует")]
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls: the signed identity (if any) and the name changes are recorded under."""
+
+    identity: Identity | None
+    actor: str
+
+
+def caller(
+    identity: IdentityDep,
+    actor: Annotated[str, Header(alias="X-Actor", description="Кто действует")] = "system",
+) -> Caller:
+    """The signed identity wins over the unsigned X-Actor header."""
+    return Caller(identity, identity.subject if identity else actor)
+
+
+CallerDep = Annotated[Caller, Depends(caller)]
 
 
 def to_api(document: Document) -> dict[str, Any]:
@@ -41,37 +60,54 @@ def to_api(document: Document) -> dict[str, Any]:
     return {"family_id": shown["_id"], **{k: v for k, v in shown.items() if k not in internal}}
 
 
-async def _change(
-    runtime: RuntimeDep, family_id: UUID, actor: str, sections: list[str], change: Any
+async def change_as(
+    runtime: RuntimeDep, family_id: UUID, who: Caller, sections: list[str], change: Any
 ) -> dict[str, Any]:
     document = await flows.change_passport(
-        runtime=runtime, family_id=family_id, actor=actor, sections=sections, change=change
+        runtime=runtime,
+        family_id=family_id,
+        actor=who.actor,
+        sections=sections,
+        change=change,
+        authorize=lambda stored: access.enforce(access.may_change(who.identity, stored)),
     )
-    return to_api(document)
+    return access.view_for(who.identity, to_api(document))
+
+
+async def read_as(runtime: RuntimeDep, family_id: UUID, who: Caller, **kwargs: Any) -> Document:
+    document = await flows.read_passport(runtime=runtime, family_id=family_id, **kwargs)
+    access.enforce(access.may_read(who.identity, document))
+    return document
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Passport)
 async def create_passport(
-    data: PassportCreate, runtime: RuntimeDep, actor: ActorHeader = "system"
+    data: PassportCreate, runtime: RuntimeDep, who: CallerDep
 ) -> dict[str, Any]:
     """Register a family's social passport (409 if the family is already registered)."""
-    return to_api(await flows.register_passport(runtime=runtime, data=data, actor=actor))
+    access.enforce(access.may_register(who.identity, data.curator_id))
+    document = await flows.register_passport(runtime=runtime, data=data, actor=who.actor)
+    return to_api(document)
 
 
 @router.get("/{family_id}", response_model=Passport)
 async def read_passport(
     family_id: UUID,
     runtime: RuntimeDep,
+    who: CallerDep,
     as_of: Annotated[datetime | None, Query(description="Паспорт на момент времени")] = None,
 ) -> dict[str, Any]:
-    """A family's passport, now or as it was at ``as_of``."""
-    return to_api(await flows.read_passport(runtime=runtime, family_id=family_id, as_of=as_of))
+    """A family's passport, now or as it was at ``as_of`` (as much as the caller may see)."""
+    document = await read_as(runtime, family_id, who, as_of=as_of)
+    return access.view_for(who.identity, to_api(document))
 
 
 @router.get("/{family_id}/history", response_model=list[HistoryEntry])
-async def passport_history(family_id: UUID, runtime: RuntimeDep) -> list[dict[str, Any]]:
+async def passport_history(
+    family_id: UUID, runtime: RuntimeDep, who: CallerDep
+) -> list[dict[str, Any]]:
     """Every version of the passport: who changed which sections, when."""
-    document = await flows.read_passport(runtime=runtime, family_id=family_id)
+    document = await read_as(runtime, family_id, who)
     return [
         {
             "version": v["version"],
@@ -85,56 +121,56 @@ async def passport_history(family_id: UUID, runtime: RuntimeDep) -> list[dict[st
 
 @router.put("/{family_id}/serviceman", response_model=Passport)
 async def replace_serviceman(
-    family_id: UUID, data: Serviceman, runtime: RuntimeDep, actor: ActorHeader = "system"
+    family_id: UUID, data: Serviceman, runtime: RuntimeDep, who: CallerDep
 ) -> dict[str, Any]:
     """Replace the serviceman section."""
     value = data.model_dump(mode="json")
-    return await _change(
-        runtime, family_id, actor, ["serviceman"], changes.replace_section("serviceman", value)
+    return await change_as(
+        runtime, family_id, who, ["serviceman"], changes.replace_section("serviceman", value)
     )
 
 
 @router.put("/{family_id}/contacts", response_model=Passport)
 async def replace_contacts(
-    family_id: UUID, data: Contacts, runtime: RuntimeDep, actor: ActorHeader = "system"
+    family_id: UUID, data: Contacts, runtime: RuntimeDep, who: CallerDep
 ) -> dict[str, Any]:
     """Replace the contacts section."""
     value = data.model_dump(mode="json")
-    return await _change(
-        runtime, family_id, actor, ["contacts"], changes.replace_section("contacts", value)
+    return await change_as(
+        runtime, family_id, who, ["contacts"], changes.replace_section("contacts", value)
     )
 
 
 @router.put("/{family_id}/address", response_model=Passport)
 async def replace_address(
-    family_id: UUID, data: Address, runtime: RuntimeDep, actor: ActorHeader = "system"
+    family_id: UUID, data: Address, runtime: RuntimeDep, who: CallerDep
 ) -> dict[str, Any]:
     """Replace the address section (district and HQ included)."""
     value = data.model_dump(mode="json")
-    return await _change(
-        runtime, family_id, actor, ["address"], changes.replace_section("address", value)
+    return await change_as(
+        runtime, family_id, who, ["address"], changes.replace_section("address", value)
     )
 
 
 @router.put("/{family_id}/members", response_model=Passport)
 async def replace_members(
-    family_id: UUID, data: MembersUpdate, runtime: RuntimeDep, actor: ActorHeader = "system"
+    family_id: UUID, data: MembersUpdate, runtime: RuntimeDep, who: CallerDep
 ) -> dict[str, Any]:
     """Replace the list of family members."""
     value = [m.model_dump(mode="json") for m in data.members]
-    return await _change(
-        runtime, family_id, actor, ["members"], changes.replace_section("members", value)
+    return await change_as(
+        runtime, family_id, who, ["members"], changes.replace_section("members", value)
     )
 
 
 @router.put("/{family_id}/categories", response_model=Passport)
 async def replace_categories(
-    family_id: UUID, data: CategoriesUpdate, runtime: RuntimeDep, actor: ActorHeader = "system"
+    family_id: UUID, data: CategoriesUpdate, runtime: RuntimeDep, who: CallerDep
 ) -> dict[str, Any]:
     """Replace the family's beneficiary categories."""
     value = [c.value for c in data.categories]
-    return await _change(
-        runtime, family_id, actor, ["categories"], changes.replace_section("categories", value)
+    return await change_as(
+        runtime, family_id, who, ["categories"], changes.replace_section("categories", value)
     )
 
 
@@ -143,20 +179,20 @@ async def change_serviceman_status(
     family_id: UUID,
     data: ServicemanStatusChange,
     runtime: RuntimeDep,
-    actor: ActorHeader = "system",
+    who: CallerDep,
 ) -> dict[str, Any]:
     """Record a new status of the serviceman (kept in his dated history)."""
-    return await _change(
-        runtime, family_id, actor, ["serviceman"], changes.change_serviceman_status(data)
+    return await change_as(
+        runtime, family_id, who, ["serviceman"], changes.change_serviceman_status(data)
     )
 
 
 @router.post("/{family_id}/consent/withdrawal", response_model=Passport)
 async def withdraw_consent(
-    family_id: UUID, data: ConsentWithdrawal, runtime: RuntimeDep, actor: ActorHeader = "system"
+    family_id: UUID, data: ConsentWithdrawal, runtime: RuntimeDep, who: CallerDep
 ) -> dict[str, Any]:
     """The family withdraws (part of) its consent: data is restricted, the curator told."""
-    return await _change(runtime, family_id, actor, ["consent"], changes.withdraw_consent(data))
+    return await change_as(runtime, family_id, who, ["consent"], changes.withdraw_consent(data))
 
 
 @router.post("/{family_id}/needs", response_model=Passport, status_code=status.HTTP_201_CREATED)
@@ -164,10 +200,10 @@ async def record_needs(
     family_id: UUID,
     needs: Annotated[list[NeedIn], Body(min_length=1)],
     runtime: RuntimeDep,
-    actor: ActorHeader = "system",
+    who: CallerDep,
 ) -> dict[str, Any]:
     """Record needs of the family (needs assessment)."""
-    return await _change(runtime, family_id, actor, ["needs"], changes.record_needs(needs))
+    return await change_as(runtime, family_id, who, ["needs"], changes.record_needs(needs))
 
 
 @router.patch("/{family_id}/needs/{need_id}", response_model=Passport)
@@ -176,21 +212,21 @@ async def update_need(
     need_id: UUID,
     data: NeedUpdate,
     runtime: RuntimeDep,
-    actor: ActorHeader = "system",
+    who: CallerDep,
 ) -> dict[str, Any]:
     """Change a need's status or notes."""
-    return await _change(runtime, family_id, actor, ["needs"], changes.update_need(need_id, data))
+    return await change_as(runtime, family_id, who, ["needs"], changes.update_need(need_id, data))
 
 
 @router.put("/{family_id}/curator", response_model=Passport)
 async def assign_curator(
-    family_id: UUID, data: CuratorAssignment, runtime: RuntimeDep, actor: ActorHeader = "system"
+    family_id: UUID, data: CuratorAssignment, runtime: RuntimeDep, who: CallerDep
 ) -> dict[str, Any]:
     """Make another curator the family's one active curator, saying why."""
     curator = await curators.get_curator(db=runtime.db, curator_id=data.curator_id)
     district = curator["district"] if curator else None
-    return await _change(
-        runtime, family_id, actor, ["curator"], changes.assign_curator(data, district)
+    return await change_as(
+        runtime, family_id, who, ["curator"], changes.assign_curator(data, district)
     )
 
 
@@ -198,10 +234,10 @@ async def assign_curator(
     "/{family_id}/plan/items", response_model=Passport, status_code=status.HTTP_201_CREATED
 )
 async def add_plan_item(
-    family_id: UUID, data: PlanItemIn, runtime: RuntimeDep, actor: ActorHeader = "system"
+    family_id: UUID, data: PlanItemIn, runtime: RuntimeDep, who: CallerDep
 ) -> dict[str, Any]:
     """Add an item to the interdepartmental support plan."""
-    return await _change(runtime, family_id, actor, ["plan"], changes.add_plan_item(data, uuid4()))
+    return await change_as(runtime, family_id, who, ["plan"], changes.add_plan_item(data, uuid4()))
 
 
 @router.patch("/{family_id}/plan/items/{plan_item_id}", response_model=Passport)
@@ -210,20 +246,20 @@ async def update_plan_item(
     plan_item_id: UUID,
     data: PlanItemUpdate,
     runtime: RuntimeDep,
-    actor: ActorHeader = "system",
+    who: CallerDep,
 ) -> dict[str, Any]:
     """Change a plan item's status, notes or linked requests."""
-    return await _change(
-        runtime, family_id, actor, ["plan"], changes.update_plan_item(plan_item_id, data)
+    return await change_as(
+        runtime, family_id, who, ["plan"], changes.update_plan_item(plan_item_id, data)
     )
 
 
 @router.put("/{family_id}/plan/review-date", response_model=Passport)
 async def set_plan_review(
-    family_id: UUID, data: PlanReview, runtime: RuntimeDep, actor: ActorHeader = "system"
+    family_id: UUID, data: PlanReview, runtime: RuntimeDep, who: CallerDep
 ) -> dict[str, Any]:
     """Set when the support plan is next reviewed."""
     value = data.review_date.isoformat()
-    return await _change(
-        runtime, family_id, actor, ["plan"], changes.replace_section("plan_review_date", value)
+    return await change_as(
+        runtime, family_id, who, ["plan"], changes.replace_section("plan_review_date", value)
     )

@@ -4,6 +4,7 @@ from fastapi import Request, status
 from fastapi.responses import JSONResponse
 from patronage_common.locks import LockTimeoutError
 
+from .access import AccessDeniedError
 from .changes import ChangeRefusedError, ItemNotFoundError
 from .flows import (
     DuplicatePassportError,
@@ -61,7 +62,17 @@ async def concurrent_change(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def access_denied(request: Request, exc: Exception) -> JSONResponse:
+    """The signed identity does not reach this passport: 403 with a code and a reason."""
+    assert isinstance(exc, AccessDeniedError)
+    return JSONResponse(
+        status_code=status.HTTP_403_FORBIDDEN,
+        content={"detail": exc.message, "code": exc.code},
+    )
+
+
 EXCEPTION_HANDLERS = {
+    AccessDeniedError: access_denied,
     PassportInvalidError: invalid_passport,
     ChangeRefusedError: change_refused,
     DuplicatePassportError: duplicate_passport,

@@ -218,13 +218,19 @@ async def change_passport(
     actor: str,
     sections: list[str],
     change: Change,
+    authorize: Callable[[Document], None] | None = None,
 ) -> Document:
-    """Apply ``change`` as a new version of the passport; return the decrypted result."""
+    """Apply ``change`` as a new version of the passport; return the decrypted result.
+
+    ``authorize`` sees the stored passport under the lock and raises to refuse the change.
+    """
     cipher = cipher_of(runtime)
     async with locked(runtime.db, f"{service.PASSPORTS}:{family_id}"):
         stored = await service.get_document(db=runtime.db, family_id=family_id)
         if stored is None:
             raise PassportNotFoundError(str(family_id))
+        if authorize is not None:
+            authorize(stored)
         now = stored_now()
         version = stored["version"] + 1
         working = unseal(copy.deepcopy(stored), cipher)

@@ -3,9 +3,11 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
+from patronage_common.identity import IdentityDep
 from patronage_common.runtime import RuntimeDep
 from patronage_contracts import BeneficiaryCategory, NeedCategory
 
+from ..passports import access
 from ..passports.models import SearchPage
 from ..passports.phones import normalize_phone
 from . import flows
@@ -17,6 +19,7 @@ router = APIRouter(tags=["search"])
 @router.get("/passports", response_model=SearchPage)
 async def search_passports(
     runtime: RuntimeDep,
+    identity: IdentityDep,
     name: Annotated[str | None, Query(description="ФИО или его часть (целые слова)")] = None,
     phone: Annotated[str | None, Query(description="Телефон в любом написании")] = None,
     district: str | None = None,
@@ -29,7 +32,12 @@ async def search_passports(
     after: Annotated[str | None, Query(description="Курсор следующей страницы")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
-    """Passports matching every given criterion, sorted by the applicant's name."""
+    """Passports matching every given criterion, sorted by the applicant's name.
+
+    A curator searches only their families, a district head or HQ coordinator only theirs.
+    """
+    scope = {"curator_id": curator_id, "district": district, "hq": hq}
+    access.enforce(access.scoped_search(identity, scope))
     keys = [f"name:{t}" for t in name_tokens(name or "")]
     if phone:
         try:

@@ -1,0 +1,1 @@
+"""Local accounts, login with lockout, sessions, API tokens, OpenID Connect."""

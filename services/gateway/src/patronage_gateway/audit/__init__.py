@@ -1,0 +1,1 @@
+"""The append-only audit log of every read and write of a passport or request."""

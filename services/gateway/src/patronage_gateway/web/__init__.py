@@ -1,0 +1,1 @@
+"""Web plumbing: who is logged in, CSRF, language, page rendering."""

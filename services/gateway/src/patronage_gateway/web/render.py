@@ -1,0 +1,117 @@
+"""Rendering pages: the template context every page shares (user, CSRF, language, labels)."""
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from patronage_contracts import Agency, NeedCategory, RequestStatus
+from patronage_contracts.labels import AGENCY_RU, NEED_CATEGORY_RU, REQUEST_STATUS_RU
+
+from ..access import HOME
+from .deps import CSRF_COOKIE, User
+from .i18n import LANG_COOKIE, translator
+
+templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
+
+ROLE_RU = {
+    "curator": "социальный куратор",
+    "dispatcher": "диспетчер",
+    "agency_worker": "специалист ведомства",
+    "district_head": "глава района",
+    "hq_coordinator": "координатор штаба",
+    "regional_admin": "администратор области",
+    "auditor": "аудитор",
+    "medical_organization": "медицинская организация",
+    "service": "сервис",
+}
+TASK_STATUS_RU = {"sent": "направлена", **{s.value: REQUEST_STATUS_RU[s] for s in RequestStatus}}
+URGENCY_RU = {"normal": "обычная", "urgent": "срочная"}
+
+RELATION_RU = {
+    "applicant": "заявитель",
+    "spouse": "супруг(а)",
+    "child": "ребёнок",
+    "parent": "родитель",
+    "grandparent": "дедушка или бабушка",
+    "grandchild": "внук или внучка",
+    "sibling": "брат или сестра",
+    "other": "другое",
+}
+SERVICEMAN_STATUS_RU = {
+    "serving": "проходит службу",
+    "wounded": "ранен",
+    "in_rehabilitation": "на реабилитации",
+    "returned": "вернулся",
+    "missing": "пропал без вести",
+    "deceased": "погиб",
+}
+ITEM_STATUS_RU = {
+    "open": "открыта",
+    "in_progress": "в работе",
+    "met": "удовлетворена",
+    "closed": "закрыта",
+    "planned": "запланировано",
+    "done": "выполнено",
+    "cancelled": "отменено",
+}
+
+LABELS = {
+    "relation": RELATION_RU,
+    "serviceman_status": SERVICEMAN_STATUS_RU,
+    "item_status": ITEM_STATUS_RU,
+    "status": TASK_STATUS_RU,
+    "category": {c.value: NEED_CATEGORY_RU[c] for c in NeedCategory},
+    "agency": {a.value: AGENCY_RU[a] for a in Agency},
+    "urgency": URGENCY_RU,
+    "role": ROLE_RU,
+}
+
+
+def label(kind: str, value: Any) -> str:
+    """The Russian label of an enum value (the value itself if unknown)."""
+    return LABELS.get(kind, {}).get(str(value), str(value))
+
+
+def pre_session_csrf(request: Request) -> str:
+    """The double-submit CSRF token of a visitor who has not logged in yet."""
+    token = request.cookies.get(CSRF_COOKIE)
+    if not token:
+        token = request.state.__dict__.setdefault("new_csrf", secrets.token_urlsafe(32))
+    return token
+
+
+def render(
+    request: Request,
+    template: str,
+    user: User | None,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A page with the shared context; sets the pre-session CSRF cookie when it is new."""
+    lang = request.cookies.get(LANG_COOKIE, request.app.state.default_language)
+    csrf = user.session.csrf_token if user else pre_session_csrf(request)
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            "user": user,
+            "csrf_token": csrf,
+            "lang": lang,
+            "t": translator(lang),
+            "label": label,
+            "home": HOME.get(user.role, "/") if user else "/login",
+            **context,
+        },
+        status_code=status_code,
+    )
+    new = request.state.__dict__.get("new_csrf")
+    if new:
+        settings = request.app.state.settings
+        response.set_cookie(
+            CSRF_COOKIE, new, httponly=True, samesite="lax", secure=settings.cookie_secure
+        )
+    return response

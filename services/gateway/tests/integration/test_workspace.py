@@ -1,0 +1,95 @@
+"""The curator's and dispatcher's forms: errors next to the field, nothing typed is lost,
+changes reach the passport, every change is in the audit log."""
+
+import pytest
+from patronage_common.testing import eventually
+
+from ..conftest import Stack, browser, csrf_of
+from ..helpers import family_form, register_family
+
+pytestmark = pytest.mark.integration
+
+
+async def test_editing_contacts_keeps_the_input_on_error_and_is_audited(stack: Stack) -> None:
+    async with browser(stack, "cur-elets-1") as curator:
+        family_id = await register_family(curator, family_form("elets", "Громова Нина Петровна"))
+        page = await curator.get(f"/families/{family_id}")
+        bad = await curator.post(
+            f"/families/{family_id}/contacts",
+            data={"phones": "12345", "telegram": "@gromova_n", "csrf_token": csrf_of(page.text)},
+        )
+        assert bad.status_code == 422
+        assert 'id="e-phones"' in bad.text
+        assert 'value="12345"' in bad.text
+        assert 'value="@gromova_n"' in bad.text
+        good = await curator.post(
+            f"/families/{family_id}/contacts",
+            data={
+                "phones": "+7 920 111-22-33",
+                "telegram": "@gromova_n",
+                "csrf_token": csrf_of(page.text),
+            },
+        )
+        assert good.status_code == 303
+        shown = await curator.get(f"/families/{family_id}")
+        assert "+79201112233" in shown.text
+        assert "@gromova_n" in shown.text
+        assert "contacts" in shown.text  # the change history lists the section
+    async with browser(stack, "head-elets") as head:
+        page = await head.get(f"/families/{family_id}")
+        assert page.status_code == 200
+        assert "Изменить контакты" not in page.text
+        refused = await head.post(
+            f"/families/{family_id}/contacts",
+            data={"phones": "+7 920 111-22-44", "csrf_token": csrf_of(page.text)},
+        )
+        assert refused.status_code == 403
+    async with browser(stack, "auditor-1") as auditor:
+        log = await auditor.get("/audit", params={"subject": family_id})
+        assert "семья зарегистрирована" in log.text
+        assert "контакты" in log.text
+
+
+async def test_the_dispatcher_finds_a_family_by_phone_and_creates_a_request(
+    stack: Stack,
+) -> None:
+    async with browser(stack, "cur-elets-1") as curator:
+        form = family_form("elets", "Лебедева Ольга Юрьевна", phone="+7 915 700-80-90")
+        family_id = await register_family(curator, form)
+    async with browser(stack, "dispatcher-1") as dispatcher:
+
+        async def found() -> str | None:
+            page = await dispatcher.get("/dispatcher", params={"phone": "8 915 700 80 90"})
+            return page.text if "Лебедева Ольга Юрьевна" in page.text else None
+
+        await eventually(found, what="the family found by phone")
+        desk = await dispatcher.get(
+            "/dispatcher", params={"phone": "89157008090", "family": family_id}
+        )
+        empty = await dispatcher.post(
+            f"/families/{family_id}/requests",
+            data={
+                "category": "",
+                "description": "Нужна юридическая консультация",
+                "csrf_token": csrf_of(desk.text),
+            },
+        )
+        assert empty.status_code == 422
+        assert "Выберите направление" in empty.text
+        assert "Нужна юридическая консультация" in empty.text
+
+        async def created() -> str | None:
+            response = await dispatcher.post(
+                f"/families/{family_id}/requests",
+                data={
+                    "category": "social_legal",
+                    "description": "Нужна юридическая консультация",
+                    "csrf_token": csrf_of(desk.text),
+                },
+            )
+            return response.headers.get("location") if response.status_code == 303 else None
+
+        location = await eventually(created, interval_s=0.5, what="the request created")
+        page = await dispatcher.get(location)
+        assert page.status_code == 200
+        assert "Нужна юридическая консультация" in page.text
