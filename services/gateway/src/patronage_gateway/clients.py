@@ -161,8 +161,8 @@ class Services:
     # --- reporting service ------------------------------------------------------------
 
     async def requests_by_status(self, identity: Identity) -> dict[str, int]:
-        """Live number of help requests in each status."""
-        data: dict[str, int] = await self.call(
-            self.settings.reporting_url, "GET", "/reports/requests-by-status", identity
+        """Live number of help requests in each status, as far as the viewer may see."""
+        data: dict[str, Any] = await self.call(
+            self.settings.reporting_url, "GET", "/reports/requests", identity
         )
-        return data
+        return dict(data["live"]["by_status"])

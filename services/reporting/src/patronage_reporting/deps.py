@@ -1,8 +1,9 @@
 """Who is looking: the viewer's identity and what they may see.
 
-For now the identity comes from plain request headers (``X-Actor-Role``,
-``X-Actor-District``, ``X-Actor-Hq``, ``X-Actor-Agency``); the gateway will sign it later,
-and only ``get_viewer`` has to change.
+The gateway passes a signed identity (``X-Patronage-Identity``, see
+``patronage_common.identity``); while ``IDENTITY_REQUIRED`` is false (development, tests)
+plain headers may stand in for it: ``X-Actor-Role``, ``X-Actor-District``, ``X-Actor-Hq``,
+``X-Actor-Agency``.
 """
 
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException
+from patronage_common.identity import Identity, IdentityDep, Role
 
 
 class ViewerRole(StrEnum):
@@ -56,13 +58,48 @@ def _refuse(status: int, field: str, message: str) -> HTTPException:
     )
 
 
+_ROLE_OF_IDENTITY = {
+    Role.REGIONAL_ADMIN: ViewerRole.REGIONAL,
+    Role.AUDITOR: ViewerRole.REGIONAL,
+    Role.HQ_COORDINATOR: ViewerRole.HQ,
+    Role.DISTRICT_HEAD: ViewerRole.DISTRICT_HEAD,
+    Role.AGENCY_WORKER: ViewerRole.AGENCY,
+}
+
+
+def viewer_of(identity: Identity) -> Viewer:
+    """The viewer a signed identity from the gateway stands for (403 if it may not see)."""
+    role = _ROLE_OF_IDENTITY.get(identity.role)
+    if role is None:
+        raise _refuse(403, "X-Patronage-Identity", "Этой роли отчёты недоступны")
+    scope = {
+        ViewerRole.DISTRICT_HEAD: identity.district,
+        ViewerRole.HQ: identity.hq,
+        ViewerRole.AGENCY: identity.agency,
+    }
+    if role in scope and not scope[role]:
+        raise _refuse(403, "X-Patronage-Identity", "Не указано, к чему относится пользователь")
+    return Viewer(
+        role=role,
+        district=identity.district if role is ViewerRole.DISTRICT_HEAD else None,
+        hq=identity.hq if role is ViewerRole.HQ else None,
+        agency=identity.agency.value
+        if role is ViewerRole.AGENCY and identity.agency is not None
+        else None,
+    )
+
+
 def get_viewer(
+    identity: IdentityDep,
     x_actor_role: Annotated[str | None, Header()] = None,
     x_actor_district: Annotated[str | None, Header()] = None,
     x_actor_hq: Annotated[str | None, Header()] = None,
     x_actor_agency: Annotated[str | None, Header()] = None,
 ) -> Viewer:
-    """The viewer named by the request headers; 401/403 when they do not name one."""
+    """Who is looking: the gateway's signed identity, or (only while identities are not
+    required, in development and tests) the ``X-Actor-*`` headers; 401/403 otherwise."""
+    if identity is not None:
+        return viewer_of(identity)
     if not x_actor_role:
         raise _refuse(401, "X-Actor-Role", "Не указана роль пользователя")
     try:

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from patronage_common.identity import Role
 from patronage_contracts import RequestStatus
 
 from ..access import DASHBOARD_VIEWERS
@@ -41,7 +40,7 @@ async def dashboard(request: Request, user: Viewer, services: ServicesDep) -> Re
         user,
         rows=status_rows(counts),
         total=sum(counts.values()),
-        scoped=user.role is Role.REGIONAL_ADMIN,
+        scope=user.identity.district or user.identity.hq,
     )
 
 
