@@ -177,7 +177,8 @@ async def serve_aiohttp(app: web.Application, port: int) -> web.AppRunner:
 
 
 class FakeRequestsApi:
-    """Test double of the requests service's HTTP API as the chat-bot calls it."""
+    """Test double of the requests service's HTTP API as the chat-bot calls it (same paths
+    and bodies as ``patronage_requests.help_requests.api``)."""
 
     def __init__(self) -> None:
         self.created: list[dict[str, Any]] = []
@@ -188,7 +189,7 @@ class FakeRequestsApi:
         self.app = web.Application()
         self.app.router.add_post("/requests", self._create)
         self.app.router.add_get("/requests", self._list)
-        self.app.router.add_post("/requests/{request_id}/answers", self._answer)
+        self.app.router.add_post("/requests/{request_id}/answer", self._answer)
         self.app.router.add_post("/requests/{request_id}/feedback", self._feedback)
 
     async def _create(self, request: web.Request) -> web.Response:
@@ -205,13 +206,14 @@ class FakeRequestsApi:
             for r in reversed(self.created)
             if r["family_id"] == family_id
         ]
-        return web.json_response({"items": items})
+        return web.json_response(items)
 
     async def _answer(self, request: web.Request) -> web.Response:
+        body = await request.json()
         self.answers.append(
-            {"request_id": request.match_info["request_id"], **await request.json()}
+            {"request_id": request.match_info["request_id"], "text": body["answer"]}
         )
-        return web.json_response({}, status=202)
+        return web.json_response({})
 
     async def _feedback(self, request: web.Request) -> web.Response:
         self.ratings.append(

@@ -1,8 +1,7 @@
 """The requests service's HTTP API as the chat-bot uses it (acting for the family).
 
-``POST /requests`` exists; ``GET /requests?family_id=``, ``POST /requests/{id}/answers`` and
-``POST /requests/{id}/feedback`` are what the bot needs from the request life cycle being
-built there: this client is written against them.
+``POST /requests``, ``GET /requests?family_id=``, ``POST /requests/{id}/answer`` and
+``POST /requests/{id}/feedback`` of the requests service.
 """
 
 from typing import Any
@@ -58,7 +57,7 @@ class RequestsClient:
 
     async def answer_question(self, *, family_id: str, request_id: str, text: str) -> None:
         """The family's answer to an agency's needs_info question."""
-        await self._call("POST", f"/requests/{request_id}/answers", family_id, json={"text": text})
+        await self._call("POST", f"/requests/{request_id}/answer", family_id, json={"answer": text})
 
     async def rate(self, *, family_id: str, request_id: str, rating: int) -> None:
         """The family's rating (1–5) of a resolved request."""
