@@ -121,7 +121,7 @@ def test_preferred_channel_unless_unreachable_then_next_usable() -> None:
 
 def test_rules_reject_unknown_event_types_and_keys() -> None:
     with pytest.raises(RulesError, match="awaiting_contracts"):
-        parse_rulebook("rules:\n  SlaBreached:\n    - {recipients: [curator], template: x}\n")
+        parse_rulebook("rules:\n  NoSuchEvent:\n    - {recipients: [curator], template: x}\n")
     with pytest.raises(RulesError, match="unknown keys"):
         parse_rulebook(
             "rules:\n  RequestCreated:\n    - {recipients: [curator], template: x, to: y}\n"

@@ -137,6 +137,7 @@ def to_api(notification: Document, attempts: Sequence[Document]) -> dict[str, An
         "family_id": notification.get("family_id"),
         "event_type": notification.get("event_type"),
         "source_event_id": notification.get("source_event_id"),
+        "request_id": notification.get("request_id"),
         "recipient_role": notification["recipient_role"],
         "recipient_id": notification["recipient_id"],
         "channel": notification["channel"],

@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 from faststream.kafka import KafkaRouter
+from opentelemetry import trace
 from patronage_common.logging import get_logger
 from patronage_common.messaging import CONSUMER_ACK_POLICY
 from patronage_contracts import Event, message_type
@@ -76,6 +77,8 @@ def kafka_router(settings: NotificationsSettings) -> KafkaRouter:
                 description="Decide and send notifications (idempotent by notification id)",
             )
             async def consume(bodies: list[dict[str, Any]], notifier: HandlerNotifier) -> None:
+                # Named like the EventRouter consumers, so a trace shows who consumed.
+                trace.get_current_span().set_attribute("patronage.consumer", CONSUMER)
                 events = await parse_batch(notifier, topic, bodies)
                 if events:
                     await flows.notify(notifier=notifier, events=events)
