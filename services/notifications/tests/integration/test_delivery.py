@@ -70,7 +70,7 @@ async def settled(world: World, family_id: str, count: int) -> list[dict[str, An
         done = [d for d in found if d["status"] in {"sent", "delivered", "failed"}]
         return found if len(done) >= count else None
 
-    return await eventually(probe, timeout_s=60, what=f"{count} notifications settled")
+    return await eventually(probe, timeout_s=120, what=f"{count} notifications settled")
 
 
 async def test_status_change_reaches_family_by_email_and_curator_in_app_once(world: World) -> None:
