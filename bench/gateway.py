@@ -14,10 +14,7 @@ import os
 import random
 import re
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +22,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.support import percentile, running_services, wait_ready  # noqa: E402
+
 PREFIX = "benchgw."
 CURATOR = "cur-elets-1"
 PASSWORD = "demo-pass-1"  # the demo account's
@@ -34,59 +34,6 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(samples: list[float], p: float) -> float:
-    """The p-th percentile (nearest rank) in milliseconds."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
-
-
-@contextmanager
-def services(infra: Any, database_prefix: str) -> Iterator[tuple[dict[str, str], dict[str, int]]]:
-    """The passport service and the gateway as separate processes; their URLs and pids."""
-    from patronage_devinfra.processes import free_port, spawn
-
-    log_dir = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
-    ports = {"passport": free_port(), "gateway": free_port()}
-    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    processes = []
-    try:
-        for name, port in ports.items():
-            processes.append(
-                spawn(
-                    name,
-                    [sys.executable, "-m", f"patronage_{name}"],
-                    log_path=log_dir / f"{name}.log",
-                    env={
-                        **os.environ,
-                        **infra.as_env(),
-                        "MONGODB_DATABASE": f"{database_prefix}_{name}",
-                        "TOPIC_PREFIX": PREFIX,
-                        "HTTP_PORT": str(port),
-                        "PASSPORT_URL": urls["passport"],
-                        "INBOX_AGENCIES": "",
-                        "LOG_LEVEL": "WARNING",
-                    },
-                )
-            )
-        print(f"service logs in {log_dir}", flush=True)
-        yield urls, {p.name: p.pid for p in processes}
-    finally:
-        for process in processes:
-            process.stop()
-
-
-async def wait_ready(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=5) as http:
-        for _ in range(600):
-            try:
-                if (await http.get("/ready")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"{url} not ready")
 
 
 async def register_families(passport_url: str, count: int) -> list[str]:
@@ -170,7 +117,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     with resolve() as infra:
         results["store"] = f"{infra.kind} ({infra.store_backend})"
         database_prefix = f"benchgw{random.randint(0, 10**6)}"
-        with services(infra, database_prefix) as (urls, pids):
+        with running_services(
+            infra,
+            ("passport", "gateway"),
+            topic_prefix=PREFIX,
+            database_prefix=database_prefix,
+            extra_env={"INBOX_AGENCIES": ""},
+        ) as (urls, pids):
             for url in urls.values():
                 await wait_ready(url)
             families = await register_families(urls["passport"], args.families)

@@ -20,12 +20,9 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-
-def percentile(samples: list[float], p: float) -> float:
-    """The p-th percentile (nearest rank) in milliseconds."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
+from bench.support import percentile  # noqa: E402
 
 
 async def timed(fn: Callable[[], Awaitable[Any]], count: int) -> list[float]:

@@ -15,10 +15,7 @@ import json
 import os
 import random
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,60 +25,12 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.support import percentile, running_services, wait_ready  # noqa: E402
+
 PREFIX = "benchreq."
 CATEGORIES = ("material", "psychological", "education", "health", "employment", "housing")
-
-
-def percentile(samples: list[float], p: float) -> float:
-    """The p-th percentile (nearest rank) in milliseconds."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
-
-
-@contextmanager
-def services(infra: Any, database_prefix: str) -> Iterator[dict[str, str]]:
-    """The passport and requests services as separate processes; their URLs."""
-    from patronage_devinfra.processes import free_port, spawn
-
-    log_dir = Path(tempfile.mkdtemp(prefix="bench-requests-"))
-    ports = {"passport": free_port(), "requests": free_port()}
-    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    processes = []
-    try:
-        for name, port in ports.items():
-            processes.append(
-                spawn(
-                    name,
-                    [sys.executable, "-m", f"patronage_{name}"],
-                    log_path=log_dir / f"{name}.log",
-                    env={
-                        **os.environ,
-                        **infra.as_env(),
-                        "MONGODB_DATABASE": f"{database_prefix}_{name}",
-                        "TOPIC_PREFIX": PREFIX,
-                        "HTTP_PORT": str(port),
-                        "PASSPORT_URL": urls["passport"],
-                        "LOG_LEVEL": "WARNING",
-                    },
-                )
-            )
-        print(f"service logs in {log_dir}", flush=True)
-        yield urls
-    finally:
-        for process in processes:
-            process.stop()
-
-
-async def wait_ready(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=5) as http:
-        for _ in range(600):
-            try:
-                if (await http.get("/ready")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"{url} did not become ready")
 
 
 async def raw_kafka(bootstrap: str, count: int, size: int) -> dict[str, float]:
@@ -221,7 +170,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"infrastructure: {infra.kind}, store backend {infra.store_backend}", flush=True)
         results.update(await raw_kafka(infra.kafka_bootstrap_servers, args.requests, 900))
         print(f"raw aiokafka: {results}", flush=True)
-        with services(infra, f"benchreq_{uuid4().hex[:6]}") as urls:
+        with running_services(
+            infra,
+            ("passport", "requests"),
+            topic_prefix=PREFIX,
+            database_prefix=f"benchreq_{uuid4().hex[:6]}",
+        ) as (urls, _):
             for url in urls.values():
                 await wait_ready(url)
             async with httpx.AsyncClient(base_url=urls["passport"], timeout=30) as http:

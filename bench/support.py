@@ -1,0 +1,76 @@
+"""What the benchmark scripts share: percentiles, and services run as their own processes."""
+
+import asyncio
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+def percentile(samples: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank) of durations in seconds, in milliseconds."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
+
+
+@contextmanager
+def running_services(
+    infra: Any,
+    names: Sequence[str],
+    *,
+    topic_prefix: str,
+    database_prefix: str,
+    extra_env: Mapping[str, str] | None = None,
+) -> Iterator[tuple[dict[str, str], dict[str, int]]]:
+    """``python -m patronage_<name>`` for each name on free ports; their URLs and pids.
+
+    Every service learns every other's URL (``PASSPORT_URL``, ``REQUESTS_URL``, …).
+    """
+    from patronage_devinfra.processes import free_port, spawn
+
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-"))
+    ports = {name: free_port() for name in names}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    processes = []
+    try:
+        for name, port in ports.items():
+            processes.append(
+                spawn(
+                    name,
+                    [sys.executable, "-m", f"patronage_{name}"],
+                    log_path=log_dir / f"{name}.log",
+                    env={
+                        **os.environ,
+                        **infra.as_env(),
+                        **{f"{other.upper()}_URL": url for other, url in urls.items()},
+                        "MONGODB_DATABASE": f"{database_prefix}_{name}",
+                        "TOPIC_PREFIX": topic_prefix,
+                        "HTTP_PORT": str(port),
+                        "LOG_LEVEL": "WARNING",
+                        **(extra_env or {}),
+                    },
+                )
+            )
+        print(f"service logs in {log_dir}", flush=True)
+        yield urls, {p.name: p.pid for p in processes}
+    finally:
+        for process in processes:
+            process.stop()
+
+
+async def wait_ready(url: str) -> None:
+    """Wait until the service at ``url`` answers ``/ready`` (two minutes at most)."""
+    async with httpx.AsyncClient(base_url=url, timeout=5) as http:
+        for _ in range(600):
+            try:
+                if (await http.get("/ready")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{url} did not become ready")
