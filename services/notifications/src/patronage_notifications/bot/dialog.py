@@ -18,6 +18,7 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
     TelegramObject,
 )
+from patronage_common.store import Database
 from patronage_contracts import CallbackRequested, NeedCategory, NotificationChannel, RequestStatus
 from patronage_contracts.labels import NEED_CATEGORY_RU, REQUEST_STATUS_RU
 
@@ -26,6 +27,7 @@ from ..context import Notifier
 from ..notifications.flows import notify
 from . import linking
 from .categories import suggest_category
+from .conversations import ChatLocks, StoredConversations
 from .requests_client import RequestsClient, RequestsUnavailableError
 
 MENU_NEW = "📝 Новая заявка"
@@ -126,8 +128,20 @@ def _is_linking(event: TelegramObject) -> bool:
 
 
 def build_dispatcher(notifier: Notifier, requests: RequestsClient) -> Dispatcher:
-    """A dispatcher with the whole conversation, its dependencies injected."""
-    dispatcher = Dispatcher(notifier=notifier, requests=requests)
+    """A dispatcher with the whole conversation, its dependencies injected.
+
+    The conversation's state lives in the store, so any replica continues any chat.
+    """
+
+    def db() -> Database:
+        return notifier.runtime.db
+
+    dispatcher = Dispatcher(
+        storage=StoredConversations(db),
+        events_isolation=ChatLocks(db),
+        notifier=notifier,
+        requests=requests,
+    )
     router = Router(name="family-bot")
     router.message.outer_middleware(LinkedFamily(notifier))
     router.callback_query.outer_middleware(LinkedFamily(notifier))
