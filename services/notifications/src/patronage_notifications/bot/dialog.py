@@ -19,7 +19,13 @@ from aiogram.types import (
     TelegramObject,
 )
 from patronage_common.store import Database
-from patronage_contracts import CallbackRequested, NeedCategory, NotificationChannel, RequestStatus
+from patronage_contracts import (
+    AgencyTaskStatus,
+    CallbackRequested,
+    NeedCategory,
+    NotificationChannel,
+    RequestStatus,
+)
 from patronage_contracts.labels import NEED_CATEGORY_RU, REQUEST_STATUS_RU
 
 from ..contacts import service as contacts
@@ -125,6 +131,15 @@ def _is_linking(event: TelegramObject) -> bool:
     return event.contact is not None or bool(
         event.text and (CODE.match(event.text) or event.text.startswith("/start"))
     )
+
+
+def open_questions(item: dict[str, Any]) -> list[str]:
+    """The agencies' unanswered questions on a request, as the requests API lists it."""
+    return [
+        task["question"]
+        for task in item.get("tasks") or []
+        if task.get("question") and task.get("status") == AgencyTaskStatus.NEEDS_INFO.value
+    ]
 
 
 def build_dispatcher(notifier: Notifier, requests: RequestsClient) -> Dispatcher:
@@ -324,7 +339,7 @@ def _conversation() -> Router:
                         )
                     ]
                 )
-            question = f"\nВопрос ведомства: {item['question']}" if item.get("question") else ""
+            question = "".join(f"\nВопрос ведомства: {q}" for q in open_questions(item))
             category = NEED_CATEGORY_RU[NeedCategory(item["category"])]
             await message.answer(
                 f"№ {str(item['request_id'])[:8]} — «{category}»: "
