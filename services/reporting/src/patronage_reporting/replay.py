@@ -5,10 +5,18 @@ reporting database's states and figures, reads passport.events and requests.even
 their first offset to the offsets they had when the replay started, and commits those
 offsets for the live consumer groups, so the service goes on from there.
 
-It batches: events are read in batches and projected in memory; the entity states and
-the merged figure changes stay in memory for the whole replay (a counter touched by a
-million events is one number), and both are written once, at the end, as plain inserts
-into the emptied collections, which is what an upsert per event would have produced.
+It folds in memory and writes in bulk, never per event:
+
+- each event is parsed once (``json.loads``: the projections read the fields of the JSON
+  form the contracts define, as the live consumer's ``model_dump(mode="json")`` gives them)
+  and applied to the entity's state kept in memory and to one ``Changes`` of all figures;
+- every ``replay_flush_events`` events, the states changed since the last flush are written
+  in the background while the fold goes on (new ones with ``insert_many``, ones written
+  before replaced by ``_id`` in one unordered bulk write), so the store works while Python
+  folds;
+- at the end the last states and every figure document are inserted into the emptied
+  collections, which is what an upsert per event would have produced (a counter touched by
+  a million events is one number).
 """
 
 import asyncio
@@ -17,17 +25,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError
 from patronage_common.idempotency import PROCESSED_COLLECTION
 from patronage_common.locks import LOCKS
-from patronage_common.store import Database, create_mongo_client
+from patronage_common.store import Collection, Database, create_mongo_client
 from patronage_contracts.topics import PASSPORT_EVENTS_TOPIC, REQUEST_EVENTS_TOPIC
+from pymongo import ReplaceOne
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .figures.ops import Changes
-from .projection.engine import FIGURES, STATES, route
+from .projection.engine import FIGURES, STATES, State, route, state_document
 from .projection.handlers import EVENT_ROUTERS
 from .settings import ReportingSettings, get_settings
 
@@ -70,6 +80,48 @@ async def _end_offsets(consumer: AIOKafkaConsumer, topics: list[str]) -> dict[To
     return {tp: offset for tp, offset in ends.items()}
 
 
+class _StateWriter:
+    """Entity states folded in memory, written behind the fold in large bulk writes."""
+
+    def __init__(self, db: Database) -> None:
+        self.collection = db[STATES]
+        self.states: dict[str, State] = {}
+        self.dirty: set[str] = set()
+        self.written: set[str] = set()
+        self.pending: asyncio.Task[None] | None = None
+
+    def flush(self) -> None:
+        """Start writing the states changed since the last flush (after the previous write).
+
+        The documents are serialized now, so the fold may go on changing the states.
+        """
+        fresh = [state_document(self.states[k]) for k in self.dirty if k not in self.written]
+        again = [state_document(self.states[k]) for k in self.dirty if k in self.written]
+        self.written |= self.dirty
+        self.dirty = set()
+        previous = self.pending
+        self.pending = asyncio.create_task(self._write(previous, fresh, again))
+
+    async def _write(
+        self,
+        previous: "asyncio.Task[None] | None",
+        fresh: list[dict[str, Any]],
+        again: list[dict[str, Any]],
+    ) -> None:
+        if previous is not None:
+            await previous
+        await _insert_all(self.collection, fresh)
+        replaces = [ReplaceOne({"_id": d["_id"]}, d) for d in again]
+        for start in range(0, len(replaces), INSERT_CHUNK):
+            await self.collection.bulk_write(replaces[start : start + INSERT_CHUNK], ordered=False)
+
+    async def finish(self) -> None:
+        """Write what is left and wait for every write."""
+        self.flush()
+        assert self.pending is not None
+        await self.pending
+
+
 async def replay(
     settings: ReportingSettings,
     db: Database,
@@ -96,7 +148,7 @@ async def replay(
     )
     await consumer.start()
     started = time.monotonic()
-    states: dict[str, dict[str, Any]] = {}
+    writer = _StateWriter(db)
     events = projected = 0
     try:
         ends = await _end_offsets(consumer, topics)
@@ -105,6 +157,8 @@ async def replay(
             await consumer.seek_to_beginning(tp)
         done = {tp for tp, end in ends.items() if end == 0}
         changes = Changes()
+        zone = settings.zone
+        next_flush = settings.replay_flush_events
         while len(done) < len(ends):
             batch = await consumer.getmany(timeout_ms=1000, max_records=settings.replay_batch_size)
             for tp, records in batch.items():
@@ -114,26 +168,26 @@ async def replay(
                         done.add(tp)
                         break
                     events += 1
-                    projected += _project(record.value, states, changes, settings)
+                    projected += _project(record.value, writer, changes, zone)
                     if record.offset == end - 1:
                         done.add(tp)
+            if events >= next_flush:
+                writer.flush()
+                next_flush = events + settings.replay_flush_events
             if progressed is not None:
                 progressed(events, total)
-        await _insert_all(db, FIGURES, changes.as_new_documents())
-        await _insert_all(db, STATES, list(states.values()))
+        await writer.finish()
+        await _insert_all(db[FIGURES], changes.as_new_documents())
     finally:
+        if writer.pending is not None and not writer.pending.done():
+            writer.pending.cancel()
         await consumer.stop()
     if commit_offsets:
         await commit_live_offsets(settings, ends)
     return ReplayResult(events, projected, time.monotonic() - started, ends)
 
 
-def _project(
-    value: bytes | None,
-    states: dict[str, dict[str, Any]],
-    changes: Changes,
-    settings: ReportingSettings,
-) -> int:
+def _project(value: bytes | None, writer: _StateWriter, changes: Changes, zone: ZoneInfo) -> int:
     if value is None:
         return 0
     event = json.loads(value)
@@ -141,17 +195,17 @@ def _project(
     if routed is None:
         return 0
     key, project = routed
-    state, event_changes = project(states.get(key), event, settings.zone)
+    state, _ = project(writer.states.get(key), event, zone, changes)
     if state is None:
         return 0
-    states[key] = state
-    changes.merge(event_changes)
+    writer.states[key] = state
+    writer.dirty.add(key)
     return 1
 
 
-async def _insert_all(db: Database, collection: str, documents: list[dict[str, Any]]) -> None:
+async def _insert_all(collection: Collection, documents: list[dict[str, Any]]) -> None:
     for start in range(0, len(documents), INSERT_CHUNK):
-        await db[collection].insert_many(documents[start : start + INSERT_CHUNK], ordered=False)
+        await collection.insert_many(documents[start : start + INSERT_CHUNK], ordered=False)
 
 
 async def commit_live_offsets(settings: ReportingSettings, ends: dict[TopicPartition, int]) -> None:

@@ -21,6 +21,7 @@ FAMILY_FIGURES = "fam"
 LIVE = "live"
 
 
+@lru_cache(maxsize=65536)
 def safe(value: str) -> str:
     """A value usable as a field name or a key part (no dots, no leading $, no separators)."""
     return value.replace(".", "_").replace("|", "_").lstrip("$") or "_"
@@ -63,6 +64,7 @@ def month_period(day: date) -> str:
     return f"month:{day.year:04d}-{day.month:02d}"
 
 
+@lru_cache(maxsize=1024)
 def local_day(moment: datetime, zone: ZoneInfo) -> date:
     """The calendar day of ``moment`` in the region's time zone."""
     return moment.astimezone(zone).date()
