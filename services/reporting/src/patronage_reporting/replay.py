@@ -54,6 +54,9 @@ class ReplayResult:
     projected: int
     seconds: float
     offsets: dict[TopicPartition, int]
+    write_seconds: float = 0.0
+    """Of ``seconds``: the writes after the last event was folded."""
+    figure_documents: int = 0
 
     @property
     def events_per_s(self) -> float:
@@ -176,15 +179,20 @@ async def replay(
                 next_flush = events + settings.replay_flush_events
             if progressed is not None:
                 progressed(events, total)
+        folded = time.monotonic()
         await writer.finish()
-        await _insert_all(db[FIGURES], changes.as_new_documents())
+        figures = changes.as_new_documents()
+        await _insert_all(db[FIGURES], figures)
     finally:
         if writer.pending is not None and not writer.pending.done():
             writer.pending.cancel()
         await consumer.stop()
     if commit_offsets:
         await commit_live_offsets(settings, ends)
-    return ReplayResult(events, projected, time.monotonic() - started, ends)
+    finished = time.monotonic()
+    return ReplayResult(
+        events, projected, finished - started, ends, finished - folded, len(figures)
+    )
 
 
 def _project(value: bytes | None, writer: _StateWriter, changes: Changes, zone: ZoneInfo) -> int:
