@@ -28,23 +28,47 @@ async def read_figures(db: Database, ids: Iterable[str]) -> dict[str, Document]:
     return {i: doc for i, doc in zip(wanted, found, strict=True) if doc is not None}
 
 
-def add_up(documents: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Field-by-field sum of nested counter documents (``_id`` left out)."""
+def add_up(
+    documents: Iterable[Mapping[str, Any]], minus: Iterable[Mapping[str, Any]] = ()
+) -> dict[str, Any]:
+    """Field-by-field sum of nested counter documents, less the ``minus`` ones (no ``_id``)."""
     total: dict[str, Any] = {}
     for document in documents:
-        _add_into(total, document)
+        _add_into(total, document, 1)
+    for document in minus:
+        _add_into(total, document, -1)
     total.pop("_id", None)
     return total
 
 
-def _add_into(total: dict[str, Any], document: Mapping[str, Any]) -> None:
+def _add_into(total: dict[str, Any], document: Mapping[str, Any], sign: int) -> None:
     for field, value in document.items():
         if field == "_id":
             continue
         if isinstance(value, Mapping):
-            _add_into(total.setdefault(field, {}), value)
+            _add_into(total.setdefault(field, {}), value, sign)
         elif isinstance(value, int | float) and not isinstance(value, bool):
-            total[field] = total.get(field, 0) + value
+            total[field] = total.get(field, 0) + sign * value
+
+
+async def read_period(
+    db: Database, filters: Filters, category: str, extra_ids: Iterable[str] = ()
+) -> tuple[dict[str, Any], dict[str, Document]]:
+    """The figures of the filters' period summed from few documents, and the extra ones.
+
+    Everything (the period's month, decade and day documents and ``extra_ids``) is read
+    concurrently by ``_id``.
+    """
+    cover = keys.cover_range(filters.first, filters.last)
+    agency = filters.agency_part
+    plus = [keys.figure_id(p, filters.geo, agency, category) for p in cover.periods]
+    minus = [keys.figure_id(p, filters.geo, agency, category) for p in cover.minus]
+    documents = await read_figures(db, [*extra_ids, *plus, *minus])
+    period = add_up(
+        (documents[i] for i in plus if i in documents),
+        (documents[i] for i in minus if i in documents),
+    )
+    return period, documents
 
 
 def _histogram(counts: Mapping[str, int] | None) -> dict[int, int]:
@@ -76,13 +100,8 @@ async def requests_dashboard(db: Database, filters: Filters) -> dict[str, Any]:
     """Requests now and in the period: by status, durations, SLA, satisfaction."""
     agency, category = filters.agency_part, filters.category_part
     live_id = keys.figure_id(keys.LIVE, filters.geo, agency, category)
-    period_ids = [
-        keys.figure_id(p, filters.geo, agency, category)
-        for p in keys.cover_range(filters.first, filters.last).periods
-    ]
-    documents = await read_figures(db, [live_id, *period_ids])
+    period, documents = await read_period(db, filters, category, [live_id])
     live = documents.get(live_id, {})
-    period = add_up(documents[i] for i in period_ids if i in documents)
     by_status = _positive(live.get("status"))
     sla_figures = period.get("sla", {})
     return {
@@ -126,14 +145,11 @@ async def daily_series(db: Database, filters: Filters) -> list[dict[str, Any]]:
 async def families_dashboard(db: Database, filters: Filters) -> dict[str, Any]:
     """Coverage, open needs by category, measures assigned and provided."""
     live_id = keys.figure_id(keys.LIVE, filters.geo, filters.agency_part, keys.FAMILY_FIGURES)
-    period_ids = [
-        keys.figure_id(p, filters.geo, filters.agency_part, keys.FAMILY_FIGURES)
-        for p in keys.cover_range(filters.first, filters.last).periods
-    ]
     table_id = keys.coverage_id(filters.geo) if not filters.district else None
-    documents = await read_figures(db, [live_id, *period_ids, *([table_id] if table_id else [])])
+    period, documents = await read_period(
+        db, filters, keys.FAMILY_FIGURES, [live_id, *([table_id] if table_id else [])]
+    )
     live = documents.get(live_id, {})
-    period = add_up(documents[i] for i in period_ids if i in documents)
     needs_open = _positive(live.get("needs_open"))
     if filters.category:
         needs_open = {k: v for k, v in needs_open.items() if k == filters.category.value}

@@ -16,7 +16,7 @@ Figures:
   ``connected_by.<category>``, ``needs_open.<need category>``,
   ``measures.<code>.assigned`` / ``.provided``; per agency (``live|<geo>|<agency>|fam``)
   the measures of that agency;
-- ``day:…``/``month:…`` of the same scopes: ``registered``, ``needs_recorded.<cat>``,
+- ``day:…``/``dec:…``/``month:…`` of the same scopes: ``registered``, ``needs_recorded.<cat>``,
   ``needs_closed.<cat>``, ``measures_assigned.<code>``, ``measures_provided.<code>``;
 - ``coverage|region`` and ``coverage|hq:<hq>``: ``d.<district>.{families,eligible,connected}``;
 - ``curator:<id>``: ``families``, ``open_needs``, ``due.<deadline day>`` (open support-plan

@@ -9,7 +9,7 @@ Figures (fields of the documents named in ``figures.keys``):
 
 - ``live|<geo>|-|<cat>``: ``status.<request status>`` — requests in each status now;
 - ``live|<geo>|<agency>|<cat>``: ``status.<task status>`` — the agency's tasks by status;
-- ``day:…``/``month:…`` documents of the same scopes: ``created``, ``entered.<status>``,
+- ``day:…``/``dec:…``/``month:…`` documents of the same scopes: ``created``, ``entered.<status>``,
   ``frt.<bucket>`` and ``ttr.<bucket>`` (time to first response and to resolution,
   counted on the day the clock stopped), ``sla.<clock>.<stopped|late|warned|breached>``,
   ``rating.<1..5>``;
@@ -70,9 +70,10 @@ def _dated_ids(state: State, when: datetime, zone: ZoneInfo, agency: str) -> tup
 def _day_scope_ids(
     day: date, agency: str, category: str | None, district: str | None, hq: str | None
 ) -> tuple[str, ...]:
-    day_period, month_period = keys.periods_of(day)
-    return _scope_ids(day_period, agency, category, district, hq) + _scope_ids(
-        month_period, agency, category, district, hq
+    return tuple(
+        doc_id
+        for period in keys.periods_of(day)
+        for doc_id in _scope_ids(period, agency, category, district, hq)
     )
 
 
@@ -246,50 +247,60 @@ def _stop_clock(changes: Changes, state: State, clock: str, when: datetime, zone
 
 
 def on_sla_warning(
-    changes: Changes,
     state: State,
     *,
     clock: str,
     due_at: datetime,
     occurred_at: datetime,
     zone: ZoneInfo,
-) -> None:
+    changes: Changes | None = None,
+) -> Changes:
     """A clock is close to its deadline: count the warning once per request and clock."""
+    changes = Changes() if changes is None else changes
     sla = state.setdefault("sla", {}).setdefault(clock, {})
     sla["due"] = due_at.isoformat()
     if sla.get("warned") or sla.get("stopped"):
-        return
+        return changes
     sla["warned"] = True
     _inc_sla(changes, state, occurred_at, zone, clock, "warned")
+    return changes
 
 
 def on_sla_breached(
-    changes: Changes,
     state: State,
     *,
     clock: str,
     due_at: datetime,
     occurred_at: datetime,
     zone: ZoneInfo,
-) -> None:
+    changes: Changes | None = None,
+) -> Changes:
     """A clock passed its deadline: count the breach; the request joins the overdue list."""
+    changes = Changes() if changes is None else changes
     sla = state.setdefault("sla", {}).setdefault(clock, {})
     sla["due"] = due_at.isoformat()
     if sla.get("breached"):
-        return
+        return changes
     sla["breached"] = True
     _inc_sla(changes, state, occurred_at, zone, clock, "breached")
     if not sla.get("stopped") and is_open(state.get("st")):
         overdue.enter(changes, state, clock, due_at, zone)
+    return changes
 
 
 def on_feedback(
-    changes: Changes, state: State, *, rating: int, occurred_at: datetime, zone: ZoneInfo
-) -> None:
+    state: State,
+    *,
+    rating: int,
+    occurred_at: datetime,
+    zone: ZoneInfo,
+    changes: Changes | None = None,
+) -> Changes:
     """The family rated the handling of the request; a new rating replaces the old one."""
+    changes = Changes() if changes is None else changes
     before = state.get("rating")
     if before == rating:
-        return
+        return changes
     state["rating"] = rating
     for agency in (keys.ALL_AGENCIES, *agencies_of(state)):
         if before is not None:
@@ -304,6 +315,7 @@ def on_feedback(
         if before is not None:
             changes.inc(curator, f"rating.{before}", -1)
         changes.inc(curator, f"rating.{rating}")
+    return changes
 
 
 def on_sla_warning_event(
@@ -311,8 +323,8 @@ def on_sla_warning_event(
 ) -> None:
     """``SlaWarning`` of the requests service."""
     on_sla_warning(
-        changes,
         state,
+        changes=changes,
         clock=str(event["clock"]),
         due_at=moment(event["due_at"]),
         occurred_at=moment(event["occurred_at"]),
@@ -325,8 +337,8 @@ def on_sla_breached_event(
 ) -> None:
     """``SlaBreached`` of the requests service."""
     on_sla_breached(
-        changes,
         state,
+        changes=changes,
         clock=str(event["clock"]),
         due_at=moment(event["due_at"]),
         occurred_at=moment(event["occurred_at"]),
@@ -337,8 +349,8 @@ def on_sla_breached_event(
 def on_feedback_event(changes: Changes, state: State, event: EventFields, zone: ZoneInfo) -> None:
     """``FeedbackReceived`` of the requests service."""
     on_feedback(
-        changes,
         state,
+        changes=changes,
         rating=int(event["rating"]),
         occurred_at=moment(event["occurred_at"]),
         zone=zone,
