@@ -10,13 +10,13 @@ It folds in memory and writes in bulk, never per event:
 - each event is parsed once (``json.loads``: the projections read the fields of the JSON
   form the contracts define, as the live consumer's ``model_dump(mode="json")`` gives them)
   and applied to the entity's state kept in memory and to one ``Changes`` of all figures;
-- every ``replay_flush_events`` events, the states changed since the last flush are written
-  in the background while the fold goes on (new ones with ``insert_many``, ones written
-  before replaced by ``_id`` in one unordered bulk write), so the store works while Python
-  folds;
-- at the end the last states and every figure document are inserted into the emptied
-  collections, which is what an upsert per event would have produced (a counter touched by
-  a million events is one number).
+- every ``replay_flush_events`` events, the states and figure documents changed since the
+  last flush are written in the background while the fold goes on: documents not written
+  before with ``insert_many`` into the emptied collections, the others by ``_id`` in
+  unordered bulk writes (states replaced, figures ``$inc``/``$set``/``$unset``), which is
+  what an upsert per event would have produced; a counter touched by a million events
+  between two flushes is one number, and the store works while Python folds;
+- at the end the rest is written the same way and awaited.
 """
 
 import asyncio
@@ -33,7 +33,7 @@ from patronage_common.idempotency import PROCESSED_COLLECTION
 from patronage_common.locks import LOCKS
 from patronage_common.store import Collection, Database, create_mongo_client
 from patronage_contracts.topics import PASSPORT_EVENTS_TOPIC, REQUEST_EVENTS_TOPIC
-from pymongo import ReplaceOne
+from pymongo import ReplaceOne, UpdateOne
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .figures.ops import Changes
@@ -83,44 +83,61 @@ async def _end_offsets(consumer: AIOKafkaConsumer, topics: list[str]) -> dict[To
     return {tp: offset for tp, offset in ends.items()}
 
 
-class _StateWriter:
-    """Entity states folded in memory, written behind the fold in large bulk writes."""
+class _Writer:
+    """States and figures folded in memory, written behind the fold in large bulk writes."""
 
     def __init__(self, db: Database) -> None:
-        self.collection = db[STATES]
+        self.states_collection = db[STATES]
+        self.figures_collection = db[FIGURES]
         self.states: dict[str, State] = {}
         self.dirty: set[str] = set()
         self.written: set[str] = set()
+        self.written_figures: set[str] = set()
+        self.figure_documents = 0
         self.pending: asyncio.Task[None] | None = None
 
-    def flush(self) -> None:
-        """Start writing the states changed since the last flush (after the previous write).
+    def flush(self, changes: Changes) -> Changes:
+        """Start writing the states and figures changed since the last flush.
 
-        The documents are serialized now, so the fold may go on changing the states.
+        The writes start after the previous flush's; the documents are built now, so the
+        fold may go on (into the fresh ``Changes`` returned).
         """
         fresh = [state_document(self.states[k]) for k in self.dirty if k not in self.written]
         again = [state_document(self.states[k]) for k in self.dirty if k in self.written]
         self.written |= self.dirty
         self.dirty = set()
+        new_figures, figure_updates = changes.split(self.written_figures)
+        self.written_figures.update(d["_id"] for d in new_figures)
+        self.figure_documents += len(new_figures)
+        operations: list[Any] = [ReplaceOne({"_id": d["_id"]}, d) for d in again]
+        operations += [UpdateOne({"_id": i}, u) for i, u in figure_updates.items()]
         previous = self.pending
-        self.pending = asyncio.create_task(self._write(previous, fresh, again))
+        self.pending = asyncio.create_task(self._write(previous, fresh, new_figures, operations))
+        return Changes()
 
     async def _write(
         self,
         previous: "asyncio.Task[None] | None",
-        fresh: list[dict[str, Any]],
-        again: list[dict[str, Any]],
+        states: list[dict[str, Any]],
+        figures: list[dict[str, Any]],
+        updates: list[Any],
     ) -> None:
         if previous is not None:
             await previous
-        await _insert_all(self.collection, fresh)
-        replaces = [ReplaceOne({"_id": d["_id"]}, d) for d in again]
-        for start in range(0, len(replaces), INSERT_CHUNK):
-            await self.collection.bulk_write(replaces[start : start + INSERT_CHUNK], ordered=False)
+        await _insert_all(self.states_collection, states)
+        await _insert_all(self.figures_collection, figures)
+        states_updates = [u for u in updates if isinstance(u, ReplaceOne)]
+        figure_updates = [u for u in updates if isinstance(u, UpdateOne)]
+        for collection, operations in (
+            (self.states_collection, states_updates),
+            (self.figures_collection, figure_updates),
+        ):
+            for start in range(0, len(operations), INSERT_CHUNK):
+                await collection.bulk_write(operations[start : start + INSERT_CHUNK], ordered=False)
 
-    async def finish(self) -> None:
+    async def finish(self, changes: Changes) -> None:
         """Write what is left and wait for every write."""
-        self.flush()
+        self.flush(changes)
         assert self.pending is not None
         await self.pending
 
@@ -151,7 +168,7 @@ async def replay(
     )
     await consumer.start()
     started = time.monotonic()
-    writer = _StateWriter(db)
+    writer = _Writer(db)
     events = projected = 0
     try:
         ends = await _end_offsets(consumer, topics)
@@ -175,14 +192,12 @@ async def replay(
                     if record.offset == end - 1:
                         done.add(tp)
             if events >= next_flush:
-                writer.flush()
+                changes = writer.flush(changes)
                 next_flush = events + settings.replay_flush_events
             if progressed is not None:
                 progressed(events, total)
         folded = time.monotonic()
-        await writer.finish()
-        figures = changes.as_new_documents()
-        await _insert_all(db[FIGURES], figures)
+        await writer.finish(changes)
     finally:
         if writer.pending is not None and not writer.pending.done():
             writer.pending.cancel()
@@ -191,11 +206,11 @@ async def replay(
         await commit_live_offsets(settings, ends)
     finished = time.monotonic()
     return ReplayResult(
-        events, projected, finished - started, ends, finished - folded, len(figures)
+        events, projected, finished - started, ends, finished - folded, writer.figure_documents
     )
 
 
-def _project(value: bytes | None, writer: _StateWriter, changes: Changes, zone: ZoneInfo) -> int:
+def _project(value: bytes | None, writer: _Writer, changes: Changes, zone: ZoneInfo) -> int:
     if value is None:
         return 0
     event = json.loads(value)

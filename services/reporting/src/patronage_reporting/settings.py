@@ -20,8 +20,9 @@ class ReportingSettings(ServiceSettings):
     )
     replay_flush_events: int = Field(
         default=250_000,
-        ge=1000,
-        description="The replay writes the states changed in this many events at a time",
+        ge=1,
+        description="The replay writes the states and figures changed in this many events at a "
+        "time, behind the fold",
     )
 
     @property

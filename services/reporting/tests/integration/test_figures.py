@@ -39,7 +39,9 @@ from patronage_contracts import (
     PassportRegistered,
     PlanItemAdded,
     PlanItemStatusChanged,
+    RecipientRole,
     RequestCreated,
+    RequestEscalated,
     RequestRouted,
     RequestStatus,
     RequestStatusChanged,
@@ -287,6 +289,21 @@ def scenario() -> list[Event]:
         # R3's first-response clock warns, then breaches; nobody has answered.
         SlaWarning(**sla_fields(f3, r3, health, "d2", "cur-3"), occurred_at=at(15, 15)),
         SlaBreached(**sla_fields(f3, r3, health, "d2", "cur-3"), occurred_at=at(16, 9)),
+        # Still untouched: escalated to the district head, then to the HQ coordinator.
+        RequestEscalated(
+            **sla_fields(f3, r3, health, "d2", "cur-3"),
+            level=RecipientRole.DISTRICT_HEAD,
+            step=1,
+            overdue_s=4 * 3600,
+            occurred_at=at(16, 13),
+        ),
+        RequestEscalated(
+            **sla_fields(f3, r3, health, "d2", "cur-3"),
+            level=RecipientRole.HQ_COORDINATOR,
+            step=2,
+            overdue_s=24 * 3600,
+            occurred_at=at(17, 9),
+        ),
         # The family of R1 rates it 2 of 5.
         FeedbackReceived(
             family_id=f1,
@@ -423,6 +440,20 @@ async def test_scenario_figures_redelivery_rebuild_and_scoping(reporting: dict[s
     assert (first_sla["warned"], first_sla["breached"]) == (1, 1)  # R3
     assert first_sla["compliance_percent"] == 100.0
     assert (period["satisfaction"]["count"], period["satisfaction"]["average"]) == (1, 2.0)
+    assert period["escalations"] == {
+        "district_head": 1,
+        "hq_coordinator": 1,
+        "regional_coordinator": 0,
+    }
+    # A window not aligned to months (12–16 November): R2, R3 and the first escalation.
+    window = await dashboard(
+        client, "/reports/requests", **{"from": "2026-11-12", "to": "2026-11-16"}
+    )
+    assert window["period"]["created"] == 2
+    assert window["period"]["escalations"]["district_head"] == 1
+    assert window["period"]["escalations"]["hq_coordinator"] == 0
+    health_agency = await dashboard(client, "/reports/requests", agency="health")
+    assert health_agency["period"]["escalations"]["hq_coordinator"] == 1
     # Filters: district, category, agency, period.
     d2 = await dashboard(client, "/reports/requests", district="d2")
     assert d2["live"]["by_status"] == {"routed": 1}
@@ -512,6 +543,7 @@ async def test_scenario_figures_redelivery_rebuild_and_scoping(reporting: dict[s
         "/reports/export/requests", params={**NOVEMBER, "format": "csv"}, headers=REGIONAL
     )
     assert "Поступило за период;3" in csv.content.decode("utf-8-sig")
+    assert "Эскалаций: координатор муниципального штаба;1" in csv.content.decode("utf-8-sig")
 
     # Redelivery: the same events again, with the processed-ids record lost (a crash after
     # the effects): nothing changes.
@@ -536,3 +568,16 @@ async def test_scenario_figures_redelivery_rebuild_and_scoping(reporting: dict[s
     rebuilt = await snapshot(settings, rebuilt_db)
     assert rebuilt[FIGURES] == live_after[FIGURES]
     assert rebuilt[STATES] == live_after[STATES]
+
+    # The same with a write behind the fold every 7 events: documents written before are
+    # then updated by _id, the others inserted; the result is the same.
+    chunked_db = settings.database_name + "_chunked"
+    chunked = settings.model_copy(update={"replay_flush_events": 7})
+    db_client = create_mongo_client(settings)
+    try:
+        await replay(chunked, db_client[chunked_db], commit_offsets=False)
+    finally:
+        await db_client.close()
+    rebuilt_in_chunks = await snapshot(settings, chunked_db)
+    assert rebuilt_in_chunks[FIGURES] == live_after[FIGURES]
+    assert rebuilt_in_chunks[STATES] == live_after[STATES]

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from patronage_common.store import Database, Document
+from patronage_contracts import RecipientRole
 
 from ..figures import keys
 from ..figures.events import moment
@@ -119,8 +120,21 @@ async def requests_dashboard(db: Database, filters: Filters) -> dict[str, Any]:
                 for clock in (FIRST_RESPONSE, RESOLUTION)
             },
             "satisfaction": _satisfaction(period.get("rating")),
+            "escalations": escalation_figures(period.get("esc")),
         },
     }
+
+
+ESCALATION_LEVELS = (
+    RecipientRole.DISTRICT_HEAD.value,
+    RecipientRole.HQ_COORDINATOR.value,
+    RecipientRole.REGIONAL_COORDINATOR.value,
+)
+
+
+def escalation_figures(counts: Mapping[str, int] | None) -> dict[str, int]:
+    """Requests escalated in the period to each level, up the chain (zeros included)."""
+    return {level: (counts or {}).get(level, 0) for level in ESCALATION_LEVELS}
 
 
 async def daily_series(db: Database, filters: Filters) -> list[dict[str, Any]]:

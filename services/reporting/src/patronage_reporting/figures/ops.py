@@ -115,6 +115,19 @@ class Changes:
     def __len__(self) -> int:
         return len({doc_id for doc_id, _ in self.increments} | {d for d, _ in self.puts})
 
+    def split(self, written: set[str]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+        """These changes as new documents (``_id`` not in ``written``) and as updates (in it).
+
+        Applying both (inserting the new ones, updating the others by ``_id``) has the same
+        effect as upserting every change.
+        """
+        fresh, again = Changes(), Changes()
+        for key, n in self.increments.items():
+            (again if key[0] in written else fresh)._increments[key] = n
+        for key, value in self.puts.items():
+            (again if key[0] in written else fresh).puts[key] = value
+        return fresh.as_new_documents(), again.as_dict()
+
     def as_new_documents(self) -> list[dict[str, Any]]:
         """The documents these changes would create in an empty collection, as upserts would.
 

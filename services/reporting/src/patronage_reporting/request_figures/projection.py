@@ -12,7 +12,8 @@ Figures (fields of the documents named in ``figures.keys``):
 - ``day:…``/``dec:…``/``month:…`` documents of the same scopes: ``created``, ``entered.<status>``,
   ``frt.<bucket>`` and ``ttr.<bucket>`` (time to first response and to resolution,
   counted on the day the clock stopped), ``sla.<clock>.<stopped|late|warned|breached>``,
-  ``rating.<1..5>``;
+  ``rating.<1..5>``, ``esc.<level>`` (RequestEscalated to the district head, the HQ
+  coordinator or the regional coordinator, once per request, clock and level);
 - ``curator:<id>``: ``open_requests``.
 
 First response: the first status report of any agency on the request (per agency: of its
@@ -318,6 +319,20 @@ def on_feedback(
     return changes
 
 
+def on_request_escalated(
+    changes: Changes, state: State, event: EventFields, zone: ZoneInfo
+) -> None:
+    """A breached request went up the chain: count it once per request, clock and level."""
+    clock, level = str(event["clock"]), str(event["level"])
+    escalated = state.setdefault("sla", {}).setdefault(clock, {}).setdefault("esc", [])
+    if level in escalated:
+        return
+    escalated.append(level)
+    when = moment(event["occurred_at"])
+    for agency in (keys.ALL_AGENCIES, *agencies_of(state)):
+        _inc_dated(changes, state, when, zone, f"esc.{level}", agency)
+
+
 def on_sla_warning_event(
     changes: Changes, state: State, event: EventFields, zone: ZoneInfo
 ) -> None:
@@ -365,6 +380,7 @@ PROJECTIONS: dict[str, Projector] = {
     "AgencyTaskStatusChanged": on_agency_task_status_changed,
     "SlaWarning": on_sla_warning_event,
     "SlaBreached": on_sla_breached_event,
+    "RequestEscalated": on_request_escalated,
     "FeedbackReceived": on_feedback_event,
 }
 """Projections of the request events that exist in the contracts, by event type."""
