@@ -1,9 +1,10 @@
 """Rebuild every reporting figure from scratch by replaying the event topics.
 
 ``python -m patronage_reporting.replay`` (stop the reporting service first): drops the
-reporting database's states and figures, reads passport.events and requests.events from
-their first offset to the offsets they had when the replay started, and commits those
-offsets for the live consumer groups, so the service goes on from there.
+reporting database's states and figures, reads passport.events, requests.events and
+appointments.events from their first offset to the offsets they had when the replay
+started, and commits those offsets for the live consumer groups, so the service goes on
+from there.
 
 It folds in memory and writes in bulk, never per event:
 
@@ -32,7 +33,11 @@ from aiokafka.errors import CommitFailedError
 from patronage_common.idempotency import PROCESSED_COLLECTION
 from patronage_common.locks import LOCKS
 from patronage_common.store import Collection, Database, create_mongo_client
-from patronage_contracts.topics import PASSPORT_EVENTS_TOPIC, REQUEST_EVENTS_TOPIC
+from patronage_contracts.topics import (
+    APPOINTMENT_EVENTS_TOPIC,
+    PASSPORT_EVENTS_TOPIC,
+    REQUEST_EVENTS_TOPIC,
+)
 from pymongo import ReplaceOne, UpdateOne
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -41,7 +46,11 @@ from .projection.engine import FIGURES, STATES, State, route, state_document
 from .projection.handlers import EVENT_ROUTERS
 from .settings import ReportingSettings, get_settings
 
-REPLAYED_TOPICS = (REQUEST_EVENTS_TOPIC.name, PASSPORT_EVENTS_TOPIC.name)
+REPLAYED_TOPICS = (
+    REQUEST_EVENTS_TOPIC.name,
+    PASSPORT_EVENTS_TOPIC.name,
+    APPOINTMENT_EVENTS_TOPIC.name,
+)
 INSERT_CHUNK = 5000
 Progressed = Callable[[int, int], None]
 

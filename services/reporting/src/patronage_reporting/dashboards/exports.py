@@ -10,7 +10,14 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from patronage_contracts import Agency, NeedCategory, RecipientRole, RequestStatus
+from patronage_contracts import (
+    Agency,
+    NeedCategory,
+    RecipientRole,
+    RequestStatus,
+    SpecialistKind,
+)
+from patronage_contracts.appointments import SPECIALIST_KIND_RU
 from patronage_contracts.labels import (
     AGENCY_RU,
     NEED_CATEGORY_RU,
@@ -210,3 +217,35 @@ def overdue_rows(rows: list[dict[str, Any]]) -> list[list[Cell]]:
         ]
         for r in rows
     ]
+
+
+def appointments_rows(figures: dict[str, Any]) -> list[list[Cell]]:
+    """Appointments by kind of specialist, then by specialist, as indicator/value rows."""
+    rows: list[list[Cell]] = []
+    labels = (
+        ("booked", "Записей на приём за период"),
+        ("cancelled", "Отмен за период"),
+        ("rescheduled", "Переносов за период"),
+    )
+    for what, label in labels:
+        for kind, n in sorted(figures["period"][what].items()):
+            rows.append([f"{label}: {specialist_kind_ru(kind)}", n])
+    for kind, n in sorted(figures["active"].items()):
+        rows.append([f"Предстоящих приёмов сейчас: {specialist_kind_ru(kind)}", n])
+    for s in figures["by_specialist"]:
+        who = s["title"] or s["specialist_id"]
+        rows.append(
+            [
+                f"{who}: записей / отмен / переносов / предстоит",
+                f"{s['booked']} / {s['cancelled']} / {s['rescheduled']} / {s['active']}",
+            ]
+        )
+    return rows
+
+
+def specialist_kind_ru(kind: str) -> str:
+    """A kind of specialist in Russian."""
+    try:
+        return SPECIALIST_KIND_RU[SpecialistKind(kind)]
+    except ValueError:
+        return "не указан"

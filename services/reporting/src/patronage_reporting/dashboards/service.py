@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 from patronage_common.store import Database, Document
 from patronage_contracts import RecipientRole
 
+from ..appointment_figures.projection import APPOINTMENT_FIGURES
 from ..figures import keys
 from ..figures.events import moment
 from ..figures.histogram import quantile
@@ -253,3 +255,32 @@ async def overdue_requests(
 def today_in(zone: ZoneInfo, now: datetime) -> date:
     """Today's date in the region."""
     return now.astimezone(zone).date()
+
+
+async def appointments_dashboard(db: Database, filters: Filters) -> dict[str, Any]:
+    """Appointments booked, cancelled and rescheduled in the period; active now (region)."""
+    live_id = keys.figure_id(keys.LIVE, keys.REGION, keys.ALL_AGENCIES, APPOINTMENT_FIGURES)
+    region = replace(filters, district=None, hq=None, agency=None, category=None)
+    period, documents = await read_period(db, region, APPOINTMENT_FIGURES, [live_id])
+    live = documents.get(live_id, {})
+    titles = live.get("titles", {})
+    specialists = sorted(set(period.get("sp", {})) | set(live.get("sp", {})))
+    return {
+        "scope": {"geo": keys.REGION},
+        "period": {
+            what: _positive(period.get(what)) for what in ("booked", "cancelled", "rescheduled")
+        },
+        "active": _positive(live.get("active")),
+        "by_specialist": [
+            {
+                "specialist_id": specialist,
+                "title": titles.get(specialist),
+                **{
+                    what: period.get("sp", {}).get(specialist, {}).get(what, 0)
+                    for what in ("booked", "cancelled", "rescheduled")
+                },
+                "active": live.get("sp", {}).get(specialist, {}).get("active", 0),
+            }
+            for specialist in specialists
+        ],
+    }

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 from patronage_common.locks import locked
 from patronage_common.store import Database
 
+from ..appointment_figures.projection import PROJECTIONS as APPOINTMENT_PROJECTIONS
+from ..appointment_figures.projection import appointment_key, project_appointment_event
 from ..family_figures.projection import PROJECTIONS as FAMILY_PROJECTIONS
 from ..family_figures.projection import family_key, project_family_event
 from ..figures.events import EventFields
@@ -16,7 +18,7 @@ from ..request_figures.projection import PROJECTIONS as REQUEST_PROJECTIONS
 from ..request_figures.projection import project_request_event, request_key
 
 STATES = "states"
-"""Per-entity reporting states (``request:<id>``, ``family:<id>``), see ``state_document``."""
+"""Per-entity reporting states (``request:<id>``, ``family:<id>``, ``appointment:<id>``)."""
 FIGURES = "figures"
 """Every figure document (counters, histograms, lists), addressed by ``_id``."""
 
@@ -52,10 +54,16 @@ def route(event: EventFields) -> tuple[str, Projector] | None:
         return request_key(str(event["request_id"])), project_request_event
     if kind in FAMILY_PROJECTIONS:
         return family_key(str(event["family_id"])), project_family_event
+    if kind in APPOINTMENT_PROJECTIONS:
+        return appointment_key(str(event["appointment_id"])), project_appointment_event
     return None
 
 
-PROJECTED_TYPES: tuple[str, ...] = (*REQUEST_PROJECTIONS, *FAMILY_PROJECTIONS)
+PROJECTED_TYPES: tuple[str, ...] = (
+    *REQUEST_PROJECTIONS,
+    *FAMILY_PROJECTIONS,
+    *APPOINTMENT_PROJECTIONS,
+)
 
 
 async def apply_live(*, db: Database, event: EventFields, zone: ZoneInfo) -> None:
