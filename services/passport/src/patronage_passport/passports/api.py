@@ -56,7 +56,7 @@ CallerDep = Annotated[Caller, Depends(caller)]
 def to_api(document: Document) -> dict[str, Any]:
     """API shape of a decrypted passport, restricted as the family's consent requires."""
     shown = restrict(dict(document))
-    internal = {"_id", "outbox", "version_log", "identity_keys"}
+    internal = {"_id", "outbox", "version_log", "identity_keys", "changes"}
     return {"family_id": shown["_id"], **{k: v for k, v in shown.items() if k not in internal}}
 
 
@@ -106,16 +106,11 @@ async def read_passport(
 async def passport_history(
     family_id: UUID, runtime: RuntimeDep, who: CallerDep
 ) -> list[dict[str, Any]]:
-    """Every version of the passport: who changed which sections, when."""
+    """Every version of the passport: who changed which sections and fields, when."""
     document = await read_as(runtime, family_id, who)
+    history = await flows.passport_history(runtime=runtime, stored=document)
     return [
-        {
-            "version": v["version"],
-            "changed_at": v["at"],
-            "changed_by": v["by"],
-            "sections": v["sections"],
-        }
-        for v in document["version_log"]
+        {**v, "changes": access.history_view(who.identity, v["changes"], document)} for v in history
     ]
 
 
