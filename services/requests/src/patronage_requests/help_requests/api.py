@@ -241,6 +241,19 @@ async def list_requests(
     return views
 
 
+@router.get("/tasks/{task_id}", response_model=RequestView)
+async def read_request_of_task(task_id: UUID, runtime: RuntimeDep, who: CallerDep) -> RequestView:
+    """The request an agency task belongs to (an agency worker: only their agency's task)."""
+    request_id = await lists.request_of_task(db=runtime.db, task_id=task_id)
+    if request_id is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, TASK_NOT_FOUND)
+    document = await _readable(runtime, who, UUID(request_id))
+    task = next(t for t in document["tasks"] if t["task_id"] == str(task_id))
+    if access.is_agency_view(who.identity):
+        access.enforce(access.may_report(who.identity, task))
+    return _view(who.identity, document, await _family_of(runtime, document))
+
+
 @router.get("/{request_id}", response_model=RequestView)
 async def read_request(request_id: UUID, runtime: RuntimeDep, who: CallerDep) -> RequestView:
     """A help request with its agency tasks (an agency worker: its agency's minimal view)."""

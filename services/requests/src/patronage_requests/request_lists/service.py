@@ -2,7 +2,8 @@
 
 ``curator:<login>`` and ``agency:<agency>`` list the days that have requests; the bucket
 ``<scope>:<YYYY-MM-DD>`` maps each request id to its line (creation time, the request's
-status, each agency's task status). ``placed:<request id>`` remembers which scopes hold
+status, each agency's task status). ``task:<task id>`` names the request a task belongs
+to (an agency knows its tasks by id). ``placed:<request id>`` remembers which scopes hold
 the request's line and what the line said, so a refresh moves it between curators and
 writes nothing when nothing changed. Lines are derived from the stored request alone, so a
 repeated or late refresh can only make a line more current, never older.
@@ -42,6 +43,17 @@ def placement_id(request_id: str) -> str:
     return f"placed:{request_id}"
 
 
+def task_index_id(task_id: str) -> str:
+    """``_id`` of the note of which request a task belongs to."""
+    return f"task:{task_id}"
+
+
+async def request_of_task(*, db: Database, task_id: UUID | str) -> str | None:
+    """The id of the request a task belongs to (None if the task is not listed yet)."""
+    found = await db[LISTS].find_one({"_id": task_index_id(str(task_id))})
+    return str(found["request_id"]) if found else None
+
+
 def line_of(request: Document) -> Document:
     """A request's line: what listing, filtering and ordering need."""
     tasks: dict[str, str] = {}
@@ -70,6 +82,13 @@ async def refresh_line(*, db: Database, request_id: UUID | str) -> None:
         before = placed.get("scopes", [])
         if placed.get("line") == line and before == scopes:
             return
+        for task in request["tasks"]:
+            if task["task_id"] not in placed.get("task_ids", []):
+                await upsert_one(
+                    db[LISTS],
+                    {"_id": task_index_id(task["task_id"])},
+                    {"$set": {"request_id": key}},
+                )
         day = f"{line['created_at']:%Y-%m-%d}"
         for scope in scopes:
             if scope not in before:
@@ -83,7 +102,15 @@ async def refresh_line(*, db: Database, request_id: UUID | str) -> None:
             )
         # Written last: a crash before this point repeats the whole refresh on redelivery.
         await upsert_one(
-            db[LISTS], {"_id": placement_id(key)}, {"$set": {"line": line, "scopes": scopes}}
+            db[LISTS],
+            {"_id": placement_id(key)},
+            {
+                "$set": {
+                    "line": line,
+                    "scopes": scopes,
+                    "task_ids": [t["task_id"] for t in request["tasks"]],
+                }
+            },
         )
 
 
