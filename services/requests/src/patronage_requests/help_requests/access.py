@@ -36,6 +36,8 @@ class Decision:
     allowed: bool
     code: str = ""
     message: str = ""
+    family_id: str | None = None
+    """Set with BREAK_GLASS_REQUIRED: the family whose curator's reason would open it."""
 
 
 ALLOW = Decision(True)
@@ -48,6 +50,7 @@ class AccessDeniedError(Exception):
         super().__init__(decision.message)
         self.code = decision.code
         self.message = decision.message
+        self.family_id = decision.family_id
 
 
 def enforce(decision: Decision) -> None:
@@ -84,13 +87,15 @@ def _family_in_scope(identity: Identity, place: Document, curator_id: str | None
             return identity.role in READ_ANYWHERE
 
 
-def _outside_family(identity: Identity) -> Decision:
+def _outside_family(identity: Identity, family_id: str | None) -> Decision:
     if identity.role is Role.CURATOR:
         if identity.break_glass_reason and identity.break_glass_reason.strip():
             return ALLOW
-        return _deny(
-            "семья закреплена за другим куратором: укажите причину доступа",
+        return Decision(
+            False,
             BREAK_GLASS_REQUIRED,
+            "семья закреплена за другим куратором: укажите причину доступа",
+            family_id,
         )
     return _deny("заявка вне вашей зоны ответственности")
 
@@ -112,7 +117,7 @@ def may_read(identity: Identity | None, request: Document, family: Document | No
             return _deny("аудитор работает с журналом аудита, а не с заявками")
     if _family_in_scope(identity, request, curator_of(request, family)):
         return ALLOW
-    return _outside_family(identity)
+    return _outside_family(identity, request.get("family_id"))
 
 
 def may_list_family(identity: Identity | None, family: Document | None) -> Decision:
@@ -126,7 +131,7 @@ def may_list_family(identity: Identity | None, family: Document | None) -> Decis
     place = family or {}
     if _family_in_scope(identity, place, place.get("curator_id")):
         return ALLOW
-    return _outside_family(identity)
+    return _outside_family(identity, place.get("_id"))
 
 
 def visible_in_family_list(identity: Identity | None, request: Document) -> bool:

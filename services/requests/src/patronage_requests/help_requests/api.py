@@ -67,9 +67,10 @@ CallerDep = Annotated[Caller, Depends(caller)]
 async def access_denied(request: Request, exc: Exception) -> JSONResponse:
     """The signed identity does not reach this request: 403 with a code and a reason."""
     assert isinstance(exc, access.AccessDeniedError)
-    return JSONResponse(
-        status_code=status.HTTP_403_FORBIDDEN, content={"detail": exc.message, "code": exc.code}
-    )
+    content = {"detail": exc.message, "code": exc.code}
+    if exc.family_id:
+        content["family_id"] = exc.family_id
+    return JSONResponse(status_code=status.HTTP_403_FORBIDDEN, content=content)
 
 
 EXCEPTION_HANDLERS: dict[type[Exception], ExceptionHandler] = {
