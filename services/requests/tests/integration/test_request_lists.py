@@ -33,7 +33,9 @@ def signed(identity: Identity) -> dict[str, str]:
 @pytest.fixture
 async def services(make_settings: Callable[..., Any]) -> AsyncIterator[dict[str, Any]]:
     passport_port, requests_port = free_port(), free_port()
-    passport_settings = make_settings(PassportSettings, http_port=passport_port)
+    passport_settings = make_settings(
+        PassportSettings, http_port=passport_port, identity_secret=SECRET
+    )
     requests_settings = make_settings(
         RequestsSettings,
         http_port=requests_port,
