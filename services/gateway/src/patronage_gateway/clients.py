@@ -19,11 +19,13 @@ class ServiceUnavailableError(RuntimeError):
 
 @dataclass
 class ServiceError(Exception):
-    """A service refused the call: its status, detail and (for 403) its refusal code."""
+    """A service refused the call: its status, detail and (for 403) its refusal code and,
+    when a stated reason would open it, the family."""
 
     status_code: int
     detail: Any
     code: str = ""
+    family_id: str = ""
 
     def __str__(self) -> str:
         return f"{self.status_code}: {self.detail}"
@@ -80,7 +82,8 @@ class Services:
         if response.status_code >= 400:
             detail = body.get("detail") if isinstance(body, dict) else body
             code = body.get("code", "") if isinstance(body, dict) else ""
-            raise ServiceError(response.status_code, detail, code)
+            family_id = body.get("family_id", "") if isinstance(body, dict) else ""
+            raise ServiceError(response.status_code, detail, code, family_id)
         return body
 
     # --- passport service -------------------------------------------------------------
@@ -155,6 +158,44 @@ class Services:
         """Register a help request (the requests service routes it)."""
         data: dict[str, Any] = await self.call(
             self.settings.requests_url, "POST", "/requests", identity, json=payload
+        )
+        return data
+
+    async def list_requests(self, identity: Identity, **query: Any) -> list[dict[str, Any]]:
+        """A page of requests (of a family, a curator's families or an agency), newest first."""
+        params = {k: v for k, v in query.items() if v not in (None, "", [])}
+        data: list[dict[str, Any]] = await self.call(
+            self.settings.requests_url, "GET", "/requests", identity, params=params
+        )
+        return data
+
+    async def read_task(self, identity: Identity, task_id: UUID) -> dict[str, Any] | None:
+        """The request an agency task belongs to (a worker: their agency's view); None if none."""
+        try:
+            data: dict[str, Any] = await self.call(
+                self.settings.requests_url, "GET", f"/requests/tasks/{task_id}", identity
+            )
+        except ServiceError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        return data
+
+    async def report_task(
+        self,
+        identity: Identity,
+        request_id: UUID | str,
+        task_id: UUID | str,
+        action: str,
+        payload: dict[str, Any],
+    ) -> dict[str, Any]:
+        """An agency worker's decision on a task (accept, start, ask, resolve or reject)."""
+        data: dict[str, Any] = await self.call(
+            self.settings.requests_url,
+            "POST",
+            f"/requests/{request_id}/tasks/{task_id}/{action}",
+            identity,
+            json=payload,
         )
         return data
 

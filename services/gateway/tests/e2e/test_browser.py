@@ -1,7 +1,7 @@
 """The gateway in real headless Chromium (Debian's, driven by Playwright), end to end.
 
 A curator registers a family and creates a request; the housing agency's worker resolves
-it in the inbox (the decision travels over the real Kafka to the requests service); the
+it in the inbox (the requests service applies it and announces it over the real Kafka); the
 curator's open page shows the new status without a reload; the district head's dashboard
 counts it. Each main screen is saved under test-artifacts/screenshots/.
 """

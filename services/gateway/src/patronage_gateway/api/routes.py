@@ -17,7 +17,6 @@ from ..audit import service as audit_store
 from ..audit.models import AuditEntry, AuditQuery
 from ..clients import ServiceError
 from ..inbox import flows as inbox
-from ..inbox import service as inbox_store
 from ..intake import RequestFormError, create_help_request
 from ..pages.families import session_key
 from ..web.deps import ServicesDep, User, UserDep, require, settings_of
@@ -66,6 +65,9 @@ class StatusReport(BaseModel):
 
     status: AgencyTaskStatus
     text: str | None = Field(default=None, max_length=4000)
+    report_id: UUID | None = Field(
+        default=None, description="Ключ идемпотентности: повтор с тем же ключом ничего не меняет"
+    )
 
 
 @router.post("/token", response_model=TokenResponse)
@@ -189,24 +191,23 @@ async def create_request(
 
 
 @router.get("/inbox")
-async def inbox_tasks(user: Worker, runtime: RuntimeDep) -> list[dict[str, Any]]:
-    """Open tasks of the worker's agency (minimal view)."""
-    assert user.identity.agency is not None
-    return await inbox_store.open_tasks(db=runtime.db, agency=user.identity.agency.value)
+async def inbox_tasks(user: Worker, services: ServicesDep) -> list[dict[str, Any]]:
+    """Open tasks of the worker's agency (minimal view), newest first."""
+    return await inbox.agency_tasks(services, user.identity)
 
 
 @router.post("/inbox/{task_id}/status")
 async def report_status(
-    task_id: UUID, data: Annotated[StatusReport, Body()], user: Worker, runtime: RuntimeDep
+    task_id: UUID,
+    data: Annotated[StatusReport, Body()],
+    user: Worker,
+    services: ServicesDep,
+    runtime: RuntimeDep,
 ) -> dict[str, Any]:
     """Report a decision on a task of the worker's agency."""
     try:
         task = await inbox.report_status(
-            runtime=runtime,
-            identity=user.identity,
-            task_id=task_id,
-            status=data.status,
-            text=data.text,
+            services, user.identity, task_id, data.status, data.text, data.report_id
         )
     except inbox.TaskNotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "задача не найдена") from exc

@@ -16,7 +16,6 @@ from ..accounts.service import token_key
 from ..audit.models import Action
 from ..clients import ServiceError
 from ..intake import (
-    FAMILY_REQUESTS,
     RequestFormError,
     contacts_payload,
     create_help_request,
@@ -53,13 +52,37 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v.strip() for k, v in form.items() if isinstance(v, str)}
 
 
+MY_REQUESTS_PAGE = 20
+
+
 @router.get("/curator", response_class=HTMLResponse)
-async def my_families(request: Request, user: Curator, services: ServicesDep) -> Response:
-    """The families the curator is responsible for, with their open needs."""
-    page = await services.search_passports(
-        user.identity, curator_id=user.identity.subject, limit=100
+async def my_families(
+    request: Request, user: Curator, services: ServicesDep, requests_from: int = 0
+) -> Response:
+    """The families the curator is responsible for, with their open needs, and the latest
+    requests of those families (from the requests service, a page at a time)."""
+    page, my_requests = await asyncio.gather(
+        services.search_passports(user.identity, curator_id=user.identity.subject, limit=100),
+        services.list_requests(
+            user.identity,
+            curator_id=user.identity.subject,
+            offset=max(requests_from, 0),
+            limit=MY_REQUESTS_PAGE + 1,
+        ),
     )
-    return render(request, "curator.html", user, families=page["items"], total=page.get("total"))
+    return render(
+        request,
+        "curator.html",
+        user,
+        families=page["items"],
+        total=page.get("total"),
+        my_requests=my_requests[:MY_REQUESTS_PAGE],
+        requests_from=max(requests_from, 0),
+        requests_next=requests_from + MY_REQUESTS_PAGE
+        if len(my_requests) > MY_REQUESTS_PAGE
+        else None,
+        requests_page=MY_REQUESTS_PAGE,
+    )
 
 
 @router.get("/families/new", response_class=HTMLResponse)
@@ -134,9 +157,23 @@ async def register_family(
     )
 
 
-async def _requests_of(runtime: RuntimeDep, family_id: UUID) -> list[dict[str, Any]]:
-    document = await runtime.db[FAMILY_REQUESTS].find_one({"_id": str(family_id)}) or {}
-    return list(reversed(document.get("requests", [])))
+async def _requests_of(
+    request: Request, user: User, services: ServicesDep, runtime: RuntimeDep, family_id: UUID
+) -> list[dict[str, Any]]:
+    """The family's requests, newest first, as the requests service lets the viewer see them
+    (with the reason this session stated for the family, if any)."""
+    identity = user.identity
+    reason = await guarded.granted_reason(
+        db=runtime.db, session_key=session_key(request), family_id=str(family_id)
+    )
+    if reason:
+        identity = identity.with_reason(reason)
+    try:
+        return await services.list_requests(identity, family_id=str(family_id))
+    except ServiceError as exc:
+        if exc.status_code == 403:
+            return []
+        raise
 
 
 async def _read_family(
@@ -205,7 +242,7 @@ async def _family_page(
         flagged=flagged,
         measures=measures,
         history=history,
-        requests=await _requests_of(runtime, family_id),
+        requests=await _requests_of(request, user, services, runtime, family_id),
         categories=CATEGORIES_RU,
         need_categories=[c.value for c in NeedCategory],
         can_edit=user.role is Role.CURATOR and passport.get("curator_id") == user.identity.subject,
