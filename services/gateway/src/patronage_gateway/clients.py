@@ -3,6 +3,7 @@
 import asyncio
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 import httpx
@@ -11,6 +12,9 @@ from patronage_common.identity import IDENTITY_HEADER, Identity, sign_identity
 from .settings import GatewaySettings
 
 TIMEOUT_S = 5.0
+# A live stream is quiet between notifications; the notifications service pings every 15 s,
+# so a read waiting much longer than that means the connection is dead.
+STREAM_TIMEOUT = httpx.Timeout(TIMEOUT_S, read=45.0)
 
 
 class ServiceUnavailableError(RuntimeError):
@@ -35,6 +39,13 @@ class Services:
 
     settings: GatewaySettings
     _clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
+    # Live streams hold their connection for as long as a page is open: their own client,
+    # so that open pages never use up the pool the ordinary calls need.
+    _streams: httpx.AsyncClient = field(
+        default_factory=lambda: httpx.AsyncClient(
+            timeout=STREAM_TIMEOUT, limits=httpx.Limits(max_connections=None)
+        )
+    )
 
     def _client(self, base_url: str) -> httpx.AsyncClient:
         client = self._clients.get(base_url)
@@ -46,7 +57,7 @@ class Services:
 
     async def close(self) -> None:
         """Close every pooled connection."""
-        await asyncio.gather(*(c.aclose() for c in self._clients.values()))
+        await asyncio.gather(*(c.aclose() for c in self._clients.values()), self._streams.aclose())
         self._clients.clear()
 
     def _headers(self, identity: Identity | None) -> dict[str, str]:
@@ -157,6 +168,34 @@ class Services:
             self.settings.requests_url, "POST", "/requests", identity, json=payload
         )
         return data
+
+    # --- notifications service --------------------------------------------------------
+
+    async def open_curator_stream(
+        self, identity: Identity, last_event_id: str | None
+    ) -> httpx.Response:
+        """The curator's live notifications (server-sent events), opened: the caller closes it.
+
+        The curator is the identity's own subject, never a parameter.
+        """
+        headers = self._headers(identity) | {"Accept": "text/event-stream"}
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
+        url = (
+            f"{self.settings.notifications_url}/curators/{quote(identity.subject, safe='')}/stream"
+        )
+        try:
+            response = await self._streams.send(
+                self._streams.build_request("GET", url, headers=headers), stream=True
+            )
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailableError(f"{self.settings.notifications_url} не отвечает") from exc
+        if response.status_code != 200:
+            await response.aclose()
+            raise ServiceUnavailableError(
+                f"{self.settings.notifications_url} ответил ошибкой {response.status_code}"
+            )
+        return response
 
     # --- reporting service ------------------------------------------------------------
 

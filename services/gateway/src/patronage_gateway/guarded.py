@@ -132,7 +132,7 @@ async def read_request(
 ) -> tuple[dict[str, Any], bool]:
     """The request (an agency worker gets the minimal view) and whether it was flagged.
 
-    ``audit=False`` only for the live status poll, which shows no personal data: the page
+    ``audit=False`` only for the live status re-read, which shows no personal data: the page
     it refreshes was audited when opened.
     """
     subject = str(request_id)

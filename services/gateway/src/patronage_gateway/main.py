@@ -12,6 +12,7 @@ from patronage_common.runtime import ServiceRuntime
 from patronage_contracts import Agency
 
 from .accounts.flows import SessionCache, seed_demo_accounts
+from .api.live import router as live_router
 from .api.routes import router as api_router
 from .clients import Services
 from .inbox.handlers import agency_inbox_router
@@ -55,6 +56,7 @@ def create_app(
             audit.router,
             medical.router,
             api_router,
+            live_router,
         ],
         kafka_routers=[r.kafka_router(settings) for r in inbox_routers],
         on_startup=on_startup,

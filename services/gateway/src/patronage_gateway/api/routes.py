@@ -21,7 +21,7 @@ from ..inbox import service as inbox_store
 from ..intake import RequestFormError, create_help_request
 from ..pages.families import session_key
 from ..web.deps import ServicesDep, User, UserDep, require, settings_of
-from ..web.render import label
+from ..web.render import label, language_of
 
 router = APIRouter(prefix="/api", tags=["public API"])
 
@@ -152,7 +152,8 @@ async def read_request(
 async def request_status(
     request: Request, request_id: UUID, user: UserDep, services: ServicesDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    """Only the statuses of a request and its tasks: what the live page polls."""
+    """Only the statuses of a request and its tasks (labels in the page's language): what the
+    live page re-reads when a notification arrives."""
     view, _ = await guarded.read_request(
         db=runtime.db,
         services=services,
@@ -161,14 +162,15 @@ async def request_status(
         request_id=request_id,
         audit=False,
     )
+    lang = language_of(request)
     return {
         "status": view["status"],
-        "status_label": label("status", view["status"]),
+        "status_label": label("status", view["status"], lang),
         "tasks": [
             {
                 "task_id": t["task_id"],
                 "status": t["status"],
-                "status_label": label("status", t["status"]),
+                "status_label": label("status", t["status"], lang),
                 "note": t.get("note"),
             }
             for t in view["tasks"]

@@ -24,7 +24,7 @@ from ..intake import (
 )
 from ..web.deps import SESSION_COOKIE, ServicesDep, User, require
 from ..web.forms import FORM, field_errors, passport_field, plain_field
-from ..web.render import render
+from ..web.render import FAMILY_CATEGORY_RU, SERVICE_KIND_RU, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -32,13 +32,8 @@ Curator = Annotated[User, require(Role.CURATOR)]
 Reader = Annotated[User, require(*PASSPORT_READERS)]
 Creator = Annotated[User, require(*REQUEST_CREATORS)]
 
-SERVICE_KINDS = {"mobilized": "мобилизован", "contract": "по контракту", "volunteer": "доброволец"}
-CATEGORIES_RU = {
-    "svo_family": "семья участника СВО",
-    "pregnant_woman": "беременная женщина",
-    "large_family": "многодетная семья",
-    "elderly_person": "пожилой человек",
-}
+SERVICE_KINDS = SERVICE_KIND_RU
+CATEGORIES_RU = FAMILY_CATEGORY_RU
 
 
 def session_key(request: Request) -> str:
