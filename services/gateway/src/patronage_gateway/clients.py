@@ -77,8 +77,10 @@ class Services:
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        raw: bool = False,
     ) -> Any:
-        """The JSON answer; raises ``ServiceError`` on 4xx, ``ServiceUnavailableError`` else."""
+        """The JSON answer (its bytes if ``raw``); raises ``ServiceError`` on 4xx,
+        ``ServiceUnavailableError`` else."""
         try:
             response = await self._client(base_url).request(
                 method, path, json=json, params=params, headers=self._headers(identity)
@@ -87,6 +89,8 @@ class Services:
             raise ServiceUnavailableError(f"{base_url} не отвечает") from exc
         if response.status_code >= 500:
             raise ServiceUnavailableError(f"{base_url} ответил ошибкой {response.status_code}")
+        if raw and response.status_code < 400:
+            return response.content
         body = response.json() if response.content else None
         if response.status_code >= 400:
             detail = body.get("detail") if isinstance(body, dict) else body
@@ -103,22 +107,19 @@ class Services:
         )
         return data
 
-    async def passport_extras(
-        self, identity: Identity, family_id: UUID
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """The family's eligible measures and its change history (the timeline)."""
-        measures, history = await asyncio.gather(
-            self.call(
-                self.settings.passport_url,
-                "GET",
-                f"/passports/{family_id}/eligible-measures",
-                identity,
-            ),
-            self.call(
-                self.settings.passport_url, "GET", f"/passports/{family_id}/history", identity
-            ),
+    async def read_passport_json(self, identity: Identity, family_id: UUID) -> bytes:
+        """A passport as the service's JSON bytes (relayed as they are, never re-encoded)."""
+        data: bytes = await self.call(
+            self.settings.passport_url, "GET", f"/passports/{family_id}", identity, raw=True
         )
-        return list(measures), list(reversed(history))
+        return data
+
+    async def passport_overview(self, identity: Identity, family_id: UUID) -> dict[str, Any]:
+        """A passport with the family's eligible measures and its history, in one call."""
+        data: dict[str, Any] = await self.call(
+            self.settings.passport_url, "GET", f"/passports/{family_id}/overview", identity
+        )
+        return data
 
     async def search_passports(self, identity: Identity, **criteria: Any) -> dict[str, Any]:
         """A page of passport summaries matching every given criterion."""

@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request, status
+from fastapi import APIRouter, Body, HTTPException, Query, Request, Response, status
 from patronage_common.identity import Role
 from patronage_common.runtime import RuntimeDep
 from patronage_contracts import AgencyTaskStatus, NeedCategory, Urgency
@@ -99,16 +99,17 @@ async def me(user: UserDep) -> dict[str, Any]:
 @router.get("/passports/{family_id}")
 async def read_passport(
     request: Request, family_id: UUID, user: Reader, services: ServicesDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> Response:
     """A family's passport (scoped by the passport service, audited)."""
-    passport, _ = await guarded.read_passport(
+    passport, _ = await guarded.read_passport_json(
         db=runtime.db,
         services=services,
         identity=user.identity,
         session_key=session_key(request),
         family_id=family_id,
     )
-    return passport
+    # The passport service's JSON as it is: parsing and encoding it again would change nothing.
+    return Response(passport, media_type="application/json")
 
 
 @router.get("/families")

@@ -1,6 +1,5 @@
 """The curator's workspace: my families, a family's passport, editing, new families."""
 
-import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -137,33 +136,16 @@ async def _requests_of(runtime: RuntimeDep, family_id: UUID) -> list[dict[str, A
 async def _read_family(
     request: Request, user: User, services: ServicesDep, runtime: RuntimeDep, family_id: UUID
 ) -> tuple[dict[str, Any], bool, list[dict[str, Any]], list[dict[str, Any]]]:
-    """The passport (scoped, audited), its eligible measures and history, read together."""
-    key = session_key(request)
-    read = guarded.read_passport(
+    """The passport (scoped, audited) with its eligible measures and history: one read."""
+    overview, flagged = await guarded.read_passport_overview(
         db=runtime.db,
         services=services,
         identity=user.identity,
-        session_key=key,
+        session_key=session_key(request),
         family_id=family_id,
     )
-    if user.role is Role.MEDICAL_ORGANIZATION:
-        passport, flagged = await read
-        return passport, flagged, [], []
-    results = await asyncio.gather(
-        read, services.passport_extras(user.identity, family_id), return_exceptions=True
-    )
-    passport_read, extras = results
-    if isinstance(passport_read, BaseException):
-        raise passport_read
-    passport, flagged = passport_read
-    if isinstance(extras, BaseException):
-        # Refused without the reason the passport read found in this session: ask again.
-        reason = await guarded.granted_reason(
-            db=runtime.db, session_key=key, family_id=str(family_id)
-        )
-        extras = await services.passport_extras(user.identity.with_reason(reason), family_id)
-    measures, history = extras
-    return passport, flagged, measures, history
+    history = list(reversed(overview.get("history", [])))
+    return overview["passport"], flagged, overview.get("eligible_measures", []), history
 
 
 async def _family_page(

@@ -102,12 +102,8 @@ async def read_passport(
     return access.view_for(who.identity, to_api(document))
 
 
-@router.get("/{family_id}/history", response_model=list[HistoryEntry])
-async def passport_history(
-    family_id: UUID, runtime: RuntimeDep, who: CallerDep
-) -> list[dict[str, Any]]:
-    """Every version of the passport: who changed which sections, when."""
-    document = await read_as(runtime, family_id, who)
+def history_of(document: Document) -> list[dict[str, Any]]:
+    """Every version of a passport, oldest first: who changed which sections, when."""
     return [
         {
             "version": v["version"],
@@ -117,6 +113,14 @@ async def passport_history(
         }
         for v in document["version_log"]
     ]
+
+
+@router.get("/{family_id}/history", response_model=list[HistoryEntry])
+async def passport_history(
+    family_id: UUID, runtime: RuntimeDep, who: CallerDep
+) -> list[dict[str, Any]]:
+    """Every version of the passport: who changed which sections, when."""
+    return history_of(await read_as(runtime, family_id, who))
 
 
 @router.put("/{family_id}/serviceman", response_model=Passport)
