@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request, status
+from fastapi import APIRouter, Body, HTTPException, Query, Request, Response, status
 from patronage_common.identity import Role
 from patronage_common.runtime import RuntimeDep
 from patronage_contracts import AgencyTaskStatus, NeedCategory, Urgency
@@ -20,7 +20,7 @@ from ..inbox import flows as inbox
 from ..intake import RequestFormError, create_help_request
 from ..pages.families import session_key
 from ..web.deps import ServicesDep, User, UserDep, require, settings_of
-from ..web.render import label
+from ..web.render import label, language_of
 
 router = APIRouter(prefix="/api", tags=["public API"])
 
@@ -101,16 +101,17 @@ async def me(user: UserDep) -> dict[str, Any]:
 @router.get("/passports/{family_id}")
 async def read_passport(
     request: Request, family_id: UUID, user: Reader, services: ServicesDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> Response:
     """A family's passport (scoped by the passport service, audited)."""
-    passport, _ = await guarded.read_passport(
+    passport, _ = await guarded.read_passport_json(
         db=runtime.db,
         services=services,
         identity=user.identity,
         session_key=session_key(request),
         family_id=family_id,
     )
-    return passport
+    # The passport service's JSON as it is: parsing and encoding it again would change nothing.
+    return Response(passport, media_type="application/json")
 
 
 @router.get("/families")
@@ -154,7 +155,8 @@ async def read_request(
 async def request_status(
     request: Request, request_id: UUID, user: UserDep, services: ServicesDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    """Only the statuses of a request and its tasks: what the live page polls."""
+    """Only the statuses of a request and its tasks (labels in the page's language): what the
+    live page re-reads when a notification arrives."""
     view, _ = await guarded.read_request(
         db=runtime.db,
         services=services,
@@ -163,14 +165,15 @@ async def request_status(
         request_id=request_id,
         audit=False,
     )
+    lang = language_of(request)
     return {
         "status": view["status"],
-        "status_label": label("status", view["status"]),
+        "status_label": label("status", view["status"], lang),
         "tasks": [
             {
                 "task_id": t["task_id"],
                 "status": t["status"],
-                "status_label": label("status", t["status"]),
+                "status_label": label("status", t["status"], lang),
                 "note": t.get("note"),
             }
             for t in view["tasks"]

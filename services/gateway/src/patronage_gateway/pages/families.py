@@ -1,6 +1,5 @@
 """The curator's workspace: my families, a family's passport, editing, new families."""
 
-import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -23,7 +22,7 @@ from ..intake import (
 )
 from ..web.deps import SESSION_COOKIE, ServicesDep, User, require
 from ..web.forms import FORM, field_errors, passport_field, plain_field
-from ..web.render import render
+from ..web.render import FAMILY_CATEGORY_RU, SERVICE_KIND_RU, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -31,13 +30,8 @@ Curator = Annotated[User, require(Role.CURATOR)]
 Reader = Annotated[User, require(*PASSPORT_READERS)]
 Creator = Annotated[User, require(*REQUEST_CREATORS)]
 
-SERVICE_KINDS = {"mobilized": "мобилизован", "contract": "по контракту", "volunteer": "доброволец"}
-CATEGORIES_RU = {
-    "svo_family": "семья участника СВО",
-    "pregnant_woman": "беременная женщина",
-    "large_family": "многодетная семья",
-    "elderly_person": "пожилой человек",
-}
+SERVICE_KINDS = SERVICE_KIND_RU
+CATEGORIES_RU = FAMILY_CATEGORY_RU
 
 
 def session_key(request: Request) -> str:
@@ -179,33 +173,16 @@ async def _requests_of(
 async def _read_family(
     request: Request, user: User, services: ServicesDep, runtime: RuntimeDep, family_id: UUID
 ) -> tuple[dict[str, Any], bool, list[dict[str, Any]], list[dict[str, Any]]]:
-    """The passport (scoped, audited), its eligible measures and history, read together."""
-    key = session_key(request)
-    read = guarded.read_passport(
+    """The passport (scoped, audited) with its eligible measures and history: one read."""
+    overview, flagged = await guarded.read_passport_overview(
         db=runtime.db,
         services=services,
         identity=user.identity,
-        session_key=key,
+        session_key=session_key(request),
         family_id=family_id,
     )
-    if user.role is Role.MEDICAL_ORGANIZATION:
-        passport, flagged = await read
-        return passport, flagged, [], []
-    results = await asyncio.gather(
-        read, services.passport_extras(user.identity, family_id), return_exceptions=True
-    )
-    passport_read, extras = results
-    if isinstance(passport_read, BaseException):
-        raise passport_read
-    passport, flagged = passport_read
-    if isinstance(extras, BaseException):
-        # Refused without the reason the passport read found in this session: ask again.
-        reason = await guarded.granted_reason(
-            db=runtime.db, session_key=key, family_id=str(family_id)
-        )
-        extras = await services.passport_extras(user.identity.with_reason(reason), family_id)
-    measures, history = extras
-    return passport, flagged, measures, history
+    history = list(reversed(overview.get("history", [])))
+    return overview["passport"], flagged, overview.get("eligible_measures", []), history
 
 
 async def _family_page(
