@@ -1,5 +1,6 @@
 """The curator's workspace: my families, a family's passport, editing, new families."""
 
+import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 

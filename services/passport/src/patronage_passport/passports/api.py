@@ -102,9 +102,7 @@ async def read_passport(
     return access.view_for(who.identity, to_api(document))
 
 
-async def history_of(
-    runtime: RuntimeDep, who: Caller, document: Document
-) -> list[dict[str, Any]]:
+async def history_of(runtime: RuntimeDep, who: Caller, document: Document) -> list[dict[str, Any]]:
     """Every version of a passport, oldest first: who changed which sections and fields, when."""
     history = await flows.passport_history(runtime=runtime, stored=document)
     return [
