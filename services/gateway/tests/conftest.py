@@ -15,6 +15,8 @@ import pytest
 from patronage_common.testing import free_port, serve
 from patronage_gateway.main import create_app as create_gateway
 from patronage_gateway.settings import GatewaySettings
+from patronage_notifications.main import create_app as create_notifications
+from patronage_notifications.settings import NotificationsSettings
 from patronage_passport.main import create_app as create_passport
 from patronage_passport.settings import PassportSettings
 from patronage_reporting.main import create_app as create_reporting
@@ -35,11 +37,29 @@ class Stack:
     requests: str
     reporting: str
     settings: GatewaySettings
+    notifications: str = ""
 
 
 @pytest.fixture
 async def stack(make_settings: Callable[..., Any]) -> AsyncIterator[Stack]:
-    ports = {name: free_port() for name in ("gateway", "passport", "requests", "reporting")}
+    async with running_stack(make_settings, with_notifications=False) as running:
+        yield running
+
+
+@pytest.fixture
+async def live_stack(make_settings: Callable[..., Any]) -> AsyncIterator[Stack]:
+    """The stack with the notifications service too (the curators' live streams)."""
+    async with running_stack(make_settings, with_notifications=True) as running:
+        yield running
+
+
+@asynccontextmanager
+async def running_stack(
+    make_settings: Callable[..., Any], *, with_notifications: bool
+) -> AsyncIterator[Stack]:
+    """The services and the gateway, served on free ports until the block ends."""
+    names = ("gateway", "passport", "requests", "reporting", "notifications")
+    ports = {name: free_port() for name in names}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     common = {"identity_secret": SECRET}
     passport = make_settings(PassportSettings, http_port=ports["passport"], **common)
@@ -53,6 +73,7 @@ async def stack(make_settings: Callable[..., Any]) -> AsyncIterator[Stack]:
         passport_url=urls["passport"],
         requests_url=urls["requests"],
         reporting_url=urls["reporting"],
+        notifications_url=urls["notifications"],
         login_lockout_base_s=60.0,
         **common,
     )
@@ -60,8 +81,27 @@ async def stack(make_settings: Callable[..., Any]) -> AsyncIterator[Stack]:
         await running.enter_async_context(serve(create_passport(passport), ports["passport"]))
         await running.enter_async_context(serve(create_requests(requests), ports["requests"]))
         await running.enter_async_context(serve(create_reporting(reporting), ports["reporting"]))
+        if with_notifications:
+            # In-app only: the families' channels (Telegram, e-mail, SMS) are not configured.
+            notifications = make_settings(
+                NotificationsSettings,
+                http_port=ports["notifications"],
+                passport_url=urls["passport"],
+                requests_url=urls["requests"],
+                **common,
+            )
+            await running.enter_async_context(
+                serve(create_notifications(notifications), ports["notifications"])
+            )
         await running.enter_async_context(serve(create_gateway(gateway), ports["gateway"]))
-        yield Stack(urls["gateway"], urls["passport"], urls["requests"], urls["reporting"], gateway)
+        yield Stack(
+            urls["gateway"],
+            urls["passport"],
+            urls["requests"],
+            urls["reporting"],
+            gateway,
+            urls["notifications"] if with_notifications else "",
+        )
 
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -1,4 +1,4 @@
-"""Local stand-ins for the outside world: Telegram's Bot API, an SMS gateway, a requests API.
+"""Local stand-ins for the outside world: Telegram's Bot API and an SMS gateway.
 
 They are test doubles of HTTP APIs only; Kafka and the store in the tests are real.
 """
@@ -8,11 +8,11 @@ import contextlib
 import itertools
 import json
 import time
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from aiohttp import web
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -42,7 +42,15 @@ class FakeBotApi:
         ]
 
     def user_says(self, chat_id: int, text: str | None = None, **extra: Any) -> None:
-        """A user writes to the bot."""
+        """A user writes to the bot (fetched by getUpdates)."""
+        self._updates.put_nowait(self.message_update(chat_id, text, **extra))
+
+    def user_presses(self, chat_id: int, data: str) -> None:
+        """A user presses an inline button (fetched by getUpdates)."""
+        self._updates.put_nowait(self.button_update(chat_id, data))
+
+    def message_update(self, chat_id: int, text: str | None = None, **extra: Any) -> dict[str, Any]:
+        """The update Telegram sends when a user writes to the bot."""
         message = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
@@ -55,27 +63,25 @@ class FakeBotApi:
             message["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
             ]
-        self._updates.put_nowait({"update_id": next(self._update_ids), "message": message})
+        return {"update_id": next(self._update_ids), "message": message}
 
-    def user_presses(self, chat_id: int, data: str) -> None:
-        """A user presses an inline button."""
-        self._updates.put_nowait(
-            {
-                "update_id": next(self._update_ids),
-                "callback_query": {
-                    "id": str(next(self._update_ids)),
-                    "chat_instance": "1",
-                    "from": {"id": chat_id, "is_bot": False, "first_name": "Мария"},
-                    "data": data,
-                    "message": {
-                        "message_id": next(self._message_ids),
-                        "date": int(time.time()),
-                        "chat": {"id": chat_id, "type": "private"},
-                        "text": "…",
-                    },
+    def button_update(self, chat_id: int, data: str) -> dict[str, Any]:
+        """The update Telegram sends when a user presses an inline button."""
+        return {
+            "update_id": next(self._update_ids),
+            "callback_query": {
+                "id": str(next(self._update_ids)),
+                "chat_instance": "1",
+                "from": {"id": chat_id, "is_bot": False, "first_name": "Мария"},
+                "data": data,
+                "message": {
+                    "message_id": next(self._message_ids),
+                    "date": int(time.time()),
+                    "chat": {"id": chat_id, "type": "private"},
+                    "text": "…",
                 },
-            }
-        )
+            },
+        }
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -119,9 +125,12 @@ def _ok(result: Any) -> web.Response:
 
 
 class FakeSmsGateway:
-    """An SMS gateway: POST /messages; can fail a number a few times or refuse it."""
+    """An SMS gateway: POST /messages; can fail a number a few times or refuse it, and calls
+    back with delivery receipts (``report``) like a real gateway."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, receipts_url: str = "", receipts_secret: str = "") -> None:
+        self.receipts_url = receipts_url
+        self.receipts_secret = receipts_secret
         self.received: list[dict[str, Any]] = []
         self.failures: dict[str, int] = defaultdict(int)
         self.invalid: set[str] = set()
@@ -138,6 +147,29 @@ class FakeSmsGateway:
             return web.json_response({"error": "try later"}, status=503)
         self.received.append(body)
         return web.json_response({"message_id": f"sms-{len(self.received)}", "status": "accepted"})
+
+    async def report(
+        self,
+        message_id: str,
+        status: str,
+        *,
+        permanent: bool = False,
+        error: str | None = None,
+        secret: str | None = None,
+    ) -> httpx.Response:
+        """Call the service back with a delivery receipt for a message it sent."""
+        async with httpx.AsyncClient(timeout=30) as client:
+            return await client.post(
+                self.receipts_url,
+                json={
+                    "id": message_id,
+                    "status": status,
+                    "permanent": permanent,
+                    "error": error,
+                    "message_id": f"gw-{message_id[-6:]}",
+                },
+                headers={"Authorization": f"Bearer {secret or self.receipts_secret}"},
+            )
 
 
 @dataclass
@@ -174,49 +206,3 @@ async def serve_aiohttp(app: web.Application, port: int) -> web.AppRunner:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     return runner
-
-
-class FakeRequestsApi:
-    """Test double of the requests service's HTTP API as the chat-bot calls it (same paths
-    and bodies as ``patronage_requests.help_requests.api``)."""
-
-    def __init__(self) -> None:
-        self.created: list[dict[str, Any]] = []
-        self.answers: list[dict[str, Any]] = []
-        self.ratings: list[dict[str, Any]] = []
-        self.actors: list[str] = []
-        self.statuses: dict[str, str] = {}
-        self.app = web.Application()
-        self.app.router.add_post("/requests", self._create)
-        self.app.router.add_get("/requests", self._list)
-        self.app.router.add_post("/requests/{request_id}/answer", self._answer)
-        self.app.router.add_post("/requests/{request_id}/feedback", self._feedback)
-
-    async def _create(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self.actors.append(request.headers.get("X-Actor", ""))
-        created = {**body, "request_id": str(uuid.uuid4()), "status": "routed"}
-        self.created.append(created)
-        return web.json_response(created, status=201)
-
-    async def _list(self, request: web.Request) -> web.Response:
-        family_id = request.query["family_id"]
-        items = [
-            {**r, "status": self.statuses.get(r["request_id"], r["status"])}
-            for r in reversed(self.created)
-            if r["family_id"] == family_id
-        ]
-        return web.json_response(items)
-
-    async def _answer(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self.answers.append(
-            {"request_id": request.match_info["request_id"], "text": body["answer"]}
-        )
-        return web.json_response({})
-
-    async def _feedback(self, request: web.Request) -> web.Response:
-        self.ratings.append(
-            {"request_id": request.match_info["request_id"], **await request.json()}
-        )
-        return web.json_response({}, status=201)

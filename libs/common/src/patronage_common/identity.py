@@ -6,6 +6,7 @@ the ``X-Patronage-Identity`` header; a service verifies the signature with the s
 served as before only while ``IDENTITY_REQUIRED`` is false (development and tests).
 """
 
+import time
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -76,8 +77,45 @@ def sign_identity(identity: Identity, secret: str, *, ttl: timedelta = DEFAULT_T
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+class IdentitySigner:
+    """Signs identities, reusing a token while it has at least half its lifetime left.
+
+    A caller calling again and again as the same person (the gateway) then sends the same
+    token, which the services verify once (see ``verify_identity``) instead of every call.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, secret: str, *, ttl: timedelta = DEFAULT_TTL) -> None:
+        self._secret = secret
+        self._ttl = ttl
+        self._reuse_s = ttl.total_seconds() / 2
+        self._tokens: dict[Identity, tuple[float, str]] = {}
+
+    def token(self, identity: Identity) -> str:
+        """A valid signed token stating ``identity`` (valid for at least half the TTL)."""
+        now = time.monotonic()
+        cached = self._tokens.get(identity)
+        if cached is not None and now - cached[0] < self._reuse_s:
+            return cached[1]
+        if len(self._tokens) >= self.MAX_ENTRIES:
+            self._tokens.clear()
+        token = sign_identity(identity, self._secret, ttl=self._ttl)
+        self._tokens[identity] = (now, token)
+        return token
+
+
+# Tokens already verified, with their expiry (epoch seconds): verifying the same bytes with
+# the same secret again could only give the same answer until the token expires.
+_verified: dict[tuple[str, str], tuple[float, Identity]] = {}
+VERIFIED_MAX_ENTRIES = 10_000
+
+
 def verify_identity(token: str, secret: str) -> Identity:
     """The identity a token states, if its signature, audience and expiry hold."""
+    known = _verified.get((secret, token))
+    if known is not None and time.time() < known[0]:
+        return known[1]
     try:
         claims = jwt.decode(
             token,
@@ -87,9 +125,13 @@ def verify_identity(token: str, secret: str) -> Identity:
             issuer=ISSUER,
             options={"require": ["exp", "iat", "sub"]},
         )
-        return Identity.model_validate(claims)
+        identity = Identity.model_validate(claims)
     except (jwt.PyJWTError, ValidationError) as exc:
         raise IdentityError(f"недействительное удостоверение личности: {exc}") from exc
+    if len(_verified) >= VERIFIED_MAX_ENTRIES:
+        _verified.clear()
+    _verified[(secret, token)] = (float(claims["exp"]), identity)
+    return identity
 
 
 def service_identity_headers(service_name: str, secret: str) -> dict[str, str]:

@@ -38,7 +38,12 @@ from .enums import (
     Urgency,
 )
 from .envelope import Command, Event, Message, utc_now
-from .notifications import CallbackRequested, ContactUnreachable, NotificationRecorded
+from .notifications import (
+    CallbackRequested,
+    ContactUnreachable,
+    InAppNotificationSent,
+    NotificationRecorded,
+)
 from .passport import (
     ConsentWithdrawn,
     CuratorAssigned,
@@ -106,6 +111,7 @@ __all__ = [
     "FeedbackReceived",
     "HandleHelpRequest",
     "HouseholdView",
+    "InAppNotificationSent",
     "MeasureAssigned",
     "MeasureProvided",
     "MemberView",

@@ -48,6 +48,25 @@ class CallbackRequested(Event):
     requested_via: NotificationChannel = NotificationChannel.TELEGRAM
 
 
+class InAppNotificationSent(Event):
+    """An in-app notification went out to the recipient's open browser streams.
+
+    Every replica of the notifications service reads these (each on its own, without a
+    consumer group) and pushes them to the streams its curators have open.
+    """
+
+    type: Literal["InAppNotificationSent"] = "InAppNotificationSent"
+    producer: str = PRODUCER
+    notification_id: str
+    recipient_role: RecipientRole
+    recipient_id: str
+    subject: str
+    text: str
+    urgent: bool = False
+
+
+IN_APP_EVENTS: tuple[type[Event], ...] = (InAppNotificationSent,)
+
 NOTIFICATION_EVENTS: tuple[type[Event], ...] = (
     NotificationRecorded,
     ContactUnreachable,

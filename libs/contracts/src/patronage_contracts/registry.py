@@ -7,7 +7,7 @@ from pydantic_core import from_json
 from .agencies import AGENCY_COMMANDS, AgencyTaskStatusReported
 from .appointments import APPOINTMENT_EVENTS
 from .envelope import Message
-from .notifications import NOTIFICATION_EVENTS
+from .notifications import IN_APP_EVENTS, NOTIFICATION_EVENTS
 from .passport import PASSPORT_EVENTS
 from .requests import REQUEST_EVENTS
 from .sla import SLA_EVENTS
@@ -18,6 +18,7 @@ ALL_MESSAGES: tuple[type[Message], ...] = (
     *SLA_EVENTS,
     *APPOINTMENT_EVENTS,
     *NOTIFICATION_EVENTS,
+    *IN_APP_EVENTS,
     *AGENCY_COMMANDS,
     AgencyTaskStatusReported,
 )

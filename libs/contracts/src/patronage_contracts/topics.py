@@ -10,13 +10,14 @@ from .agencies import AGENCY_COMMANDS, AgencyCommand, AgencyTaskStatusReported
 from .appointments import APPOINTMENT_EVENTS
 from .enums import Agency
 from .envelope import Message
-from .notifications import NOTIFICATION_EVENTS
+from .notifications import IN_APP_EVENTS, NOTIFICATION_EVENTS
 from .passport import PASSPORT_EVENTS
 from .requests import REQUEST_EVENTS
 from .sla import SLA_EVENTS
 
 FOREVER = -1
 WEEK_MS = 7 * 24 * 3600 * 1000
+DAY_MS = 24 * 3600 * 1000
 DLQ_SUFFIX = ".dlq"
 
 
@@ -84,6 +85,18 @@ NOTIFICATION_EVENTS_TOPIC = TopicSpec(
     retention_ms=4 * WEEK_MS,
 )
 
+IN_APP_TOPIC = TopicSpec(
+    name="notifications.in-app",
+    description="In-app notifications as they go out, for the curators' live streams. Every "
+    "replica of the notifications service reads all partitions from the end, without a "
+    "consumer group, and pushes each to the streams open on it; the inbox in the store is "
+    "the durable record, so a day of history is enough.",
+    producer="notifications",
+    consumers=("notifications (every replica)",),
+    messages=IN_APP_EVENTS,
+    retention_ms=DAY_MS,
+)
+
 
 def agency_requests_topic(agency: Agency) -> TopicSpec:
     """The topic an agency consumes its help-request tasks from."""
@@ -121,6 +134,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
     REQUEST_EVENTS_TOPIC,
     APPOINTMENT_EVENTS_TOPIC,
     NOTIFICATION_EVENTS_TOPIC,
+    IN_APP_TOPIC,
     *AGENCY_REQUEST_TOPICS.values(),
     *AGENCY_STATUS_TOPICS.values(),
 )
@@ -149,6 +163,7 @@ _TOPIC_OF_TYPE: dict[type[Message], TopicSpec] = {
         REQUEST_EVENTS_TOPIC,
         APPOINTMENT_EVENTS_TOPIC,
         NOTIFICATION_EVENTS_TOPIC,
+        IN_APP_TOPIC,
     )
     for message in spec.messages
 }

@@ -1,7 +1,8 @@
 """Gateway-side scoping of help requests and where each role starts.
 
-The requests service does not yet check the signed identity, so the gateway decides here
-who may see a request, from the request itself (its curator, district, agencies).
+The requests service enforces the signed identity itself; the gateway checks again here,
+from the request it got (its curator, district, agencies), to decide what the audit log
+flags and when to ask for a break-the-glass reason.
 """
 
 from dataclasses import dataclass

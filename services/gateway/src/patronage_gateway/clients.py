@@ -3,14 +3,23 @@
 import asyncio
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 import httpx
-from patronage_common.identity import IDENTITY_HEADER, Identity, sign_identity
+from patronage_common.identity import IDENTITY_HEADER, Identity, IdentitySigner
 
 from .settings import GatewaySettings
 
 TIMEOUT_S = 5.0
+# Connections to one service. Each is a single process, which more parallel calls would
+# not make faster; and httpcore scans every pooled connection on each call (twice), so a
+# large pool costs CPU per call: measured, 100 connections spent a fifth of an API read's
+# CPU in that scan. Calls beyond this wait in the gateway instead of in the service.
+POOL_CONNECTIONS = 16
+# A live stream is quiet between notifications; the notifications service pings every 15 s,
+# so a read waiting much longer than that means the connection is dead.
+STREAM_TIMEOUT = httpx.Timeout(TIMEOUT_S, read=45.0)
 
 
 class ServiceUnavailableError(RuntimeError):
@@ -19,11 +28,13 @@ class ServiceUnavailableError(RuntimeError):
 
 @dataclass
 class ServiceError(Exception):
-    """A service refused the call: its status, detail and (for 403) its refusal code."""
+    """A service refused the call: its status, detail and (for 403) its refusal code and,
+    when a stated reason would open it, the family."""
 
     status_code: int
     detail: Any
     code: str = ""
+    family_id: str = ""
 
     def __str__(self) -> str:
         return f"{self.status_code}: {self.detail}"
@@ -35,25 +46,37 @@ class Services:
 
     settings: GatewaySettings
     _clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
+    # Live streams hold their connection for as long as a page is open: their own client,
+    # so that open pages never use up the pool the ordinary calls need.
+    _streams: httpx.AsyncClient = field(
+        default_factory=lambda: httpx.AsyncClient(
+            timeout=STREAM_TIMEOUT, limits=httpx.Limits(max_connections=None)
+        )
+    )
 
     def _client(self, base_url: str) -> httpx.AsyncClient:
         client = self._clients.get(base_url)
         if client is None:
-            limits = httpx.Limits(max_connections=100, max_keepalive_connections=50)
+            limits = httpx.Limits(
+                max_connections=POOL_CONNECTIONS, max_keepalive_connections=POOL_CONNECTIONS
+            )
             client = httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT_S, limits=limits)
             self._clients[base_url] = client
         return client
 
     async def close(self) -> None:
         """Close every pooled connection."""
-        await asyncio.gather(*(c.aclose() for c in self._clients.values()))
+        await asyncio.gather(*(c.aclose() for c in self._clients.values()), self._streams.aclose())
         self._clients.clear()
+
+    def __post_init__(self) -> None:
+        self._signer = IdentitySigner(self.settings.identity_secret)
 
     def _headers(self, identity: Identity | None) -> dict[str, str]:
         if identity is None:
             return {}
         return {
-            IDENTITY_HEADER: sign_identity(identity, self.settings.identity_secret),
+            IDENTITY_HEADER: self._signer.token(identity),
             "X-Actor": identity.subject,
         }
 
@@ -66,8 +89,10 @@ class Services:
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        raw: bool = False,
     ) -> Any:
-        """The JSON answer; raises ``ServiceError`` on 4xx, ``ServiceUnavailableError`` else."""
+        """The JSON answer (its bytes if ``raw``); raises ``ServiceError`` on 4xx,
+        ``ServiceUnavailableError`` else."""
         try:
             response = await self._client(base_url).request(
                 method, path, json=json, params=params, headers=self._headers(identity)
@@ -76,11 +101,14 @@ class Services:
             raise ServiceUnavailableError(f"{base_url} не отвечает") from exc
         if response.status_code >= 500:
             raise ServiceUnavailableError(f"{base_url} ответил ошибкой {response.status_code}")
+        if raw and response.status_code < 400:
+            return response.content
         body = response.json() if response.content else None
         if response.status_code >= 400:
             detail = body.get("detail") if isinstance(body, dict) else body
             code = body.get("code", "") if isinstance(body, dict) else ""
-            raise ServiceError(response.status_code, detail, code)
+            family_id = body.get("family_id", "") if isinstance(body, dict) else ""
+            raise ServiceError(response.status_code, detail, code, family_id)
         return body
 
     # --- passport service -------------------------------------------------------------
@@ -92,22 +120,19 @@ class Services:
         )
         return data
 
-    async def passport_extras(
-        self, identity: Identity, family_id: UUID
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """The family's eligible measures and its change history (the timeline)."""
-        measures, history = await asyncio.gather(
-            self.call(
-                self.settings.passport_url,
-                "GET",
-                f"/passports/{family_id}/eligible-measures",
-                identity,
-            ),
-            self.call(
-                self.settings.passport_url, "GET", f"/passports/{family_id}/history", identity
-            ),
+    async def read_passport_json(self, identity: Identity, family_id: UUID) -> bytes:
+        """A passport as the service's JSON bytes (relayed as they are, never re-encoded)."""
+        data: bytes = await self.call(
+            self.settings.passport_url, "GET", f"/passports/{family_id}", identity, raw=True
         )
-        return list(measures), list(reversed(history))
+        return data
+
+    async def passport_overview(self, identity: Identity, family_id: UUID) -> dict[str, Any]:
+        """A passport with the family's eligible measures and its history, in one call."""
+        data: dict[str, Any] = await self.call(
+            self.settings.passport_url, "GET", f"/passports/{family_id}/overview", identity
+        )
+        return data
 
     async def search_passports(self, identity: Identity, **criteria: Any) -> dict[str, Any]:
         """A page of passport summaries matching every given criterion."""
@@ -157,6 +182,72 @@ class Services:
             self.settings.requests_url, "POST", "/requests", identity, json=payload
         )
         return data
+
+    async def list_requests(self, identity: Identity, **query: Any) -> list[dict[str, Any]]:
+        """A page of requests (of a family, a curator's families or an agency), newest first."""
+        params = {k: v for k, v in query.items() if v not in (None, "", [])}
+        data: list[dict[str, Any]] = await self.call(
+            self.settings.requests_url, "GET", "/requests", identity, params=params
+        )
+        return data
+
+    async def read_task(self, identity: Identity, task_id: UUID) -> dict[str, Any] | None:
+        """The request an agency task belongs to (a worker: their agency's view); None if none."""
+        try:
+            data: dict[str, Any] = await self.call(
+                self.settings.requests_url, "GET", f"/requests/tasks/{task_id}", identity
+            )
+        except ServiceError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        return data
+
+    async def report_task(
+        self,
+        identity: Identity,
+        request_id: UUID | str,
+        task_id: UUID | str,
+        action: str,
+        payload: dict[str, Any],
+    ) -> dict[str, Any]:
+        """An agency worker's decision on a task (accept, start, ask, resolve or reject)."""
+        data: dict[str, Any] = await self.call(
+            self.settings.requests_url,
+            "POST",
+            f"/requests/{request_id}/tasks/{task_id}/{action}",
+            identity,
+            json=payload,
+        )
+        return data
+
+    # --- notifications service --------------------------------------------------------
+
+    async def open_curator_stream(
+        self, identity: Identity, last_event_id: str | None
+    ) -> httpx.Response:
+        """The curator's live notifications (server-sent events), opened: the caller closes it.
+
+        The curator is the identity's own subject, never a parameter.
+        """
+        headers = self._headers(identity) | {"Accept": "text/event-stream"}
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
+        url = (
+            f"{self.settings.notifications_url}/curators/{quote(identity.subject, safe='')}/stream"
+        )
+        try:
+            response = await self._streams.send(
+                self._streams.build_request("GET", url, headers=headers), stream=True
+            )
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailableError(f"{self.settings.notifications_url} не отвечает") from exc
+        if response.status_code != 200:
+            await response.aclose()
+            raise ServiceUnavailableError(
+                f"{self.settings.notifications_url} ответил ошибкой {response.status_code}"
+            )
+        return response
 
     # --- reporting service ------------------------------------------------------------
 

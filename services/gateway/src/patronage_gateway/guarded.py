@@ -5,7 +5,8 @@ their families needs a break-the-glass grant (a stated reason, kept for the sess
 such reads are flagged in the log.
 """
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from uuid import UUID
 
 from patronage_common.identity import Identity, Role
@@ -15,6 +16,8 @@ from . import access
 from .audit.flows import record
 from .audit.models import Action, Outcome
 from .clients import ServiceError, Services
+
+T = TypeVar("T")
 
 BREAK_GLASS = "break_glass"
 BREAK_GLASS_REQUIRED = "break_glass_required"
@@ -87,9 +90,59 @@ async def read_passport(
     family_id: UUID,
 ) -> tuple[dict[str, Any], bool]:
     """The passport (as the service lets this identity see it) and whether it was flagged."""
+    return await _read_passport_as(
+        db, identity, session_key, family_id, lambda who: services.read_passport(who, family_id)
+    )
+
+
+async def read_passport_json(
+    *,
+    db: Database,
+    services: Services,
+    identity: Identity,
+    session_key: str,
+    family_id: UUID,
+) -> tuple[bytes, bool]:
+    """``read_passport``, the passport left as the service's JSON bytes (for the API)."""
+    return await _read_passport_as(
+        db,
+        identity,
+        session_key,
+        family_id,
+        lambda who: services.read_passport_json(who, family_id),
+    )
+
+
+async def read_passport_overview(
+    *,
+    db: Database,
+    services: Services,
+    identity: Identity,
+    session_key: str,
+    family_id: UUID,
+) -> tuple[dict[str, Any], bool]:
+    """``read_passport`` with the eligible measures and history (the family page), one call."""
+    return await _read_passport_as(
+        db,
+        identity,
+        session_key,
+        family_id,
+        lambda who: services.passport_overview(who, family_id),
+    )
+
+
+async def _read_passport_as(
+    db: Database,
+    identity: Identity,
+    session_key: str,
+    family_id: UUID,
+    read: Callable[[Identity], Awaitable[T]],
+) -> tuple[T, bool]:
+    """Read with ``read`` as the identity, else with this session's break-the-glass reason;
+    audited either way (one entry per read)."""
     subject = str(family_id)
     try:
-        passport = await services.read_passport(identity, family_id)
+        passport = await read(identity)
         flagged = False
     except ServiceError as exc:
         if exc.status_code == 404:
@@ -105,7 +158,7 @@ async def read_passport(
                 raise ReasonRequiredError(subject) from exc
             raise AccessDeniedError(subject) from exc
         identity = identity.with_reason(reason)
-        passport = await services.read_passport(identity, family_id)
+        passport = await read(identity)
         flagged = True
     await record(
         db=db,
@@ -132,11 +185,26 @@ async def read_request(
 ) -> tuple[dict[str, Any], bool]:
     """The request (an agency worker gets the minimal view) and whether it was flagged.
 
-    ``audit=False`` only for the live status poll, which shows no personal data: the page
+    ``audit=False`` only for the live status re-read, which shows no personal data: the page
     it refreshes was audited when opened.
     """
     subject = str(request_id)
-    request = await services.read_request(identity, request_id)
+    try:
+        request = await services.read_request(identity, request_id)
+    except ServiceError as exc:
+        if exc.status_code != 403:
+            raise
+        # Refused by the requests service; a reason stated for the family may open it.
+        reason = None
+        if exc.code == BREAK_GLASS_REQUIRED and exc.family_id:
+            reason = await granted_reason(db=db, session_key=session_key, family_id=exc.family_id)
+        if reason is None:
+            await _denied(db, identity, "request", subject, "заявка")
+            if exc.code == BREAK_GLASS_REQUIRED and exc.family_id:
+                raise ReasonRequiredError(exc.family_id) from exc
+            raise AccessDeniedError(subject) from exc
+        identity = identity.with_reason(reason)
+        request = await services.read_request(identity, request_id)
     if request is None:
         raise NotFoundError(subject)
     decision = access.request_access(identity, request)

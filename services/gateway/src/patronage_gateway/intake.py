@@ -14,8 +14,6 @@ from .clients import ServiceError, Services
 from .web.deps import User
 from .web.forms import FORM, field_errors, plain_field
 
-FAMILY_REQUESTS = "family_requests"
-
 
 def passport_payload(values: dict[str, str], curator_id: str) -> dict[str, Any]:
     """The passport service's payload from the new-family form."""
@@ -76,7 +74,7 @@ async def create_help_request(
     family_id: UUID,
     values: dict[str, str],
 ) -> dict[str, Any]:
-    """Validate, create through the requests service, remember it with the family, audit."""
+    """Validate, create through the requests service, audit."""
     errors: dict[str, str] = {}
     if values.get("category") not in {c.value for c in NeedCategory}:
         errors["category"] = "Выберите направление"
@@ -105,19 +103,6 @@ async def create_help_request(
             }
         ) from exc
     request_id = str(created["request_id"])
-    await runtime.db[FAMILY_REQUESTS].update_one(
-        {"_id": str(family_id)},
-        {
-            "$push": {
-                "requests": {
-                    "request_id": request_id,
-                    "category": created["category"],
-                    "created_at": created["created_at"],
-                }
-            }
-        },
-        upsert=True,
-    )
     await guarded.record_write(
         db=runtime.db,
         identity=user.identity,

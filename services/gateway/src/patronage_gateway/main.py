@@ -9,12 +9,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from patronage_common.app import create_service_app, run_service
 from patronage_common.logging import get_logger
 from patronage_common.runtime import ServiceRuntime
-from patronage_contracts import Agency
 
 from .accounts.flows import SessionCache, seed_demo_accounts
+from .api.live import router as live_router
 from .api.routes import router as api_router
 from .clients import Services
-from .inbox.handlers import agency_inbox_router
 from .pages import audit, auth, dashboard, dispatcher, families, inbox, medical, requests
 from .settings import GatewaySettings, get_settings
 from .web.errors import EXCEPTION_HANDLERS
@@ -26,7 +25,7 @@ STATIC = Path(__file__).parent / "static"
 def create_app(
     settings: GatewaySettings | None = None, tracer_provider: TracerProvider | None = None
 ) -> FastAPI:
-    """The gateway app: web UI and public API, the agency inbox's consumers."""
+    """The gateway app: web UI and public API over the services."""
     settings = settings or get_settings()
     services = Services(settings)
 
@@ -41,7 +40,6 @@ def create_app(
         finally:
             await services.close()
 
-    inbox_routers = [agency_inbox_router(Agency(a)) for a in settings.inbox_agency_list]
     app = create_service_app(
         settings,
         title="Patronage — шлюз",
@@ -55,8 +53,8 @@ def create_app(
             audit.router,
             medical.router,
             api_router,
+            live_router,
         ],
-        kafka_routers=[r.kafka_router(settings) for r in inbox_routers],
         on_startup=on_startup,
         background_tasks=[close_clients],
         tracer_provider=tracer_provider,

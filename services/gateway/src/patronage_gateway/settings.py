@@ -34,10 +34,6 @@ class GatewaySettings(ServiceSettings):
     login_free_attempts: int = Field(default=5, ge=1, description="Failures before lockout")
     login_lockout_base_s: float = Field(default=30.0, gt=0)
     login_lockout_max_s: float = Field(default=900.0, gt=0)
-    inbox_agencies: str = Field(
-        default="housing,health,education,employment,social_protection,psychological_help",
-        description="Agencies without their own system, served by the gateway's agency inbox",
-    )
     default_language: str = "ru"
 
     oidc_enabled: bool = False
@@ -64,11 +60,6 @@ class GatewaySettings(ServiceSettings):
         if self.demo_accounts:
             raise ValueError("DEMO_ACCOUNTS must be false in production (no demo logins)")
         return self
-
-    @property
-    def inbox_agency_list(self) -> list[str]:
-        """Agencies whose requests the gateway's inbox consumes."""
-        return [a.strip() for a in self.inbox_agencies.split(",") if a.strip()]
 
 
 @lru_cache

@@ -1,9 +1,11 @@
 """The gateway in real headless Chromium (Debian's, driven by Playwright), end to end.
 
 A curator registers a family and creates a request; the housing agency's worker resolves
-it in the inbox (the decision travels over the real Kafka to the requests service); the
-curator's open page shows the new status without a reload; the district head's dashboard
-counts it. Each main screen is saved under test-artifacts/screenshots/.
+it in the inbox (the requests service applies it and announces it over the real Kafka); the
+curator's open page shows the new status without a reload, pushed over its live stream (the
+notifications service's server-sent events, proxied by the gateway; the page does not poll);
+the district head's dashboard counts it. Each main screen is saved under
+test-artifacts/screenshots/.
 """
 
 import shutil
@@ -79,9 +81,9 @@ async def log_in(context: BrowserContext, base: str, user: str) -> Page:
 
 
 async def test_curator_agency_and_head_work_one_request_in_the_browser(
-    stack: Stack, new_context: object
+    live_stack: Stack, new_context: object
 ) -> None:
-    base = stack.gateway
+    base = live_stack.gateway
     open_context = new_context  # type: ignore[assignment]
 
     # The login page, then the curator's families.
@@ -123,6 +125,13 @@ async def test_curator_agency_and_head_work_one_request_in_the_browser(
         await expect(curator.locator(".form-error")).to_be_visible()
         await curator.wait_for_timeout(500)
     assert "/requests/" in curator.url
+    # The page listens to the curator's live stream; it never polls the status.
+    status_reads: list[str] = []
+    curator.on(
+        "request", lambda r: status_reads.append(r.url) if r.url.endswith("/status") else None
+    )
+    feed = curator.get_by_test_id("live-feed")
+    await expect(feed).to_have_attribute("data-state", "open")
     status = curator.get_by_test_id("request-status")
     await expect(status).to_have_attribute("data-status", "routed", timeout=30_000)
     await shot(curator, "05-request-routed")
@@ -156,6 +165,9 @@ async def test_curator_agency_and_head_work_one_request_in_the_browser(
     await expect(status).to_have_attribute("data-status", "resolved", timeout=45_000)
     await expect(status).to_have_text("решена")
     await expect(curator.locator(".task-note")).to_have_text("Кровля отремонтирована")
+    await expect(feed).to_contain_text("решена")
+    # A status read per notification shown (and one when the stream opened), none on a timer.
+    assert len(status_reads) <= await feed.locator("li").count() + 1, status_reads
     await shot(curator, "08-request-resolved-live")
 
     # The district head's dashboard counts it.

@@ -85,7 +85,6 @@ async def oidc_gateway(
             oidc_token_endpoint=f"{issuer}/token",
             oidc_jwks_uri=f"{issuer}/certs",
             oidc_redirect_uri=f"http://127.0.0.1:{gw_port}/auth/oidc/callback",
-            inbox_agencies="",
         )
         await running.append_context(serve(fake_provider(issuer, key, login), idp_port))
         await running.append_context(serve(create_app(settings), gw_port))

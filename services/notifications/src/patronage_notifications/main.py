@@ -7,16 +7,17 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from patronage_common.app import create_service_app, run_service
 from patronage_common.runtime import ServiceRuntime
-from patronage_contracts import NotificationChannel
+from patronage_contracts import Message, NotificationChannel
 
 from .bot.api import router as bot_api
-from .bot.runner import running_bot
+from .bot.runner import register_webhook, running_bot
 from .clock import Clock, system_clock
 from .contacts.handlers import router as contact_events
 from .context import NOTIFIER_CONTEXT_KEY, Notifier
+from .delivery.api import router as delivery_api
 from .delivery.channels import Channel
 from .delivery.email import EmailChannel
-from .delivery.live import InAppChannel, LiveHub
+from .delivery.live import InAppChannel, LiveHub, running_live_feed
 from .delivery.scheduler import running_scheduler
 from .delivery.sms import SmsChannel
 from .delivery.telegram import TelegramChannel, create_bot
@@ -28,10 +29,16 @@ from .settings import NotificationsSettings, get_settings
 
 
 def configured_channels(
-    settings: NotificationsSettings, hub: LiveHub
+    settings: NotificationsSettings, notifier: Notifier
 ) -> dict[NotificationChannel, Channel]:
     """The channels the settings enable (in-app always)."""
-    channels: dict[NotificationChannel, Channel] = {NotificationChannel.IN_APP: InAppChannel(hub)}
+
+    async def publish(message: Message) -> None:
+        await (await notifier.bus.send(message))
+
+    channels: dict[NotificationChannel, Channel] = {
+        NotificationChannel.IN_APP: InAppChannel(publish)
+    }
     if settings.telegram_bot_token:
         bot = create_bot(
             token=settings.telegram_bot_token,
@@ -78,7 +85,7 @@ def create_notifier(
         settings=settings, clock=clock, rulebook=rulebook, templates=templates, hub=hub
     )
     notifier.channels = (
-        dict(channels) if channels is not None else configured_channels(settings, hub)
+        dict(channels) if channels is not None else configured_channels(settings, notifier)
     )
     return notifier
 
@@ -103,7 +110,7 @@ def create_app(
         settings,
         title="Patronage — уведомления",
         kafka_routers=[contact_events.kafka_router(settings), decision_router(settings)],
-        api_routers=[notifications_api, bot_api],
+        api_routers=[notifications_api, delivery_api, bot_api],
         on_startup=bind,
         tracer_provider=tracer_provider,
     )
@@ -112,9 +119,18 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_lifespan(app), running_scheduler(notifier):
+        async with (
+            service_lifespan(app),
+            running_scheduler(notifier),
+            running_live_feed(notifier),
+        ):
             telegram = notifier.channels.get(NotificationChannel.TELEGRAM)
-            if settings.telegram_polling and isinstance(telegram, TelegramChannel):
+            if not isinstance(telegram, TelegramChannel):
+                yield
+            elif settings.telegram_updates == "webhook":
+                app.state.chat_bot_webhook = await register_webhook(notifier, telegram.bot)
+                yield
+            elif settings.telegram_polling:
                 async with running_bot(notifier, telegram.bot):
                     yield
             else:

@@ -3,9 +3,12 @@
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, Self
 
 from patronage_common.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, model_validator
+
+WEBHOOK_PATH = "/telegram/webhook"
 
 
 class NotificationsSettings(ServiceSettings):
@@ -37,8 +40,21 @@ class NotificationsSettings(ServiceSettings):
     link_code_ttl_s: int = Field(default=24 * 3600, ge=60)
     telegram_api_url: str = Field(default="", description="Bot API base URL; empty = Telegram's")
     telegram_bot_token: str = ""
+    telegram_updates: Literal["polling", "webhook"] = Field(
+        default="polling",
+        description="How the chat-bot gets updates: long polling (in the one replica with "
+        "TELEGRAM_POLLING) or a webhook (served by every replica)",
+    )
     telegram_polling: bool = Field(default=False, description="Run the chat-bot (long polling)")
     telegram_polling_timeout_s: int = Field(default=10, ge=0)
+    telegram_webhook_url: str = Field(
+        default="", description=f"Public HTTPS URL that reaches this service's {WEBHOOK_PATH}"
+    )
+    telegram_webhook_secret: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9_-]{0,256}$",
+        description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token",
+    )
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_sender: str = "Патронаж <noreply@patronage.local>"
@@ -47,7 +63,28 @@ class NotificationsSettings(ServiceSettings):
     smtp_starttls: bool = False
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
+    sms_receipt_secret: str = Field(
+        default="",
+        description="Bearer secret the SMS gateway's delivery receipts must carry "
+        "(empty: receipts are refused)",
+    )
     channel_timeout_s: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _webhook_is_complete(self) -> Self:
+        if self.telegram_updates == "webhook":
+            missing = [
+                env
+                for env, value in (
+                    ("TELEGRAM_BOT_TOKEN", self.telegram_bot_token),
+                    ("TELEGRAM_WEBHOOK_URL", self.telegram_webhook_url),
+                    ("TELEGRAM_WEBHOOK_SECRET", self.telegram_webhook_secret),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"TELEGRAM_UPDATES=webhook needs {', '.join(missing)}")
+        return self
 
 
 @lru_cache

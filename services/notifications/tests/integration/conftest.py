@@ -1,6 +1,7 @@
-"""A served notifications service with a real passport service, Kafka and store, and
-local stand-ins for Telegram, SMTP and the SMS gateway."""
+"""A served notifications service with the real passport and requests services, Kafka and
+store, and local stand-ins for Telegram, SMTP and the SMS gateway."""
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,10 +17,11 @@ from patronage_notifications.main import create_app
 from patronage_notifications.settings import NotificationsSettings
 from patronage_passport.main import create_app as create_passport
 from patronage_passport.settings import PassportSettings
+from patronage_requests.main import create_app as create_requests
+from patronage_requests.settings import RequestsSettings
 
 from services.notifications.tests.fakes import (
     FakeBotApi,
-    FakeRequestsApi,
     FakeSmsGateway,
     Mailbox,
     serve_aiohttp,
@@ -28,6 +30,7 @@ from services.notifications.tests.fakes import (
 
 # Midday in Moscow: outside quiet hours.
 NOON_MSK = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+SMS_RECEIPT_SECRET = "sms-gateway-receipts"
 
 
 @dataclass
@@ -43,7 +46,8 @@ class World:
     mailbox: Mailbox
     producer: AIOKafkaProducer
     notifications_url: str
-    requests_api: FakeRequestsApi
+    requests: httpx.AsyncClient
+    requests_settings: RequestsSettings
 
     async def publish(self, event: Event) -> None:
         """Put an event on its catalogue topic, as its producer would."""
@@ -59,13 +63,21 @@ async def world(make_settings: Callable[..., Any]) -> AsyncIterator[World]:
     passport_port, notifications_port = free_port(), free_port()
     bot_port, sms_port, smtp_port = free_port(), free_port(), free_port()
     requests_port = free_port()
-    bot_api, sms, requests_api = FakeBotApi(), FakeSmsGateway(), FakeRequestsApi()
-    requests_runner = await serve_aiohttp(requests_api.app, requests_port)
+    bot_api = FakeBotApi()
+    sms = FakeSmsGateway(
+        receipts_url=f"http://127.0.0.1:{notifications_port}/sms/receipts",
+        receipts_secret=SMS_RECEIPT_SECRET,
+    )
     bot_runner = await serve_aiohttp(bot_api.app, bot_port)
     sms_runner = await serve_aiohttp(sms.app, sms_port)
     smtp, mailbox = start_smtp(smtp_port)
     clock = ManualClock(NOON_MSK)
     passport_settings = make_settings(PassportSettings, http_port=passport_port)
+    requests_settings = make_settings(
+        RequestsSettings,
+        http_port=requests_port,
+        passport_url=f"http://127.0.0.1:{passport_port}",
+    )
     settings = make_settings(
         NotificationsSettings,
         http_port=notifications_port,
@@ -78,6 +90,7 @@ async def world(make_settings: Callable[..., Any]) -> AsyncIterator[World]:
         smtp_host="127.0.0.1",
         smtp_port=smtp_port,
         sms_gateway_url=f"http://127.0.0.1:{sms_port}",
+        sms_receipt_secret=SMS_RECEIPT_SECRET,
         delivery_retry_base_s=1.0,
         schedule_bucket_s=1,
         scheduler_interval_s=0.2,
@@ -87,9 +100,11 @@ async def world(make_settings: Callable[..., Any]) -> AsyncIterator[World]:
     try:
         async with (
             serve(create_passport(passport_settings), passport_port) as passport_url,
+            serve(create_requests(requests_settings), requests_port) as requests_url,
             serve(create_app(settings, clock=clock), notifications_port) as url,
             httpx.AsyncClient(base_url=passport_url) as passport,
             httpx.AsyncClient(base_url=url) as notifications,
+            httpx.AsyncClient(base_url=requests_url) as requests,
         ):
             yield World(
                 settings=settings,
@@ -101,11 +116,26 @@ async def world(make_settings: Callable[..., Any]) -> AsyncIterator[World]:
                 mailbox=mailbox,
                 producer=producer,
                 notifications_url=url,
-                requests_api=requests_api,
+                requests=requests,
+                requests_settings=requests_settings,
             )
     finally:
         await producer.stop()
         smtp.stop()
         await bot_runner.cleanup()
         await sms_runner.cleanup()
-        await requests_runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def replica(world: World, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """Another replica of the notifications service: same store and topics, own process
+    memory (it does not poll the Bot API unless told to)."""
+    port = free_port()
+    settings = NotificationsSettings.model_validate(
+        {**world.settings.model_dump(), "http_port": port, "telegram_polling": False, **overrides}
+    )
+    async with (
+        serve(create_app(settings, clock=world.clock), port) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as client,
+    ):
+        yield client

@@ -1,4 +1,8 @@
-"""The chat-bot conversation through a local Bot API server: linking to rating."""
+"""The chat-bot conversation through a local Bot API server: linking to rating.
+
+The bot calls the real requests service (started by the ``world`` fixture), and an agency's
+own system (plain aiokafka) moves the request on the bus, as in production.
+"""
 
 import json
 from typing import Any
@@ -8,6 +12,7 @@ from patronage_common.testing import eventually
 
 from services.notifications.tests.integration.conftest import World
 from services.notifications.tests.integration.test_delivery import new_family
+from tests.support.agency_client import AgencyClient
 
 pytestmark = pytest.mark.integration
 
@@ -24,6 +29,30 @@ async def reply(world: World, chat_id: int, seen: int, contains: str) -> dict[st
     return await eventually(probe, what=f"bot says «{contains}»")
 
 
+async def family_requests(world: World, family_id: str) -> list[dict[str, Any]]:
+    """The family's requests as the requests service has them."""
+    response = await world.requests.get("/requests", params={"family_id": family_id})
+    assert response.status_code == 200, response.text
+    return list(response.json())
+
+
+async def read_request(world: World, request_id: str) -> dict[str, Any]:
+    """One request as the requests service has it."""
+    response = await world.requests.get(f"/requests/{request_id}")
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def in_status(world: World, request_id: str, status: str) -> dict[str, Any]:
+    """The request once it reached ``status``."""
+
+    async def probe() -> dict[str, Any] | None:
+        found = await read_request(world, request_id)
+        return found if found["status"] == status else None
+
+    return await eventually(probe, timeout_s=60, what=f"request {status}")
+
+
 async def test_unlinked_user_gets_a_clear_answer_and_no_data(world: World) -> None:
     chat_id = 7770001
     world.bot_api.user_says(chat_id, "/start")
@@ -34,8 +63,6 @@ async def test_unlinked_user_gets_a_clear_answer_and_no_data(world: World) -> No
     await reply(world, chat_id, 2, "Код не подошёл")
     world.bot_api.user_presses(chat_id, "rate:00000000-0000-0000-0000-000000000000")
     await reply(world, chat_id, 3, "не привязан к социальному паспорту")
-    assert world.requests_api.created == []
-    assert world.requests_api.ratings == []
     assert not [m for m in world.bot_api.sent(chat_id) if "заявк" in m["text"].split("паспорту")[0]]
 
 
@@ -71,44 +98,55 @@ async def test_family_links_by_code_submits_answers_rates_and_asks_for_a_call(wo
         photo=[{"file_id": "PHOTO-1", "file_unique_id": "u1", "width": 90, "height": 90}],
     )
     accepted = await reply(world, chat_id, n + 3, "Заявка принята")
-    (created,) = world.requests_api.created
-    assert created["family_id"] == family["family_id"]
+    (created,) = await family_requests(world, family["family_id"])
+    request_id = created["request_id"]
     assert created["category"] == "housing"
     assert created["channel"] == "chatbot"
     assert created["description"].startswith("У нас протекает крыша")
     assert "PHOTO-1" in created["description"]
-    assert world.requests_api.actors == [f"family:{family['family_id']}"]
-    assert created["request_id"][:8] in accepted["text"]
+    assert request_id[:8] in accepted["text"]
+    listed_as = f"№ {request_id[:8]} — «жильё»: "
 
-    # Status: an agency asked a question; the family answers it.
-    world.requests_api.statuses[created["request_id"]] = "needs_info"
+    settings = world.requests_settings
+    async with AgencyClient(
+        settings.kafka_bootstrap_servers, settings.topic_prefix, "housing"
+    ) as housing:
+        task, _ = await housing.next_task()
+        assert task["request_id"] == request_id
+
+        # Status: the agency asks a question; the family sees it and answers it.
+        await housing.report(task, "accepted")
+        await housing.report(task, "needs_info", question="Укажите номер лицевого счёта")
+        await in_status(world, request_id, "needs_info")
+        n = len(world.bot_api.sent(chat_id))
+        world.bot_api.user_says(chat_id, "📋 Мои заявки")
+        listed = await reply(world, chat_id, n, listed_as + "нужны сведения")
+        assert "Вопрос ведомства: Укажите номер лицевого счёта" in listed["text"]
+        answer = listed["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        assert answer == f"answer:{request_id}"
+        world.bot_api.user_presses(chat_id, answer)
+        await reply(world, chat_id, n + 1, "Напишите ответ")
+        world.bot_api.user_says(chat_id, "Лицевой счёт 123-456")
+        await reply(world, chat_id, n + 2, "Ответ передан")
+        resumed = await in_status(world, request_id, "accepted")
+        assert resumed["tasks"][0]["question"] is None
+
+        # Resolved: the family rates it 5.
+        await housing.report(task, "resolved", result="Крыша отремонтирована")
+        await in_status(world, request_id, "resolved")
     n = len(world.bot_api.sent(chat_id))
     world.bot_api.user_says(chat_id, "📋 Мои заявки")
-    listed = await reply(world, chat_id, n, "нужны сведения")
-    assert "«жильё»" in listed["text"]
-    answer = listed["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    world.bot_api.user_presses(chat_id, answer)
-    await reply(world, chat_id, n + 1, "Напишите ответ")
-    world.bot_api.user_says(chat_id, "Лицевой счёт 123-456")
-    await reply(world, chat_id, n + 2, "Ответ передан")
-    assert world.requests_api.answers == [
-        {"request_id": created["request_id"], "text": "Лицевой счёт 123-456"}
-    ]
-
-    # Resolved: the family rates it 5.
-    world.requests_api.statuses[created["request_id"]] = "resolved"
-    n = len(world.bot_api.sent(chat_id))
-    world.bot_api.user_says(chat_id, "📋 Мои заявки")
-    listed = await reply(world, chat_id, n, "решена")
-    world.bot_api.user_presses(
-        chat_id, listed["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    )
+    listed = await reply(world, chat_id, n, listed_as + "решена")
+    rate = listed["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    assert rate == f"rate:{request_id}"
+    world.bot_api.user_presses(chat_id, rate)
     stars = await reply(world, chat_id, n + 1, "от 1 до 5")
     world.bot_api.user_presses(
         chat_id, stars["reply_markup"]["inline_keyboard"][0][4]["callback_data"]
     )
     await reply(world, chat_id, n + 2, "Спасибо за оценку 5 из 5")
-    assert world.requests_api.ratings == [{"request_id": created["request_id"], "rating": 5}]
+    rated = await read_request(world, request_id)
+    assert [f["rating"] for f in rated["feedback"]] == [5]
 
     # Call me back: the curator gets an urgent in-app notification.
     world.bot_api.user_says(chat_id, "📞 Перезвоните мне")

@@ -6,14 +6,10 @@ chatbot, as the bot does); its RequestCreated event travels over the real Kafka.
 
 import asyncio
 import json
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from patronage_common.testing import free_port, serve
-from patronage_requests.main import create_app as create_requests
-from patronage_requests.settings import RequestsSettings
 
 from services.notifications.tests.integration.conftest import World
 from services.notifications.tests.integration.test_delivery import new_family
@@ -21,9 +17,7 @@ from services.notifications.tests.integration.test_delivery import new_family
 pytestmark = pytest.mark.integration
 
 
-async def test_curator_stream_receives_new_chatbot_request(
-    world: World, make_settings: Callable[..., Any]
-) -> None:
+async def test_curator_stream_receives_new_chatbot_request(world: World) -> None:
     family = await new_family(world)
     curator = family["curator_id"]
     received: list[dict[str, Any]] = []
@@ -47,26 +41,18 @@ async def test_curator_stream_receives_new_chatbot_request(
     ready = asyncio.Event()
     listener = asyncio.create_task(listen(ready))
     await asyncio.wait_for(ready.wait(), 30)
-    port = free_port()
-    requests_settings = make_settings(
-        RequestsSettings, http_port=port, passport_url=str(world.passport.base_url).rstrip("/")
+    created = await world.requests.post(
+        "/requests",
+        json={
+            "family_id": family["family_id"],
+            "category": "housing",
+            "description": "Протекает крыша",
+            "channel": "chatbot",
+        },
+        headers={"X-Actor": f"family:{family['family_id']}"},
     )
-    async with (
-        serve(create_requests(requests_settings), port) as requests_url,
-        httpx.AsyncClient(base_url=requests_url) as requests,
-    ):
-        created = await requests.post(
-            "/requests",
-            json={
-                "family_id": family["family_id"],
-                "category": "housing",
-                "description": "Протекает крыша",
-                "channel": "chatbot",
-            },
-            headers={"X-Actor": f"family:{family['family_id']}"},
-        )
-        assert created.status_code == 201, created.text
-        await asyncio.wait_for(listener, 60)
+    assert created.status_code == 201, created.text
+    await asyncio.wait_for(listener, 60)
     (item,) = received
     assert created.json()["request_id"][:8] in item["text"]
     assert item["text"].startswith("Новая заявка «жильё»")

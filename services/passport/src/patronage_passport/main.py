@@ -6,6 +6,7 @@ from patronage_common.app import create_service_app, run_service
 
 from .curators.api import router as curators_router
 from .measures.api import router as measures_router
+from .overview.api import router as overview_router
 from .passports.api import router as passports_router
 from .passports.errors import EXCEPTION_HANDLERS
 from .passports.handlers import router as plan_links
@@ -23,7 +24,13 @@ def create_app(
         settings,
         title="Patronage — социальные паспорта",
         # The search route first: GET /passports must not be shadowed.
-        api_routers=[search_router, passports_router, measures_router, curators_router],
+        api_routers=[
+            search_router,
+            passports_router,
+            measures_router,
+            overview_router,
+            curators_router,
+        ],
         kafka_routers=[r.kafka_router(settings) for r in (search_events, plan_links)],
         tracer_provider=tracer_provider,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -384,3 +384,103 @@ async def test_serviceman_categories_and_plan_review_sections(
     assert review.json()["plan_review_date"] == "2027-01-15"
     history = (await client.get(f"/passports/{family}/history")).json()
     assert [h["sections"] for h in history][1:] == [["serviceman"], ["plan"]]
+
+
+async def test_history_says_which_fields_each_version_changed(
+    api: tuple[httpx.AsyncClient, PassportSettings],
+) -> None:
+    client, settings = api
+    passport = await create(client)
+    family = passport["family_id"]
+    contacts = {**passport["contacts"], "telegram": "@petrova_m", "preferred_channel": "telegram"}
+    assert (await client.put(f"/passports/{family}/contacts", json=contacts)).status_code == 200
+    after_contacts = datetime.now(UTC)
+    await asyncio.sleep(0.05)
+    applicant, pupil, toddler = passport["members"]
+    newborn = {
+        "relation": "child",
+        "full_name": "Новикова Ева Андреевна",
+        "birth_date": "2025-06-01",
+    }
+    ill_pupil = {**pupil, "disability": {"group": "child", "notes": "Сахарный диабет 1 типа"}}
+    members = await client.put(
+        f"/passports/{family}/members", json={"members": [applicant, ill_pupil, newborn]}
+    )
+    assert members.status_code == 200, members.text
+    newborn_id = next(
+        m["member_id"] for m in members.json()["members"] if m["birth_date"] == "2025-06-01"
+    )
+
+    history = (await client.get(f"/passports/{family}/history")).json()
+    assert [(h["version"], h["sections"], h["changed_by"]) for h in history] == [
+        (1, ["created"], "curator-1"),
+        (2, ["contacts"], "curator-1"),
+        (3, ["members"], "curator-1"),
+    ]
+    assert history[0]["changes"] == []
+    assert history[1]["changes"] == [
+        {
+            "path": "contacts.telegram",
+            "kind": "added",
+            "old": None,
+            "new": "@petrova_m",
+            "hidden": False,
+        },
+        {
+            "path": "contacts.preferred_channel",
+            "kind": "changed",
+            "old": "phone",
+            "new": "telegram",
+            "hidden": False,
+        },
+    ]
+    member_changes = {c["path"]: c for c in history[2]["changes"]}
+    assert set(member_changes) == {
+        f"members[{pupil['member_id']}].disability",
+        f"members[{toddler['member_id']}]",
+        f"members[{newborn_id}]",
+    }
+    assert member_changes[f"members[{toddler['member_id']}]"]["kind"] == "removed"
+    assert (
+        member_changes[f"members[{toddler['member_id']}]"]["old"]["full_name"]
+        == toddler["full_name"]
+    )
+    assert member_changes[f"members[{newborn_id}]"]["kind"] == "added"
+    assert member_changes[f"members[{pupil['member_id']}].disability"]["new"]["notes"] == (
+        "Сахарный диабет 1 типа"
+    )
+
+    then = await client.get(f"/passports/{family}", params={"as_of": after_contacts.isoformat()})
+    assert then.json()["version"] == 2
+    assert then.json()["contacts"]["telegram"] == "@petrova_m"
+    assert [m["full_name"] for m in then.json()["members"]][2] == toddler["full_name"]
+
+    mongo = create_mongo_client(settings)
+    try:
+        db = mongo[settings.database_name]
+        raw = [d async for d in db["passports"].find({"_id": family})] + [
+            d async for d in db["passport_versions"].find({"family_id": family})
+        ]
+    finally:
+        await mongo.close()
+    assert "Сахарный диабет" not in json.dumps(raw, default=str, ensure_ascii=False)
+
+    withdrawn = await client.post(
+        f"/passports/{family}/consent/withdrawal", json={"scope": ["personal_data"]}
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    restricted = (await client.get(f"/passports/{family}/history")).json()
+    shown = json.dumps(restricted, ensure_ascii=False)
+    for personal in ("@petrova_m", toddler["full_name"], "Сахарный диабет"):
+        assert personal not in shown
+    assert restricted[1]["changes"][0] == {
+        "path": "contacts.telegram",
+        "kind": "added",
+        "old": None,
+        "new": None,
+        "hidden": True,
+    }
+    assert [c["path"] for c in restricted[3]["changes"]] == [
+        "consent.withdrawn",
+        "restricted_scopes",
+    ]

@@ -1,14 +1,23 @@
 """Rebuild every reporting figure from scratch by replaying the event topics.
 
 ``python -m patronage_reporting.replay`` (stop the reporting service first): drops the
-reporting database's states and figures, reads passport.events and requests.events from
-their first offset to the offsets they had when the replay started, and commits those
-offsets for the live consumer groups, so the service goes on from there.
+reporting database's states and figures, reads passport.events, requests.events and
+appointments.events from their first offset to the offsets they had when the replay
+started, and commits those offsets for the live consumer groups, so the service goes on
+from there.
 
-It batches: events are read in batches and projected in memory; the entity states and
-the merged figure changes stay in memory for the whole replay (a counter touched by a
-million events is one number), and both are written once, at the end, as plain inserts
-into the emptied collections, which is what an upsert per event would have produced.
+It folds in memory and writes in bulk, never per event:
+
+- each event is parsed once (``json.loads``: the projections read the fields of the JSON
+  form the contracts define, as the live consumer's ``model_dump(mode="json")`` gives them)
+  and applied to the entity's state kept in memory and to one ``Changes`` of all figures;
+- every ``replay_flush_events`` events, the states and figure documents changed since the
+  last flush are written in the background while the fold goes on: documents not written
+  before with ``insert_many`` into the emptied collections, the others by ``_id`` in
+  unordered bulk writes (states replaced, figures ``$inc``/``$set``/``$unset``), which is
+  what an upsert per event would have produced; a counter touched by a million events
+  between two flushes is one number, and the store works while Python folds;
+- at the end the rest is written the same way and awaited.
 """
 
 import asyncio
@@ -17,21 +26,31 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError
 from patronage_common.idempotency import PROCESSED_COLLECTION
 from patronage_common.locks import LOCKS
-from patronage_common.store import Database, create_mongo_client
-from patronage_contracts.topics import PASSPORT_EVENTS_TOPIC, REQUEST_EVENTS_TOPIC
+from patronage_common.store import Collection, Database, create_mongo_client
+from patronage_contracts.topics import (
+    APPOINTMENT_EVENTS_TOPIC,
+    PASSPORT_EVENTS_TOPIC,
+    REQUEST_EVENTS_TOPIC,
+)
+from pymongo import ReplaceOne, UpdateOne
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .figures.ops import Changes
-from .projection.engine import FIGURES, STATES, route
+from .projection.engine import FIGURES, STATES, State, route, state_document
 from .projection.handlers import EVENT_ROUTERS
 from .settings import ReportingSettings, get_settings
 
-REPLAYED_TOPICS = (REQUEST_EVENTS_TOPIC.name, PASSPORT_EVENTS_TOPIC.name)
+REPLAYED_TOPICS = (
+    REQUEST_EVENTS_TOPIC.name,
+    PASSPORT_EVENTS_TOPIC.name,
+    APPOINTMENT_EVENTS_TOPIC.name,
+)
 INSERT_CHUNK = 5000
 Progressed = Callable[[int, int], None]
 
@@ -44,6 +63,9 @@ class ReplayResult:
     projected: int
     seconds: float
     offsets: dict[TopicPartition, int]
+    write_seconds: float = 0.0
+    """Of ``seconds``: the writes after the last event was folded."""
+    figure_documents: int = 0
 
     @property
     def events_per_s(self) -> float:
@@ -68,6 +90,65 @@ async def _end_offsets(consumer: AIOKafkaConsumer, topics: list[str]) -> dict[To
         await asyncio.sleep(0.1)
     ends = await consumer.end_offsets(list(partitions))
     return {tp: offset for tp, offset in ends.items()}
+
+
+class _Writer:
+    """States and figures folded in memory, written behind the fold in large bulk writes."""
+
+    def __init__(self, db: Database) -> None:
+        self.states_collection = db[STATES]
+        self.figures_collection = db[FIGURES]
+        self.states: dict[str, State] = {}
+        self.dirty: set[str] = set()
+        self.written: set[str] = set()
+        self.written_figures: set[str] = set()
+        self.figure_documents = 0
+        self.pending: asyncio.Task[None] | None = None
+
+    def flush(self, changes: Changes) -> Changes:
+        """Start writing the states and figures changed since the last flush.
+
+        The writes start after the previous flush's; the documents are built now, so the
+        fold may go on (into the fresh ``Changes`` returned).
+        """
+        fresh = [state_document(self.states[k]) for k in self.dirty if k not in self.written]
+        again = [state_document(self.states[k]) for k in self.dirty if k in self.written]
+        self.written |= self.dirty
+        self.dirty = set()
+        new_figures, figure_updates = changes.split(self.written_figures)
+        self.written_figures.update(d["_id"] for d in new_figures)
+        self.figure_documents += len(new_figures)
+        operations: list[Any] = [ReplaceOne({"_id": d["_id"]}, d) for d in again]
+        operations += [UpdateOne({"_id": i}, u) for i, u in figure_updates.items()]
+        previous = self.pending
+        self.pending = asyncio.create_task(self._write(previous, fresh, new_figures, operations))
+        return Changes()
+
+    async def _write(
+        self,
+        previous: "asyncio.Task[None] | None",
+        states: list[dict[str, Any]],
+        figures: list[dict[str, Any]],
+        updates: list[Any],
+    ) -> None:
+        if previous is not None:
+            await previous
+        await _insert_all(self.states_collection, states)
+        await _insert_all(self.figures_collection, figures)
+        states_updates = [u for u in updates if isinstance(u, ReplaceOne)]
+        figure_updates = [u for u in updates if isinstance(u, UpdateOne)]
+        for collection, operations in (
+            (self.states_collection, states_updates),
+            (self.figures_collection, figure_updates),
+        ):
+            for start in range(0, len(operations), INSERT_CHUNK):
+                await collection.bulk_write(operations[start : start + INSERT_CHUNK], ordered=False)
+
+    async def finish(self, changes: Changes) -> None:
+        """Write what is left and wait for every write."""
+        self.flush(changes)
+        assert self.pending is not None
+        await self.pending
 
 
 async def replay(
@@ -96,7 +177,7 @@ async def replay(
     )
     await consumer.start()
     started = time.monotonic()
-    states: dict[str, dict[str, Any]] = {}
+    writer = _Writer(db)
     events = projected = 0
     try:
         ends = await _end_offsets(consumer, topics)
@@ -105,6 +186,8 @@ async def replay(
             await consumer.seek_to_beginning(tp)
         done = {tp for tp, end in ends.items() if end == 0}
         changes = Changes()
+        zone = settings.zone
+        next_flush = settings.replay_flush_events
         while len(done) < len(ends):
             batch = await consumer.getmany(timeout_ms=1000, max_records=settings.replay_batch_size)
             for tp, records in batch.items():
@@ -114,26 +197,29 @@ async def replay(
                         done.add(tp)
                         break
                     events += 1
-                    projected += _project(record.value, states, changes, settings)
+                    projected += _project(record.value, writer, changes, zone)
                     if record.offset == end - 1:
                         done.add(tp)
+            if events >= next_flush:
+                changes = writer.flush(changes)
+                next_flush = events + settings.replay_flush_events
             if progressed is not None:
                 progressed(events, total)
-        await _insert_all(db, FIGURES, changes.as_new_documents())
-        await _insert_all(db, STATES, list(states.values()))
+        folded = time.monotonic()
+        await writer.finish(changes)
     finally:
+        if writer.pending is not None and not writer.pending.done():
+            writer.pending.cancel()
         await consumer.stop()
     if commit_offsets:
         await commit_live_offsets(settings, ends)
-    return ReplayResult(events, projected, time.monotonic() - started, ends)
+    finished = time.monotonic()
+    return ReplayResult(
+        events, projected, finished - started, ends, finished - folded, writer.figure_documents
+    )
 
 
-def _project(
-    value: bytes | None,
-    states: dict[str, dict[str, Any]],
-    changes: Changes,
-    settings: ReportingSettings,
-) -> int:
+def _project(value: bytes | None, writer: _Writer, changes: Changes, zone: ZoneInfo) -> int:
     if value is None:
         return 0
     event = json.loads(value)
@@ -141,17 +227,17 @@ def _project(
     if routed is None:
         return 0
     key, project = routed
-    state, event_changes = project(states.get(key), event, settings.zone)
+    state, _ = project(writer.states.get(key), event, zone, changes)
     if state is None:
         return 0
-    states[key] = state
-    changes.merge(event_changes)
+    writer.states[key] = state
+    writer.dirty.add(key)
     return 1
 
 
-async def _insert_all(db: Database, collection: str, documents: list[dict[str, Any]]) -> None:
+async def _insert_all(collection: Collection, documents: list[dict[str, Any]]) -> None:
     for start in range(0, len(documents), INSERT_CHUNK):
-        await db[collection].insert_many(documents[start : start + INSERT_CHUNK], ordered=False)
+        await collection.insert_many(documents[start : start + INSERT_CHUNK], ordered=False)
 
 
 async def commit_live_offsets(settings: ReportingSettings, ends: dict[TopicPartition, int]) -> None:

@@ -16,7 +16,13 @@ class ReportingSettings(ServiceSettings):
         default="Europe/Moscow", description="Time zone of the region's calendar days"
     )
     replay_batch_size: int = Field(
-        default=20000, ge=100, description="Events merged into one write by the replay"
+        default=20000, ge=100, description="Events the replay reads from Kafka at a time"
+    )
+    replay_flush_events: int = Field(
+        default=250_000,
+        ge=1,
+        description="The replay writes the states and figures changed in this many events at a "
+        "time, behind the fold",
     )
 
     @property

@@ -25,6 +25,9 @@ from patronage_contracts import (
     AgencyTaskRef,
     AgencyTaskStatus,
     AgencyTaskStatusChanged,
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentRescheduled,
     BeneficiaryCategory,
     Channel,
     ConsentWithdrawn,
@@ -39,13 +42,16 @@ from patronage_contracts import (
     PassportRegistered,
     PlanItemAdded,
     PlanItemStatusChanged,
+    RecipientRole,
     RequestCreated,
+    RequestEscalated,
     RequestRouted,
     RequestStatus,
     RequestStatusChanged,
     SlaBreached,
     SlaClock,
     SlaWarning,
+    SpecialistKind,
     Urgency,
     topic_of,
 )
@@ -61,6 +67,7 @@ pytestmark = pytest.mark.integration
 
 REGIONAL = {"X-Actor-Role": "regional_coordinator"}
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}
+OFFICE = "Липецк, ул. Ленина, 1"
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -70,6 +77,7 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 def scenario() -> list[Event]:
     """Three families in two districts, three requests; see the test for the figures."""
     f1, f2, f3 = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    a1, a2 = uuid.uuid4(), uuid.uuid4()
     need_a, need_b = uuid.uuid4(), uuid.uuid4()
     item_late, item_future, item_done = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     r1, r2, r3 = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -287,6 +295,72 @@ def scenario() -> list[Event]:
         # R3's first-response clock warns, then breaches; nobody has answered.
         SlaWarning(**sla_fields(f3, r3, health, "d2", "cur-3"), occurred_at=at(15, 15)),
         SlaBreached(**sla_fields(f3, r3, health, "d2", "cur-3"), occurred_at=at(16, 9)),
+        # Still untouched: escalated to the district head, then to the HQ coordinator.
+        RequestEscalated(
+            **sla_fields(f3, r3, health, "d2", "cur-3"),
+            level=RecipientRole.DISTRICT_HEAD,
+            step=1,
+            overdue_s=4 * 3600,
+            occurred_at=at(16, 13),
+        ),
+        RequestEscalated(
+            **sla_fields(f3, r3, health, "d2", "cur-3"),
+            level=RecipientRole.HQ_COORDINATOR,
+            step=2,
+            overdue_s=24 * 3600,
+            occurred_at=at(17, 9),
+        ),
+        # Appointments: F1 with a psychologist (moved to another one), F2 with a lawyer
+        # (cancelled).
+        AppointmentBooked(
+            family_id=f1,
+            appointment_id=a1,
+            specialist_id="psy-1",
+            specialist_kind=SpecialistKind.PSYCHOLOGIST,
+            specialist_title="Психолог Орлова Е. С.",
+            office_address=OFFICE,
+            starts_at=at(20, 9),
+            ends_at=at(20, 10),
+            booked_by="disp-1",
+            occurred_at=at(12, 10),
+        ),
+        AppointmentBooked(
+            family_id=f2,
+            appointment_id=a2,
+            specialist_id="law-1",
+            specialist_kind=SpecialistKind.LAWYER,
+            specialist_title="Юрист Петров И. И.",
+            office_address=OFFICE,
+            starts_at=at(20, 11),
+            ends_at=at(20, 12),
+            booked_by="disp-1",
+            occurred_at=at(13, 10),
+        ),
+        AppointmentRescheduled(
+            family_id=f1,
+            appointment_id=a1,
+            previous_specialist_id="psy-1",
+            previous_starts_at=at(20, 9),
+            specialist_id="psy-2",
+            specialist_kind=SpecialistKind.PSYCHOLOGIST,
+            specialist_title="Психолог Смирнова А. А.",
+            office_address=OFFICE,
+            starts_at=at(21, 9),
+            ends_at=at(21, 10),
+            rescheduled_by="disp-1",
+            occurred_at=at(14, 10),
+        ),
+        AppointmentCancelled(
+            family_id=f2,
+            appointment_id=a2,
+            specialist_id="law-1",
+            specialist_title="Юрист Петров И. И.",
+            office_address=OFFICE,
+            starts_at=at(20, 11),
+            reason="Семья не сможет прийти",
+            cancelled_by="disp-1",
+            occurred_at=at(14, 11),
+        ),
         # The family of R1 rates it 2 of 5.
         FeedbackReceived(
             family_id=f1,
@@ -423,6 +497,20 @@ async def test_scenario_figures_redelivery_rebuild_and_scoping(reporting: dict[s
     assert (first_sla["warned"], first_sla["breached"]) == (1, 1)  # R3
     assert first_sla["compliance_percent"] == 100.0
     assert (period["satisfaction"]["count"], period["satisfaction"]["average"]) == (1, 2.0)
+    assert period["escalations"] == {
+        "district_head": 1,
+        "hq_coordinator": 1,
+        "regional_coordinator": 0,
+    }
+    # A window not aligned to months (12–16 November): R2, R3 and the first escalation.
+    window = await dashboard(
+        client, "/reports/requests", **{"from": "2026-11-12", "to": "2026-11-16"}
+    )
+    assert window["period"]["created"] == 2
+    assert window["period"]["escalations"]["district_head"] == 1
+    assert window["period"]["escalations"]["hq_coordinator"] == 0
+    health_agency = await dashboard(client, "/reports/requests", agency="health")
+    assert health_agency["period"]["escalations"]["hq_coordinator"] == 1
     # Filters: district, category, agency, period.
     d2 = await dashboard(client, "/reports/requests", district="d2")
     assert d2["live"]["by_status"] == {"routed": 1}
@@ -440,6 +528,27 @@ async def test_scenario_figures_redelivery_rebuild_and_scoping(reporting: dict[s
         client, "/reports/requests/daily", **{"from": "2026-11-10", "to": "2026-11-12"}
     )
     assert [d["created"] for d in daily] == [1, 0, 1]
+
+    # Appointments, region-wide, by kind of specialist and by specialist.
+    appointments = await dashboard(client, "/reports/appointments")
+    assert appointments["period"] == {
+        "booked": {"psychologist": 1, "lawyer": 1},
+        "cancelled": {"lawyer": 1},
+        "rescheduled": {"psychologist": 1},
+    }
+    assert appointments["active"] == {"psychologist": 1}
+    assert [
+        (s["specialist_id"], s["title"], s["booked"], s["cancelled"], s["rescheduled"], s["active"])
+        for s in appointments["by_specialist"]
+    ] == [
+        ("law-1", "Юрист Петров И. И.", 1, 1, 0, 0),
+        ("psy-1", "Психолог Орлова Е. С.", 1, 0, 0, 0),
+        ("psy-2", "Психолог Смирнова А. А.", 0, 0, 1, 1),
+    ]
+    later = await dashboard(
+        client, "/reports/appointments", **{"from": "2026-11-13", "to": "2026-11-13"}
+    )
+    assert later["period"] == {"booked": {"lawyer": 1}, "cancelled": {}, "rescheduled": {}}
 
     # Families: coverage, needs, measures; curator workload.
     families = await dashboard(client, "/reports/families")
@@ -512,6 +621,18 @@ async def test_scenario_figures_redelivery_rebuild_and_scoping(reporting: dict[s
         "/reports/export/requests", params={**NOVEMBER, "format": "csv"}, headers=REGIONAL
     )
     assert "Поступило за период;3" in csv.content.decode("utf-8-sig")
+    assert "Эскалаций: координатор муниципального штаба;1" in csv.content.decode("utf-8-sig")
+    appointments_csv = await client.get(
+        "/reports/export/appointments", params={**NOVEMBER, "format": "csv"}, headers=REGIONAL
+    )
+    text = appointments_csv.content.decode("utf-8-sig")
+    assert "Отмен за период: юрист;1" in text
+    assert "Психолог Смирнова А. А.: записей / отмен / переносов / предстоит;0 / 0 / 1 / 1" in text
+    head_appointments = await client.get(
+        "/reports/appointments",
+        headers={"X-Actor-Role": "district_head", "X-Actor-District": "d1"},
+    )
+    assert head_appointments.status_code == 403
 
     # Redelivery: the same events again, with the processed-ids record lost (a crash after
     # the effects): nothing changes.
@@ -536,3 +657,16 @@ async def test_scenario_figures_redelivery_rebuild_and_scoping(reporting: dict[s
     rebuilt = await snapshot(settings, rebuilt_db)
     assert rebuilt[FIGURES] == live_after[FIGURES]
     assert rebuilt[STATES] == live_after[STATES]
+
+    # The same with a write behind the fold every 7 events: documents written before are
+    # then updated by _id, the others inserted; the result is the same.
+    chunked_db = settings.database_name + "_chunked"
+    chunked = settings.model_copy(update={"replay_flush_events": 7})
+    db_client = create_mongo_client(settings)
+    try:
+        await replay(chunked, db_client[chunked_db], commit_offsets=False)
+    finally:
+        await db_client.close()
+    rebuilt_in_chunks = await snapshot(settings, chunked_db)
+    assert rebuilt_in_chunks[FIGURES] == live_after[FIGURES]
+    assert rebuilt_in_chunks[STATES] == live_after[STATES]

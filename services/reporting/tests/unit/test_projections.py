@@ -297,3 +297,51 @@ def test_csv_export_has_the_header_block_then_russian_columns() -> None:
     assert lines[2] == ["Для кого", "глава района, район d1"]
     assert lines[5][0] == "Куратор"
     assert lines[6] == ["c1", "1", "2", "3", "4"]
+
+
+def test_any_window_is_read_from_few_documents_and_equals_the_scripted_counts() -> None:
+    """Requests on every day of three months; unaligned windows summed from the figures."""
+    rng = random.Random(3)
+    changes = Changes()
+    created_on: list[date] = []
+    answered_on: list[date] = []
+    day = date(2026, 9, 1)
+    while day <= date(2026, 11, 30):
+        for _ in range(rng.randrange(0, 4)):
+            family, request = str(uuid.uuid4()), str(uuid.uuid4())
+            # 22:30 UTC is already the next day in Moscow: the calendar day is the region's.
+            at = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=22, minutes=30)
+            life = request_events(family, request)
+            shift = at - T0
+            state: dict[str, Any] | None = None
+            for e in life:
+                e["occurred_at"] = (datetime.fromisoformat(e["occurred_at"]) + shift).isoformat()
+                state, _ = project_request_event(state, e, ZONE, changes)
+            created_on.append((at.astimezone(ZONE)).date())
+            answered_on.append((at + timedelta(hours=3)).astimezone(ZONE).date())
+        day += timedelta(days=1)
+    documents = {d["_id"]: d for d in changes.as_new_documents()}
+
+    for first, last in [
+        (date(2026, 9, 17), date(2026, 10, 16)),
+        (date(2026, 10, 2), date(2026, 10, 29)),
+        (date(2026, 9, 30), date(2026, 11, 1)),
+        (date(2026, 9, 1), date(2026, 11, 30)),
+        (date(2026, 10, 12), date(2026, 10, 12)),
+    ]:
+        cover = keys.cover_range(first, last)
+        assert len(cover) <= 16
+
+        def ids(periods: tuple[str, ...]) -> list[dict[str, Any]]:
+            return [
+                documents[i]
+                for p in periods
+                if (i := keys.figure_id(p, "d:d1", keys.ALL_AGENCIES, "housing")) in documents
+            ]
+
+        period = add_up(ids(cover.periods), ids(cover.minus))
+        assert period.get("created", 0) == sum(first <= d <= last for d in created_on)
+        assert sum(period.get("frt", {}).values()) == sum(first <= d <= last for d in answered_on)
+        resolved = period.get("sla", {}).get("resolution", {}).get("stopped", 0)
+        assert resolved == sum(first <= d <= last for d in answered_on)
+    assert len(keys.cover_range(date(2026, 9, 17), date(2026, 10, 16))) <= 11

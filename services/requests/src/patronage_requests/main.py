@@ -17,6 +17,7 @@ from .appointments.reminders import ReminderScheduler
 from .calls.api import router as calls_api
 from .deps import Clock as UtcClock
 from .families.handlers import router as families_events
+from .help_requests.api import EXCEPTION_HANDLERS as REQUEST_EXCEPTION_HANDLERS
 from .help_requests.api import router as requests_api
 from .help_requests.handlers import STATUS_ROUTERS
 from .proactive.api import router as proactive_api
@@ -24,6 +25,7 @@ from .proactive.engine import Clock, ProactiveEngine
 from .proactive.flows import calendar_scheduler
 from .proactive.handlers import proactive_routers
 from .proactive.rules import load_rules
+from .request_lists.handlers import router as lists_events
 from .settings import RequestsSettings, get_settings
 from .sla.api import router as sla_api
 from .sla.clock import Clock as SlaClock
@@ -56,6 +58,7 @@ def create_app(
     event_routers = (
         families_events,
         timeline_events,
+        lists_events,
         sla_events,
         *STATUS_ROUTERS,
         *proactive_routers(engine),
@@ -79,7 +82,7 @@ def create_app(
         on_startup=scheduler.start,
         background_tasks=[calendar_scheduler(engine, settings), send_reminders],
         tracer_provider=tracer_provider,
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, **REQUEST_EXCEPTION_HANDLERS},
     )
     app.state.proactive = engine
     setattr(app.state, CLOCK_STATE_KEY, sla_clock)

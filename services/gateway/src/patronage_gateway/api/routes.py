@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request, status
+from fastapi import APIRouter, Body, HTTPException, Query, Request, Response, status
 from patronage_common.identity import Role
 from patronage_common.runtime import RuntimeDep
 from patronage_contracts import AgencyTaskStatus, NeedCategory, Urgency
@@ -17,11 +17,10 @@ from ..audit import service as audit_store
 from ..audit.models import AuditEntry, AuditQuery
 from ..clients import ServiceError
 from ..inbox import flows as inbox
-from ..inbox import service as inbox_store
 from ..intake import RequestFormError, create_help_request
 from ..pages.families import session_key
 from ..web.deps import ServicesDep, User, UserDep, require, settings_of
-from ..web.render import label
+from ..web.render import label, language_of
 
 router = APIRouter(prefix="/api", tags=["public API"])
 
@@ -66,6 +65,9 @@ class StatusReport(BaseModel):
 
     status: AgencyTaskStatus
     text: str | None = Field(default=None, max_length=4000)
+    report_id: UUID | None = Field(
+        default=None, description="Ключ идемпотентности: повтор с тем же ключом ничего не меняет"
+    )
 
 
 @router.post("/token", response_model=TokenResponse)
@@ -99,16 +101,17 @@ async def me(user: UserDep) -> dict[str, Any]:
 @router.get("/passports/{family_id}")
 async def read_passport(
     request: Request, family_id: UUID, user: Reader, services: ServicesDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> Response:
     """A family's passport (scoped by the passport service, audited)."""
-    passport, _ = await guarded.read_passport(
+    passport, _ = await guarded.read_passport_json(
         db=runtime.db,
         services=services,
         identity=user.identity,
         session_key=session_key(request),
         family_id=family_id,
     )
-    return passport
+    # The passport service's JSON as it is: parsing and encoding it again would change nothing.
+    return Response(passport, media_type="application/json")
 
 
 @router.get("/families")
@@ -152,7 +155,8 @@ async def read_request(
 async def request_status(
     request: Request, request_id: UUID, user: UserDep, services: ServicesDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    """Only the statuses of a request and its tasks: what the live page polls."""
+    """Only the statuses of a request and its tasks (labels in the page's language): what the
+    live page re-reads when a notification arrives."""
     view, _ = await guarded.read_request(
         db=runtime.db,
         services=services,
@@ -161,14 +165,15 @@ async def request_status(
         request_id=request_id,
         audit=False,
     )
+    lang = language_of(request)
     return {
         "status": view["status"],
-        "status_label": label("status", view["status"]),
+        "status_label": label("status", view["status"], lang),
         "tasks": [
             {
                 "task_id": t["task_id"],
                 "status": t["status"],
-                "status_label": label("status", t["status"]),
+                "status_label": label("status", t["status"], lang),
                 "note": t.get("note"),
             }
             for t in view["tasks"]
@@ -189,24 +194,23 @@ async def create_request(
 
 
 @router.get("/inbox")
-async def inbox_tasks(user: Worker, runtime: RuntimeDep) -> list[dict[str, Any]]:
-    """Open tasks of the worker's agency (minimal view)."""
-    assert user.identity.agency is not None
-    return await inbox_store.open_tasks(db=runtime.db, agency=user.identity.agency.value)
+async def inbox_tasks(user: Worker, services: ServicesDep) -> list[dict[str, Any]]:
+    """Open tasks of the worker's agency (minimal view), newest first."""
+    return await inbox.agency_tasks(services, user.identity)
 
 
 @router.post("/inbox/{task_id}/status")
 async def report_status(
-    task_id: UUID, data: Annotated[StatusReport, Body()], user: Worker, runtime: RuntimeDep
+    task_id: UUID,
+    data: Annotated[StatusReport, Body()],
+    user: Worker,
+    services: ServicesDep,
+    runtime: RuntimeDep,
 ) -> dict[str, Any]:
     """Report a decision on a task of the worker's agency."""
     try:
         task = await inbox.report_status(
-            runtime=runtime,
-            identity=user.identity,
-            task_id=task_id,
-            status=data.status,
-            text=data.text,
+            services, user.identity, task_id, data.status, data.text, data.report_id
         )
     except inbox.TaskNotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "задача не найдена") from exc

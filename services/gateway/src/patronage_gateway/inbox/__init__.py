@@ -1,6 +1,5 @@
-"""The agency inbox: agencies without their own system work their requests in the UI.
+"""The agency inbox: agencies without their own system work their tasks in the UI.
 
-The gateway is that agency's system: it consumes ``agency.<agency>.requests`` (the minimal
-view the agency may see) and publishes the worker's decisions on ``agency.<agency>.status``
-through the outbox, exactly as an agency's own system would.
+The requests service keeps the agency's list and applies the worker's decisions exactly
+as it applies that agency's status messages; the gateway only shows and forwards them.
 """

@@ -1,26 +1,32 @@
-"""Receiving agency tasks and reporting the worker's decisions on them."""
+"""The inbox over the requests service: the agency's task list and the worker's decisions."""
 
 from typing import Any
 from uuid import UUID
 
 from patronage_common.identity import Identity
-from patronage_common.locks import locked
-from patronage_common.runtime import ServiceRuntime
-from patronage_common.store import Document
-from patronage_contracts import (
-    AgencyTaskStatus,
-    AgencyTaskStatusReported,
-    HandleHelpRequest,
-    utc_now,
-)
-from pymongo.errors import DuplicateKeyError
+from patronage_contracts import AgencyTaskStatus
 
-from . import service
-from .rules import TASK_SENT, TERMINAL, TEXT_FIELD, allowed_actions, text_problem
+from ..clients import ServiceError, Services
+
+ACTION_OF = {
+    AgencyTaskStatus.ACCEPTED: "accept",
+    AgencyTaskStatus.IN_PROGRESS: "start",
+    AgencyTaskStatus.NEEDS_INFO: "ask",
+    AgencyTaskStatus.RESOLVED: "resolve",
+    AgencyTaskStatus.REJECTED: "reject",
+}
+"""The requests service's endpoint for each decision."""
+TEXT_FIELD = {
+    AgencyTaskStatus.NEEDS_INFO: "question",
+    AgencyTaskStatus.RESOLVED: "result",
+    AgencyTaskStatus.REJECTED: "reason",
+}
+OPEN_TASKS = ("sent", "accepted", "in_progress", "needs_info")
+CLOSED_TASKS = ("resolved", "rejected", "cancelled", "handed_off")
 
 
 class TaskNotFoundError(LookupError):
-    """No such task in any inbox."""
+    """No such task."""
 
 
 class NotYourAgencyError(PermissionError):
@@ -28,102 +34,87 @@ class NotYourAgencyError(PermissionError):
 
 
 class ActionRefusedError(ValueError):
-    """The status cannot be reported now, or its text is missing (``field`` names it)."""
+    """The decision cannot be taken now, or its text is missing (``field`` names it)."""
 
     def __init__(self, message: str, field: str = "status") -> None:
         super().__init__(message)
         self.field = field
 
 
-async def receive_task(*, runtime: ServiceRuntime, command: HandleHelpRequest) -> None:
-    """Store a new task (a repeat delivery changes nothing) and list it in the inbox."""
-    now = utc_now()
-    task: Document = {
-        "_id": service.task_doc_id(str(command.task_id)),
-        **command.model_dump(mode="json", exclude={"type", "schema_version", "producer"}),
-        "command_event_id": str(command.event_id),
-        "agency": command.agency.value,
-        "status": TASK_SENT,
-        "closed": False,
-        "history": [],
-        "received_at": now,
-        "updated_at": now,
+def _own_task(view: dict[str, Any], task_id: str | None = None) -> dict[str, Any]:
+    tasks: list[dict[str, Any]] = view["tasks"]
+    if task_id is not None:
+        return next(t for t in tasks if t["task_id"] == task_id)
+    return tasks[-1]  # the agency's latest task in the request
+
+
+def task_of(view: dict[str, Any], task_id: str | None = None) -> dict[str, Any]:
+    """One task of the agency's view of a request, with the request's fields beside it."""
+    task = _own_task(view, task_id)
+    return {
+        **view,
+        "task_id": task["task_id"],
+        "request_status": view["status"],
+        "status": task["status"],
+        "note": task.get("note"),
+        "question": task.get("question"),
+        "next_statuses": task.get("next_statuses", []),
+        "received_at": view["created_at"],
     }
-    try:
-        await runtime.db[service.INBOX].insert_one(task)
-    except DuplicateKeyError:
-        return
-    await service.index_task(db=runtime.db, task=task)
 
 
-def check_agency(identity: Identity, task: Document) -> None:
-    """Only the task's own agency works on it."""
-    if identity.agency is None or identity.agency.value != task["agency"]:
-        raise NotYourAgencyError(task["task_id"])
-
-
-async def read_task(*, runtime: ServiceRuntime, identity: Identity, task_id: UUID) -> Document:
-    """A task of the worker's agency (its minimal view)."""
-    task = await service.get_task(db=runtime.db, task_id=str(task_id))
-    if task is None:
-        raise TaskNotFoundError(str(task_id))
-    check_agency(identity, task)
-    return task
-
-
-def _report(task: Document, status: AgencyTaskStatus, text: str | None, by: str) -> Any:
-    fields: dict[str, Any] = {}
-    if status in TEXT_FIELD:
-        fields[TEXT_FIELD[status]] = text
-    return AgencyTaskStatusReported(
-        correlation_id=task["correlation_id"],
-        causation_id=task["command_event_id"],
-        trace_context=task.get("trace_context") or {},
-        family_id=task["family_id"],
-        producer=f"agency:{task['agency']}",
-        request_id=task["request_id"],
-        task_id=task["task_id"],
-        agency=task["agency"],
-        status=status,
-        reported_by=by,
-        **fields,
+async def agency_tasks(
+    services: Services, identity: Identity, *, closed: bool = False, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The agency's open (or recently closed) tasks, newest first."""
+    assert identity.agency is not None
+    views = await services.list_requests(
+        identity,
+        agency=identity.agency.value,
+        status=list(CLOSED_TASKS if closed else OPEN_TASKS),
+        limit=limit,
     )
+    return [task_of(v) for v in views]
+
+
+async def read_task(services: Services, identity: Identity, task_id: UUID) -> dict[str, Any]:
+    """A task of the worker's agency (its minimal view)."""
+    try:
+        view = await services.read_task(identity, task_id)
+    except ServiceError as exc:
+        if exc.status_code == 403:
+            raise NotYourAgencyError(str(task_id)) from exc
+        raise
+    if view is None:
+        raise TaskNotFoundError(str(task_id))
+    return task_of(view, str(task_id))
 
 
 async def report_status(
-    *,
-    runtime: ServiceRuntime,
+    services: Services,
     identity: Identity,
     task_id: UUID,
     status: AgencyTaskStatus,
     text: str | None,
-) -> Document:
-    """Record the worker's decision and publish it to the requests service (outbox)."""
-    problem = text_problem(status, text)
-    if problem:
-        raise ActionRefusedError(problem, field="text")
-    doc_id = service.task_doc_id(str(task_id))
-    async with locked(runtime.db, f"{service.INBOX}:{doc_id}"):
-        task = await read_task(runtime=runtime, identity=identity, task_id=task_id)
-        if status not in allowed_actions(task["status"]):
-            raise ActionRefusedError(
-                f"из статуса «{task['status']}» нельзя перейти в «{status.value}»"
-            )
-        now = utc_now()
-        entry = {"status": status.value, "text": text, "by": identity.subject, "at": now}
-        updated = await runtime.outbox.update(
-            service.INBOX,
-            doc_id,
-            {
-                "$set": {
-                    "status": status.value,
-                    "closed": status.value in TERMINAL,
-                    "updated_at": now,
-                },
-                "$push": {"history": entry},
-            },
-            [_report(task, status, text, identity.subject)],
+    report_id: UUID | None = None,
+) -> dict[str, Any]:
+    """Send the worker's decision to the requests service; the task as it is now."""
+    task = await read_task(services, identity, task_id)
+    payload: dict[str, Any] = {"report_id": str(report_id) if report_id else None}
+    if status in TEXT_FIELD:
+        payload[TEXT_FIELD[status]] = text or ""
+    try:
+        view = await services.report_task(
+            identity, task["request_id"], task_id, ACTION_OF[status], payload
         )
-    assert updated is not None
-    await service.index_task(db=runtime.db, task=updated)
-    return updated
+    except ServiceError as exc:
+        if exc.status_code == 403:
+            raise NotYourAgencyError(str(task_id)) from exc
+        if exc.status_code == 404:
+            raise TaskNotFoundError(str(task_id)) from exc
+        if exc.status_code == 409:
+            raise ActionRefusedError(str(exc.detail)) from exc
+        if exc.status_code == 422 and isinstance(exc.detail, list) and exc.detail:
+            raise ActionRefusedError(str(exc.detail[0].get("msg")), field="text") from exc
+        raise
+    return task_of(view, str(task_id))

@@ -1,6 +1,5 @@
 """The curator's workspace: my families, a family's passport, editing, new families."""
 
-import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -16,7 +15,6 @@ from ..accounts.service import token_key
 from ..audit.models import Action
 from ..clients import ServiceError
 from ..intake import (
-    FAMILY_REQUESTS,
     RequestFormError,
     contacts_payload,
     create_help_request,
@@ -24,7 +22,7 @@ from ..intake import (
 )
 from ..web.deps import SESSION_COOKIE, ServicesDep, User, require
 from ..web.forms import FORM, field_errors, passport_field, plain_field
-from ..web.render import render
+from ..web.render import FAMILY_CATEGORY_RU, SERVICE_KIND_RU, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -32,13 +30,8 @@ Curator = Annotated[User, require(Role.CURATOR)]
 Reader = Annotated[User, require(*PASSPORT_READERS)]
 Creator = Annotated[User, require(*REQUEST_CREATORS)]
 
-SERVICE_KINDS = {"mobilized": "мобилизован", "contract": "по контракту", "volunteer": "доброволец"}
-CATEGORIES_RU = {
-    "svo_family": "семья участника СВО",
-    "pregnant_woman": "беременная женщина",
-    "large_family": "многодетная семья",
-    "elderly_person": "пожилой человек",
-}
+SERVICE_KINDS = SERVICE_KIND_RU
+CATEGORIES_RU = FAMILY_CATEGORY_RU
 
 
 def session_key(request: Request) -> str:
@@ -53,13 +46,37 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v.strip() for k, v in form.items() if isinstance(v, str)}
 
 
+MY_REQUESTS_PAGE = 20
+
+
 @router.get("/curator", response_class=HTMLResponse)
-async def my_families(request: Request, user: Curator, services: ServicesDep) -> Response:
-    """The families the curator is responsible for, with their open needs."""
-    page = await services.search_passports(
-        user.identity, curator_id=user.identity.subject, limit=100
+async def my_families(
+    request: Request, user: Curator, services: ServicesDep, requests_from: int = 0
+) -> Response:
+    """The families the curator is responsible for, with their open needs, and the latest
+    requests of those families (from the requests service, a page at a time)."""
+    page, my_requests = await asyncio.gather(
+        services.search_passports(user.identity, curator_id=user.identity.subject, limit=100),
+        services.list_requests(
+            user.identity,
+            curator_id=user.identity.subject,
+            offset=max(requests_from, 0),
+            limit=MY_REQUESTS_PAGE + 1,
+        ),
     )
-    return render(request, "curator.html", user, families=page["items"], total=page.get("total"))
+    return render(
+        request,
+        "curator.html",
+        user,
+        families=page["items"],
+        total=page.get("total"),
+        my_requests=my_requests[:MY_REQUESTS_PAGE],
+        requests_from=max(requests_from, 0),
+        requests_next=requests_from + MY_REQUESTS_PAGE
+        if len(my_requests) > MY_REQUESTS_PAGE
+        else None,
+        requests_page=MY_REQUESTS_PAGE,
+    )
 
 
 @router.get("/families/new", response_class=HTMLResponse)
@@ -134,41 +151,38 @@ async def register_family(
     )
 
 
-async def _requests_of(runtime: RuntimeDep, family_id: UUID) -> list[dict[str, Any]]:
-    document = await runtime.db[FAMILY_REQUESTS].find_one({"_id": str(family_id)}) or {}
-    return list(reversed(document.get("requests", [])))
+async def _requests_of(
+    request: Request, user: User, services: ServicesDep, runtime: RuntimeDep, family_id: UUID
+) -> list[dict[str, Any]]:
+    """The family's requests, newest first, as the requests service lets the viewer see them
+    (with the reason this session stated for the family, if any)."""
+    identity = user.identity
+    reason = await guarded.granted_reason(
+        db=runtime.db, session_key=session_key(request), family_id=str(family_id)
+    )
+    if reason:
+        identity = identity.with_reason(reason)
+    try:
+        return await services.list_requests(identity, family_id=str(family_id))
+    except ServiceError as exc:
+        if exc.status_code == 403:
+            return []
+        raise
 
 
 async def _read_family(
     request: Request, user: User, services: ServicesDep, runtime: RuntimeDep, family_id: UUID
 ) -> tuple[dict[str, Any], bool, list[dict[str, Any]], list[dict[str, Any]]]:
-    """The passport (scoped, audited), its eligible measures and history, read together."""
-    key = session_key(request)
-    read = guarded.read_passport(
+    """The passport (scoped, audited) with its eligible measures and history: one read."""
+    overview, flagged = await guarded.read_passport_overview(
         db=runtime.db,
         services=services,
         identity=user.identity,
-        session_key=key,
+        session_key=session_key(request),
         family_id=family_id,
     )
-    if user.role is Role.MEDICAL_ORGANIZATION:
-        passport, flagged = await read
-        return passport, flagged, [], []
-    results = await asyncio.gather(
-        read, services.passport_extras(user.identity, family_id), return_exceptions=True
-    )
-    passport_read, extras = results
-    if isinstance(passport_read, BaseException):
-        raise passport_read
-    passport, flagged = passport_read
-    if isinstance(extras, BaseException):
-        # Refused without the reason the passport read found in this session: ask again.
-        reason = await guarded.granted_reason(
-            db=runtime.db, session_key=key, family_id=str(family_id)
-        )
-        extras = await services.passport_extras(user.identity.with_reason(reason), family_id)
-    measures, history = extras
-    return passport, flagged, measures, history
+    history = list(reversed(overview.get("history", [])))
+    return overview["passport"], flagged, overview.get("eligible_measures", []), history
 
 
 async def _family_page(
@@ -205,7 +219,7 @@ async def _family_page(
         flagged=flagged,
         measures=measures,
         history=history,
-        requests=await _requests_of(runtime, family_id),
+        requests=await _requests_of(request, user, services, runtime, family_id),
         categories=CATEGORIES_RU,
         need_categories=[c.value for c in NeedCategory],
         can_edit=user.role is Role.CURATOR and passport.get("curator_id") == user.identity.subject,

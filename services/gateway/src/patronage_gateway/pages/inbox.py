@@ -1,20 +1,19 @@
 """The agency inbox: my agency's requests (minimal view) and the decisions on them."""
 
 from typing import Annotated
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from patronage_common.identity import Role
 from patronage_common.runtime import RuntimeDep
-from patronage_contracts import AgencyTaskStatus, utc_now
+from patronage_contracts import AgencyTaskStatus
 
 from .. import guarded
 from ..audit.models import Action
 from ..guarded import AccessDeniedError, NotFoundError
-from ..inbox import flows, service
-from ..inbox.rules import allowed_actions
-from ..web.deps import User, require
+from ..inbox import flows
+from ..web.deps import ServicesDep, User, require
 from ..web.render import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -37,22 +36,22 @@ def agency_of(user: User) -> str:
 
 
 @router.get("/inbox", response_class=HTMLResponse)
-async def inbox(request: Request, user: Worker, runtime: RuntimeDep) -> Response:
-    """Open tasks of the worker's agency and those closed this month."""
-    agency = agency_of(user)
-    month = utc_now().strftime("%Y-%m")
+async def inbox(request: Request, user: Worker, services: ServicesDep) -> Response:
+    """Open tasks of the worker's agency and the latest closed ones."""
+    agency_of(user)
     return render(
         request,
         "inbox.html",
         user,
-        open_tasks=await service.open_tasks(db=runtime.db, agency=agency),
-        closed_tasks=await service.closed_tasks(db=runtime.db, agency=agency, month=month),
+        open_tasks=await flows.agency_tasks(services, user.identity),
+        closed_tasks=await flows.agency_tasks(services, user.identity, closed=True, limit=20),
     )
 
 
 async def _task_page(
     request: Request,
     user: User,
+    services: ServicesDep,
     runtime: RuntimeDep,
     task_id: UUID,
     *,
@@ -61,7 +60,7 @@ async def _task_page(
     text: str = "",
 ) -> Response:
     try:
-        task = await flows.read_task(runtime=runtime, identity=user.identity, task_id=task_id)
+        task = await flows.read_task(services, user.identity, task_id)
     except flows.TaskNotFoundError as exc:
         raise NotFoundError(str(task_id)) from exc
     except flows.NotYourAgencyError as exc:
@@ -87,7 +86,9 @@ async def _task_page(
         user,
         status_code=status_code,
         task=task,
-        actions=[(a.value, ACTION_RU[a.value]) for a in allowed_actions(task["status"])],
+        actions=[(a, ACTION_RU[a]) for a in task["next_statuses"]],
+        # One key per shown form: sending it twice (a double click) changes nothing.
+        report_id=uuid4(),
         errors=errors or {},
         text=text,
     )
@@ -95,32 +96,38 @@ async def _task_page(
 
 @router.get("/inbox/{task_id}", response_class=HTMLResponse)
 async def inbox_task(
-    request: Request, task_id: UUID, user: Worker, runtime: RuntimeDep
+    request: Request, task_id: UUID, user: Worker, services: ServicesDep, runtime: RuntimeDep
 ) -> Response:
     """One task in the agency's minimal view, with the decisions possible now."""
-    return await _task_page(request, user, runtime, task_id)
+    return await _task_page(request, user, services, runtime, task_id)
 
 
 @router.post("/inbox/{task_id}", response_class=HTMLResponse)
-async def decide(request: Request, task_id: UUID, user: Worker, runtime: RuntimeDep) -> Response:
-    """Report the worker's decision to the requests service (through Kafka)."""
+async def decide(
+    request: Request, task_id: UUID, user: Worker, services: ServicesDep, runtime: RuntimeDep
+) -> Response:
+    """Send the worker's decision to the requests service."""
     form = await request.form()
     status_value = str(form.get("status", ""))
     text = str(form.get("text", "")).strip()
     try:
         status = AgencyTaskStatus(status_value)
+        report_id = UUID(str(form.get("report_id"))) if form.get("report_id") else None
         task = await flows.report_status(
-            runtime=runtime,
-            identity=user.identity,
-            task_id=task_id,
-            status=status,
-            text=text or None,
+            services, user.identity, task_id, status, text or None, report_id
         )
     except ValueError as exc:
         field = getattr(exc, "field", "status")
         message = str(exc) if isinstance(exc, flows.ActionRefusedError) else "Выберите действие"
         return await _task_page(
-            request, user, runtime, task_id, status_code=422, errors={field: message}, text=text
+            request,
+            user,
+            services,
+            runtime,
+            task_id,
+            status_code=422,
+            errors={field: message},
+            text=text,
         )
     except flows.NotYourAgencyError as exc:
         await guarded.record_denied_write(

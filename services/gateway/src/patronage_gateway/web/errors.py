@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from ..clients import ServiceUnavailableError
+from ..clients import ServiceError, ServiceUnavailableError
 from ..guarded import AccessDeniedError, NotFoundError, ReasonRequiredError
 from .deps import CsrfError, LoginRequiredError
 from .render import render
@@ -82,7 +82,14 @@ async def http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def service_refused(request: Request, exc: Exception) -> Response:
+    """A service behind the gateway refused the call (its reason, in Russian)."""
+    assert isinstance(exc, ServiceError)
+    return _page_or_json(request, exc.status_code, str(exc.detail))
+
+
 EXCEPTION_HANDLERS = {
+    ServiceError: service_refused,
     LoginRequiredError: login_required,
     CsrfError: csrf_failed,
     AccessDeniedError: access_denied,

@@ -1,7 +1,9 @@
 """Russian by default; English when the person chose it (cookie ``lang``).
 
 Templates write Russian text through ``t("...")``; the English catalogue translates it.
-Text missing from the catalogue stays Russian.
+Text missing from the catalogue stays Russian. Names of enumeration values (statuses,
+categories, agencies...) go through ``label(kind, value)``: Russian from
+``web.render.LABELS``, English from ``LABELS_EN`` here (a unit test keeps them in step).
 """
 
 LANGUAGES = ("ru", "en")
@@ -86,6 +88,94 @@ EN: dict[str, str] = {
     "Подходящие меры поддержки": "Eligible support measures",
     "История изменений": "History of changes",
     "Сервис временно недоступен": "Service temporarily unavailable",
+    "Уведомления": "Notifications",
+    "инвалидность": "disability",
+    "беременность": "pregnancy",
+}
+
+# English names of the values ``web.render.LABELS`` names in Russian, kind by kind.
+LABELS_EN: dict[str, dict[str, str]] = {
+    "status": {
+        "new": "new",
+        "sent": "sent",
+        "routed": "sent to an agency",
+        "accepted": "accepted by the agency",
+        "in_progress": "in progress",
+        "needs_info": "information needed",
+        "resolved": "resolved",
+        "rejected": "rejected",
+        "closed": "closed",
+        "cancelled": "cancelled",
+    },
+    "category": {
+        "social_legal": "social and legal help",
+        "social_domestic": "everyday social help",
+        "psychological": "psychological help",
+        "material": "material help",
+        "education": "education",
+        "childcare": "childcare",
+        "health": "health",
+        "employment": "employment",
+        "housing": "housing",
+    },
+    "agency": {
+        "housing": "housing and utilities",
+        "health": "healthcare",
+        "education": "education",
+        "employment": "employment centre",
+        "social_protection": "social protection",
+        "psychological_help": "psychological help",
+    },
+    "urgency": {"normal": "normal", "urgent": "urgent"},
+    "role": {
+        "curator": "social curator",
+        "dispatcher": "dispatcher",
+        "agency_worker": "agency specialist",
+        "district_head": "district head",
+        "hq_coordinator": "HQ coordinator",
+        "regional_admin": "regional administrator",
+        "auditor": "auditor",
+        "medical_organization": "medical organization",
+        "service": "service",
+    },
+    "relation": {
+        "applicant": "applicant",
+        "spouse": "spouse",
+        "child": "child",
+        "parent": "parent",
+        "grandparent": "grandparent",
+        "grandchild": "grandchild",
+        "sibling": "sibling",
+        "other": "other",
+    },
+    "serviceman_status": {
+        "serving": "serving",
+        "wounded": "wounded",
+        "in_rehabilitation": "in rehabilitation",
+        "returned": "returned",
+        "missing": "missing in action",
+        "deceased": "killed",
+    },
+    "item_status": {
+        "open": "open",
+        "in_progress": "in progress",
+        "met": "met",
+        "closed": "closed",
+        "planned": "planned",
+        "done": "done",
+        "cancelled": "cancelled",
+    },
+    "family_category": {
+        "svo_family": "family of an SVO participant",
+        "pregnant_woman": "pregnant woman",
+        "large_family": "large family",
+        "elderly_person": "elderly person",
+    },
+    "service_kind": {
+        "mobilized": "mobilized",
+        "contract": "under contract",
+        "volunteer": "volunteer",
+    },
 }
 
 

@@ -12,7 +12,7 @@ from patronage_contracts.labels import AGENCY_RU, NEED_CATEGORY_RU, REQUEST_STAT
 
 from ..access import HOME
 from .deps import CSRF_COOKIE, User
-from .i18n import LANG_COOKIE, translator
+from .i18n import LABELS_EN, LANG_COOKIE, LANGUAGES, translator
 
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
 
@@ -58,6 +58,18 @@ ITEM_STATUS_RU = {
     "cancelled": "отменено",
 }
 
+FAMILY_CATEGORY_RU = {
+    "svo_family": "семья участника СВО",
+    "pregnant_woman": "беременная женщина",
+    "large_family": "многодетная семья",
+    "elderly_person": "пожилой человек",
+}
+SERVICE_KIND_RU = {
+    "mobilized": "мобилизован",
+    "contract": "по контракту",
+    "volunteer": "доброволец",
+}
+
 LABELS = {
     "relation": RELATION_RU,
     "serviceman_status": SERVICEMAN_STATUS_RU,
@@ -67,12 +79,31 @@ LABELS = {
     "agency": {a.value: AGENCY_RU[a] for a in Agency},
     "urgency": URGENCY_RU,
     "role": ROLE_RU,
+    "family_category": FAMILY_CATEGORY_RU,
+    "service_kind": SERVICE_KIND_RU,
 }
+LABELS_BY_LANGUAGE = {"ru": LABELS, "en": LABELS_EN}
 
 
-def label(kind: str, value: Any) -> str:
-    """The Russian label of an enum value (the value itself if unknown)."""
-    return LABELS.get(kind, {}).get(str(value), str(value))
+def label(kind: str, value: Any, lang: str = "ru") -> str:
+    """The label of an enum value in ``lang`` (the value itself if unknown)."""
+    return LABELS_BY_LANGUAGE.get(lang, LABELS).get(kind, {}).get(str(value), str(value))
+
+
+class Labeler:
+    """The ``label(kind, value)`` function templates use, in one language."""
+
+    def __init__(self, lang: str) -> None:
+        self.labels = LABELS_BY_LANGUAGE.get(lang, LABELS)
+
+    def __call__(self, kind: str, value: Any) -> str:
+        return self.labels.get(kind, {}).get(str(value), str(value))
+
+
+def language_of(request: Request) -> str:
+    """The language the person chose (cookie), else the gateway's default."""
+    lang = request.cookies.get(LANG_COOKIE) or request.app.state.default_language
+    return lang if lang in LANGUAGES else "ru"
 
 
 def pre_session_csrf(request: Request) -> str:
@@ -92,7 +123,7 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     """A page with the shared context; sets the pre-session CSRF cookie when it is new."""
-    lang = request.cookies.get(LANG_COOKIE, request.app.state.default_language)
+    lang = language_of(request)
     csrf = user.session.csrf_token if user else pre_session_csrf(request)
     response = templates.TemplateResponse(
         request,
@@ -102,7 +133,7 @@ def render(
             "csrf_token": csrf,
             "lang": lang,
             "t": translator(lang),
-            "label": label,
+            "label": Labeler(lang),
             "home": HOME.get(user.role, "/") if user else "/login",
             **context,
         },

@@ -1,14 +1,19 @@
-"""``POST /link-codes``: a curator issues a one-time code to link a family's Telegram."""
+"""``POST /link-codes``: a curator issues a one-time code to link a family's Telegram;
+``POST /telegram/webhook``: the Bot API delivers the chat-bot's updates (webhook mode)."""
 
-from typing import Annotated
+import hmac
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, HTTPException, status
+from aiogram.methods import TelegramMethod
+from fastapi import APIRouter, Body, Header, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..contacts.flows import contact_for
 from ..context import NotifierDep
+from ..settings import WEBHOOK_PATH
 from . import linking
+from .runner import ChatBotWebhook
 
 router = APIRouter(tags=["chat-bot"])
 
@@ -47,3 +52,23 @@ async def create_link_code(
     return await linking.issue_link_code(
         notifier=notifier, family_id=data.family_id, curator_id=actor
     )
+
+
+@router.post(WEBHOOK_PATH, include_in_schema=False)
+async def telegram_webhook(
+    request: Request,
+    update: Annotated[dict[str, Any], Body()],
+    secret: Annotated[str | None, Header(alias="X-Telegram-Bot-Api-Secret-Token")] = None,
+) -> dict[str, bool]:
+    """Hand one Bot API update to the chat-bot (only with the registered secret)."""
+    webhook: ChatBotWebhook | None = getattr(request.app.state, "chat_bot_webhook", None)
+    if webhook is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "чат-бот работает без вебхука")
+    if secret is None or not hmac.compare_digest(secret.encode(), webhook.secret.encode()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "неверный секрет вебхука")
+    reply: TelegramMethod[Any] | None = await webhook.dispatcher.feed_webhook_update(
+        webhook.bot, update
+    )
+    if reply is not None:
+        await webhook.bot(reply)
+    return {"ok": True}

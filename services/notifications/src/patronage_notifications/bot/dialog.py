@@ -18,7 +18,14 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
     TelegramObject,
 )
-from patronage_contracts import CallbackRequested, NeedCategory, NotificationChannel, RequestStatus
+from patronage_common.store import Database
+from patronage_contracts import (
+    AgencyTaskStatus,
+    CallbackRequested,
+    NeedCategory,
+    NotificationChannel,
+    RequestStatus,
+)
 from patronage_contracts.labels import NEED_CATEGORY_RU, REQUEST_STATUS_RU
 
 from ..contacts import service as contacts
@@ -26,6 +33,7 @@ from ..context import Notifier
 from ..notifications.flows import notify
 from . import linking
 from .categories import suggest_category
+from .conversations import ChatLocks, StoredConversations
 from .requests_client import RequestsClient, RequestsUnavailableError
 
 MENU_NEW = "📝 Новая заявка"
@@ -125,9 +133,30 @@ def _is_linking(event: TelegramObject) -> bool:
     )
 
 
+def open_questions(item: dict[str, Any]) -> list[str]:
+    """The agencies' unanswered questions on a request, as the requests API lists it."""
+    return [
+        task["question"]
+        for task in item.get("tasks") or []
+        if task.get("question") and task.get("status") == AgencyTaskStatus.NEEDS_INFO.value
+    ]
+
+
 def build_dispatcher(notifier: Notifier, requests: RequestsClient) -> Dispatcher:
-    """A dispatcher with the whole conversation, its dependencies injected."""
-    dispatcher = Dispatcher(notifier=notifier, requests=requests)
+    """A dispatcher with the whole conversation, its dependencies injected.
+
+    The conversation's state lives in the store, so any replica continues any chat.
+    """
+
+    def db() -> Database:
+        return notifier.runtime.db
+
+    dispatcher = Dispatcher(
+        storage=StoredConversations(db),
+        events_isolation=ChatLocks(db),
+        notifier=notifier,
+        requests=requests,
+    )
     router = Router(name="family-bot")
     router.message.outer_middleware(LinkedFamily(notifier))
     router.callback_query.outer_middleware(LinkedFamily(notifier))
@@ -310,7 +339,7 @@ def _conversation() -> Router:
                         )
                     ]
                 )
-            question = f"\nВопрос ведомства: {item['question']}" if item.get("question") else ""
+            question = "".join(f"\nВопрос ведомства: {q}" for q in open_questions(item))
             category = NEED_CATEGORY_RU[NeedCategory(item["category"])]
             await message.answer(
                 f"№ {str(item['request_id'])[:8]} — «{category}»: "

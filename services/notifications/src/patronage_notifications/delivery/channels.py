@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from patronage_contracts import NotificationChannel
+from patronage_contracts import NotificationChannel, RecipientRole
 
 
 class DeliveryStatus(StrEnum):
@@ -40,6 +40,8 @@ class OutgoingMessage:
     recipient_id: str
     urgent: bool = False
     buttons: tuple[Button, ...] = field(default_factory=tuple)
+    recipient_role: RecipientRole = RecipientRole.FAMILY
+    family_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,8 @@ def outgoing(notification: Document) -> OutgoingMessage:
         buttons=tuple(
             Button(text=b["text"], data=b["data"]) for b in notification.get("buttons") or []
         ),
+        recipient_role=RecipientRole(notification["recipient_role"]),
+        family_id=notification.get("family_id"),
     )
 
 

@@ -12,6 +12,7 @@ from sse_starlette.sse import EventSourceResponse
 from ..context import NotifierDep
 from ..delivery import service as store
 from ..delivery.logs import family_log, recipient_log
+from ..delivery.receipts import receipt_of, with_receipt
 
 router = APIRouter(tags=["notifications"])
 KEEPALIVE_S = 15.0
@@ -25,7 +26,8 @@ async def _read(notifier: NotifierDep, ids: list[str]) -> list[dict[str, Any]]:
         if notification is None:
             return None
         attempts = await store.attempts_of(db=db, notification_id=notification_id)
-        return store.to_api(notification, attempts)
+        receipt = await receipt_of(db=db, notification_id=notification_id)
+        return with_receipt(store.to_api(notification, attempts), receipt)
 
     return [n for n in await asyncio.gather(*(one(i) for i in ids)) if n is not None]
 

@@ -11,6 +11,7 @@ from patronage_contracts import utc_now
 
 from ..passports import changes
 from ..passports.api import CallerDep, change_as, read_as
+from ..passports.documents import Document
 from ..passports.models import MeasureAssignment, Member, Passport, Serviceman
 from ..settings import PassportSettings
 from .catalogue import Catalogue, load_catalogue
@@ -43,7 +44,11 @@ async def family_eligible_measures(
     family_id: UUID, runtime: RuntimeDep, who: CallerDep
 ) -> list[EligibleMeasure]:
     """Measures the family is eligible for, each with the rule and member that make it so."""
-    document = await read_as(runtime, family_id, who)
+    return eligible_for(runtime, await read_as(runtime, family_id, who))
+
+
+def eligible_for(runtime: ServiceRuntime, document: Document) -> list[EligibleMeasure]:
+    """Measures of the region's catalogue a decrypted passport makes the family eligible for."""
     return eligible_measures(
         catalogue_of(runtime),
         categories=document["categories"],

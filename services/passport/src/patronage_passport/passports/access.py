@@ -10,6 +10,8 @@ from typing import Any
 
 from patronage_common.identity import Identity, Role
 
+from .diffs import health_changes, restrict_changes
+
 Document = dict[str, Any]
 
 BREAK_GLASS_REQUIRED = "break_glass_required"
@@ -129,6 +131,19 @@ def view_for(identity: Identity | None, shown: Document) -> Document:
     """What of an API passport the caller's role may see."""
     if identity is not None and identity.role is Role.MEDICAL_ORGANIZATION:
         return health_view(shown)
+    return shown
+
+
+def history_view(
+    identity: Identity | None, changes: list[Document], document: Document
+) -> list[Document]:
+    """The field changes of a version as the family's consent and the caller's role allow.
+
+    ``document`` is the current decrypted passport: its restrictions apply to every version.
+    """
+    shown = restrict_changes(changes, document.get("restricted_scopes") or [])
+    if identity is not None and identity.role is Role.MEDICAL_ORGANIZATION:
+        return health_changes(shown, health_view(document))
     return shown
 
 

@@ -56,7 +56,7 @@ CallerDep = Annotated[Caller, Depends(caller)]
 def to_api(document: Document) -> dict[str, Any]:
     """API shape of a decrypted passport, restricted as the family's consent requires."""
     shown = restrict(dict(document))
-    internal = {"_id", "outbox", "version_log", "identity_keys"}
+    internal = {"_id", "outbox", "version_log", "identity_keys", "changes"}
     return {"family_id": shown["_id"], **{k: v for k, v in shown.items() if k not in internal}}
 
 
@@ -102,21 +102,22 @@ async def read_passport(
     return access.view_for(who.identity, to_api(document))
 
 
+async def history_of(
+    runtime: RuntimeDep, who: Caller, document: Document
+) -> list[dict[str, Any]]:
+    """Every version of a passport, oldest first: who changed which sections and fields, when."""
+    history = await flows.passport_history(runtime=runtime, stored=document)
+    return [
+        {**v, "changes": access.history_view(who.identity, v["changes"], document)} for v in history
+    ]
+
+
 @router.get("/{family_id}/history", response_model=list[HistoryEntry])
 async def passport_history(
     family_id: UUID, runtime: RuntimeDep, who: CallerDep
 ) -> list[dict[str, Any]]:
-    """Every version of the passport: who changed which sections, when."""
-    document = await read_as(runtime, family_id, who)
-    return [
-        {
-            "version": v["version"],
-            "changed_at": v["at"],
-            "changed_by": v["by"],
-            "sections": v["sections"],
-        }
-        for v in document["version_log"]
-    ]
+    """Every version of the passport: who changed which sections and fields, when."""
+    return await history_of(runtime, who, await read_as(runtime, family_id, who))
 
 
 @router.put("/{family_id}/serviceman", response_model=Passport)

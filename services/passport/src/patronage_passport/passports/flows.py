@@ -28,6 +28,7 @@ from patronage_contracts.envelope import Causation
 
 from ..settings import PassportSettings
 from . import service
+from .diffs import diff_documents, seal_changes, unseal_changes
 from .documents import Document, identity_keys, seal, unseal
 from .models import Member, PassportCreate, PlanItemUpdate, Serviceman
 from .validation import Problem, check_passport
@@ -144,6 +145,7 @@ def new_passport(
         "updated_by": actor,
         "version": 1,
         "version_log": [{"version": 1, "at": now, "by": actor, "sections": ["created"]}],
+        "changes": [],  # of this version against the one before: none for the first
         "identity_keys": identity_keys(data.members, data.contacts.phones),
     }
     events: list[Message] = [
@@ -233,10 +235,13 @@ async def change_passport(
             authorize(stored)
         now = stored_now()
         version = stored["version"] + 1
-        working = unseal(copy.deepcopy(stored), cipher)
+        before = unseal(copy.deepcopy(stored), cipher)
+        working = copy.deepcopy(before)
         ctx = ChangeContext(family_id=str(family_id), actor=actor, version=version, now=now)
         events = list(change(working, ctx))
         validate_document(working, ctx.today)
+        # Sealed like the fields they name; the snapshot keeps them once superseded.
+        working["changes"] = seal_changes(diff_documents(before, working), cipher.encrypt)
         old_keys: list[str] = stored.get("identity_keys") or []
         new_keys = _keys_of(working)
         added = [k for k in new_keys if k not in old_keys]
@@ -310,6 +315,35 @@ async def read_passport(
                 "version_log": stored["version_log"][: versions.index(version) + 1],
             }
     return unseal(stored, cipher_of(runtime))  # a fresh document of its own: no copy
+
+
+async def passport_history(*, runtime: ServiceRuntime, stored: Document) -> list[Document]:
+    """Every version of a sealed passport: who, when, which sections, which fields (decrypted).
+
+    A version's changes live in its document while it is current, then in its snapshot:
+    the superseded versions are read by ``_id``, concurrently.
+    """
+    log: list[Document] = stored["version_log"]
+    superseded = [v["version"] for v in log if v["version"] != stored["version"]]
+    earlier = await asyncio.gather(
+        *(
+            service.get_version_changes(db=runtime.db, family_id=stored["_id"], version=v)
+            for v in superseded
+        )
+    )
+    changes_of = dict(zip(superseded, earlier, strict=True))
+    changes_of[stored["version"]] = stored.get("changes") or []
+    decrypt = cipher_of(runtime).decrypt
+    return [
+        {
+            "version": v["version"],
+            "changed_at": v["at"],
+            "changed_by": v["by"],
+            "sections": v["sections"],
+            "changes": unseal_changes(changes_of.get(v["version"]) or [], decrypt),
+        }
+        for v in log
+    ]
 
 
 REQUESTS_ACTOR = "system:requests"

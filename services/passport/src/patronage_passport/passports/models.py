@@ -5,7 +5,7 @@ parent, categories backed by the facts) live in ``validation.py``.
 """
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 from patronage_contracts import BeneficiaryCategory, NeedCategory
@@ -361,6 +361,16 @@ class SearchPage(BaseModel):
     total: int | None = Field(description="Всего найдено (для поиска по одному условию)")
 
 
+class FieldChange(BaseModel):
+    """One field a version changed, with its value before and after."""
+
+    path: str = Field(description="Поле: contacts.phones, members[<member_id>].full_name, …")
+    kind: Literal["added", "removed", "changed"]
+    old: Any = None
+    new: Any = None
+    hidden: bool = Field(default=False, description="Значения скрыты: согласие отозвано")
+
+
 class HistoryEntry(BaseModel):
     """One immutable version of a passport."""
 
@@ -368,3 +378,4 @@ class HistoryEntry(BaseModel):
     changed_at: datetime
     changed_by: str
     sections: list[str]
+    changes: list[FieldChange] = Field(default_factory=list)

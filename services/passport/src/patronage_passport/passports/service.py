@@ -28,6 +28,16 @@ async def get_version(*, db: Database, family_id: UUID | str, version: int) -> D
     return await db[VERSIONS].find_one({"_id": version_id(family_id, version)})
 
 
+async def get_version_changes(
+    *, db: Database, family_id: UUID | str, version: int
+) -> list[Document]:
+    """The field changes a stored version made (empty for versions stored before they were kept)."""
+    document = await db[VERSIONS].find_one(
+        {"_id": version_id(family_id, version)}, {"snapshot.changes": 1}
+    )
+    return list(((document or {}).get("snapshot") or {}).get("changes") or [])
+
+
 async def save_version(
     *, db: Database, family_id: UUID | str, version: int, snapshot: Document, meta: Document
 ) -> None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from patronage_common.runtime import RuntimeDep
 from patronage_contracts import Agency, NeedCategory, utc_now
 
-from ..deps import Viewer, ViewerDep
+from ..deps import Viewer, ViewerDep, ViewerRole
 from ..settings import ReportingSettings
 from . import exports, service
 from .filters import Filters, ScopeError, may_see_families, scoped, validate_period
@@ -83,6 +83,28 @@ async def families_dashboard(
     return figures
 
 
+def _region_only(viewer: Viewer) -> None:
+    if viewer.role is not ViewerRole.REGIONAL:
+        raise HTTPException(
+            status_code=403,
+            detail=[
+                {
+                    "loc": ["header", "X-Actor-Role"],
+                    "msg": "Записи на приём учитываются только по региону в целом",
+                }
+            ],
+        )
+
+
+@router.get("/appointments", summary="Записи к специалистам: записи, отмены, переносы")
+async def appointments(
+    runtime: RuntimeDep, filters: FiltersDep, viewer: ViewerDep
+) -> dict[str, Any]:
+    """Appointments by kind of specialist and by specialist (region-wide)."""
+    _region_only(viewer)
+    return await service.appointments_dashboard(runtime.db, filters)
+
+
 @router.get("/workload", summary="Нагрузка кураторов")
 async def workload(
     runtime: RuntimeDep, filters: FiltersDep, viewer: ViewerDep
@@ -107,6 +129,7 @@ class Report(StrEnum):
     FAMILIES = "families"
     WORKLOAD = "workload"
     OVERDUE = "overdue"
+    APPOINTMENTS = "appointments"
 
 
 class ExportFormat(StrEnum):
@@ -125,6 +148,7 @@ TITLES = {
     Report.FAMILIES: "Охват семей, потребности и меры поддержки",
     Report.WORKLOAD: "Нагрузка социальных кураторов",
     Report.OVERDUE: "Заявки с нарушенным сроком",
+    Report.APPOINTMENTS: "Записи к специалистам",
 }
 
 
@@ -149,6 +173,9 @@ async def export(
         rows = exports.workload_rows(
             await service.curator_workload(runtime.db, filters, _today(runtime))
         )
+    elif report is Report.APPOINTMENTS:
+        _region_only(viewer)
+        rows = exports.appointments_rows(await service.appointments_dashboard(runtime.db, filters))
     else:
         columns = exports.OVERDUE_COLUMNS
         rows = exports.overdue_rows(await service.overdue_requests(runtime.db, filters, utc_now()))

@@ -10,8 +10,20 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from patronage_contracts import Agency, NeedCategory, RequestStatus
-from patronage_contracts.labels import AGENCY_RU, NEED_CATEGORY_RU, REQUEST_STATUS_RU
+from patronage_contracts import (
+    Agency,
+    NeedCategory,
+    RecipientRole,
+    RequestStatus,
+    SpecialistKind,
+)
+from patronage_contracts.appointments import SPECIALIST_KIND_RU
+from patronage_contracts.labels import (
+    AGENCY_RU,
+    NEED_CATEGORY_RU,
+    RECIPIENT_ROLE_RU,
+    REQUEST_STATUS_RU,
+)
 
 Cell = str | int | float | None
 
@@ -96,6 +108,14 @@ def agency_ru(agency: str) -> str:
         return agency
 
 
+def recipient_ru(role: str) -> str:
+    """Who a request is escalated to, in Russian."""
+    try:
+        return RECIPIENT_ROLE_RU[RecipientRole(role)]
+    except ValueError:
+        return role
+
+
 def hours(seconds: float | None) -> float | None:
     """Seconds as hours with one decimal."""
     return None if seconds is None else round(seconds / 3600, 1)
@@ -119,6 +139,8 @@ def requests_rows(figures: dict[str, Any]) -> list[list[Cell]]:
         rows.append([f"Соблюдение сроков ({CLOCK_RU[clock]}), %", sla["compliance_percent"]])
         rows.append([f"Предупреждений о сроке ({CLOCK_RU[clock]})", sla["warned"]])
         rows.append([f"Нарушений срока ({CLOCK_RU[clock]})", sla["breached"]])
+    for level, n in period["escalations"].items():
+        rows.append([f"Эскалаций: {recipient_ru(level)}", n])
     satisfaction = period["satisfaction"]
     rows.append(["Оценок семей", satisfaction["count"]])
     rows.append(["Средняя оценка", satisfaction["average"]])
@@ -195,3 +217,35 @@ def overdue_rows(rows: list[dict[str, Any]]) -> list[list[Cell]]:
         ]
         for r in rows
     ]
+
+
+def appointments_rows(figures: dict[str, Any]) -> list[list[Cell]]:
+    """Appointments by kind of specialist, then by specialist, as indicator/value rows."""
+    rows: list[list[Cell]] = []
+    labels = (
+        ("booked", "Записей на приём за период"),
+        ("cancelled", "Отмен за период"),
+        ("rescheduled", "Переносов за период"),
+    )
+    for what, label in labels:
+        for kind, n in sorted(figures["period"][what].items()):
+            rows.append([f"{label}: {specialist_kind_ru(kind)}", n])
+    for kind, n in sorted(figures["active"].items()):
+        rows.append([f"Предстоящих приёмов сейчас: {specialist_kind_ru(kind)}", n])
+    for s in figures["by_specialist"]:
+        who = s["title"] or s["specialist_id"]
+        rows.append(
+            [
+                f"{who}: записей / отмен / переносов / предстоит",
+                f"{s['booked']} / {s['cancelled']} / {s['rescheduled']} / {s['active']}",
+            ]
+        )
+    return rows
+
+
+def specialist_kind_ru(kind: str) -> str:
+    """A kind of specialist in Russian."""
+    try:
+        return SPECIALIST_KIND_RU[SpecialistKind(kind)]
+    except ValueError:
+        return "не указан"

@@ -2,12 +2,15 @@
 
 import asyncio
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from patronage_common.store import Database, Document
+from patronage_contracts import RecipientRole
 
+from ..appointment_figures.projection import APPOINTMENT_FIGURES
 from ..figures import keys
 from ..figures.events import moment
 from ..figures.histogram import quantile
@@ -28,23 +31,47 @@ async def read_figures(db: Database, ids: Iterable[str]) -> dict[str, Document]:
     return {i: doc for i, doc in zip(wanted, found, strict=True) if doc is not None}
 
 
-def add_up(documents: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Field-by-field sum of nested counter documents (``_id`` left out)."""
+def add_up(
+    documents: Iterable[Mapping[str, Any]], minus: Iterable[Mapping[str, Any]] = ()
+) -> dict[str, Any]:
+    """Field-by-field sum of nested counter documents, less the ``minus`` ones (no ``_id``)."""
     total: dict[str, Any] = {}
     for document in documents:
-        _add_into(total, document)
+        _add_into(total, document, 1)
+    for document in minus:
+        _add_into(total, document, -1)
     total.pop("_id", None)
     return total
 
 
-def _add_into(total: dict[str, Any], document: Mapping[str, Any]) -> None:
+def _add_into(total: dict[str, Any], document: Mapping[str, Any], sign: int) -> None:
     for field, value in document.items():
         if field == "_id":
             continue
         if isinstance(value, Mapping):
-            _add_into(total.setdefault(field, {}), value)
+            _add_into(total.setdefault(field, {}), value, sign)
         elif isinstance(value, int | float) and not isinstance(value, bool):
-            total[field] = total.get(field, 0) + value
+            total[field] = total.get(field, 0) + sign * value
+
+
+async def read_period(
+    db: Database, filters: Filters, category: str, extra_ids: Iterable[str] = ()
+) -> tuple[dict[str, Any], dict[str, Document]]:
+    """The figures of the filters' period summed from few documents, and the extra ones.
+
+    Everything (the period's month, decade and day documents and ``extra_ids``) is read
+    concurrently by ``_id``.
+    """
+    cover = keys.cover_range(filters.first, filters.last)
+    agency = filters.agency_part
+    plus = [keys.figure_id(p, filters.geo, agency, category) for p in cover.periods]
+    minus = [keys.figure_id(p, filters.geo, agency, category) for p in cover.minus]
+    documents = await read_figures(db, [*extra_ids, *plus, *minus])
+    period = add_up(
+        (documents[i] for i in plus if i in documents),
+        (documents[i] for i in minus if i in documents),
+    )
+    return period, documents
 
 
 def _histogram(counts: Mapping[str, int] | None) -> dict[int, int]:
@@ -76,13 +103,8 @@ async def requests_dashboard(db: Database, filters: Filters) -> dict[str, Any]:
     """Requests now and in the period: by status, durations, SLA, satisfaction."""
     agency, category = filters.agency_part, filters.category_part
     live_id = keys.figure_id(keys.LIVE, filters.geo, agency, category)
-    period_ids = [
-        keys.figure_id(p, filters.geo, agency, category)
-        for p in keys.cover_range(filters.first, filters.last).periods
-    ]
-    documents = await read_figures(db, [live_id, *period_ids])
+    period, documents = await read_period(db, filters, category, [live_id])
     live = documents.get(live_id, {})
-    period = add_up(documents[i] for i in period_ids if i in documents)
     by_status = _positive(live.get("status"))
     sla_figures = period.get("sla", {})
     return {
@@ -100,8 +122,21 @@ async def requests_dashboard(db: Database, filters: Filters) -> dict[str, Any]:
                 for clock in (FIRST_RESPONSE, RESOLUTION)
             },
             "satisfaction": _satisfaction(period.get("rating")),
+            "escalations": escalation_figures(period.get("esc")),
         },
     }
+
+
+ESCALATION_LEVELS = (
+    RecipientRole.DISTRICT_HEAD.value,
+    RecipientRole.HQ_COORDINATOR.value,
+    RecipientRole.REGIONAL_COORDINATOR.value,
+)
+
+
+def escalation_figures(counts: Mapping[str, int] | None) -> dict[str, int]:
+    """Requests escalated in the period to each level, up the chain (zeros included)."""
+    return {level: (counts or {}).get(level, 0) for level in ESCALATION_LEVELS}
 
 
 async def daily_series(db: Database, filters: Filters) -> list[dict[str, Any]]:
@@ -126,14 +161,11 @@ async def daily_series(db: Database, filters: Filters) -> list[dict[str, Any]]:
 async def families_dashboard(db: Database, filters: Filters) -> dict[str, Any]:
     """Coverage, open needs by category, measures assigned and provided."""
     live_id = keys.figure_id(keys.LIVE, filters.geo, filters.agency_part, keys.FAMILY_FIGURES)
-    period_ids = [
-        keys.figure_id(p, filters.geo, filters.agency_part, keys.FAMILY_FIGURES)
-        for p in keys.cover_range(filters.first, filters.last).periods
-    ]
     table_id = keys.coverage_id(filters.geo) if not filters.district else None
-    documents = await read_figures(db, [live_id, *period_ids, *([table_id] if table_id else [])])
+    period, documents = await read_period(
+        db, filters, keys.FAMILY_FIGURES, [live_id, *([table_id] if table_id else [])]
+    )
     live = documents.get(live_id, {})
-    period = add_up(documents[i] for i in period_ids if i in documents)
     needs_open = _positive(live.get("needs_open"))
     if filters.category:
         needs_open = {k: v for k, v in needs_open.items() if k == filters.category.value}
@@ -223,3 +255,32 @@ async def overdue_requests(
 def today_in(zone: ZoneInfo, now: datetime) -> date:
     """Today's date in the region."""
     return now.astimezone(zone).date()
+
+
+async def appointments_dashboard(db: Database, filters: Filters) -> dict[str, Any]:
+    """Appointments booked, cancelled and rescheduled in the period; active now (region)."""
+    live_id = keys.figure_id(keys.LIVE, keys.REGION, keys.ALL_AGENCIES, APPOINTMENT_FIGURES)
+    region = replace(filters, district=None, hq=None, agency=None, category=None)
+    period, documents = await read_period(db, region, APPOINTMENT_FIGURES, [live_id])
+    live = documents.get(live_id, {})
+    titles = live.get("titles", {})
+    specialists = sorted(set(period.get("sp", {})) | set(live.get("sp", {})))
+    return {
+        "scope": {"geo": keys.REGION},
+        "period": {
+            what: _positive(period.get(what)) for what in ("booked", "cancelled", "rescheduled")
+        },
+        "active": _positive(live.get("active")),
+        "by_specialist": [
+            {
+                "specialist_id": specialist,
+                "title": titles.get(specialist),
+                **{
+                    what: period.get("sp", {}).get(specialist, {}).get(what, 0)
+                    for what in ("booked", "cancelled", "rescheduled")
+                },
+                "active": live.get("sp", {}).get(specialist, {}).get("active", 0),
+            }
+            for specialist in specialists
+        ],
+    }

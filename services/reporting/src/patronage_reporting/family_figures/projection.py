@@ -16,7 +16,7 @@ Figures:
   ``connected_by.<category>``, ``needs_open.<need category>``,
   ``measures.<code>.assigned`` / ``.provided``; per agency (``live|<geo>|<agency>|fam``)
   the measures of that agency;
-- ``day:…``/``month:…`` of the same scopes: ``registered``, ``needs_recorded.<cat>``,
+- ``day:…``/``dec:…``/``month:…`` of the same scopes: ``registered``, ``needs_recorded.<cat>``,
   ``needs_closed.<cat>``, ``measures_assigned.<code>``, ``measures_provided.<code>``;
 - ``coverage|region`` and ``coverage|hq:<hq>``: ``d.<district>.{families,eligible,connected}``;
 - ``curator:<id>``: ``families``, ``open_needs``, ``due.<deadline day>`` (open support-plan
@@ -115,11 +115,12 @@ def _count_curator(changes: Changes, state: State, n: int) -> None:
             changes.put(keys.curator_index_id(geo), f"ids.{keys.safe(curator)}", 1)
 
 
-def on_passport_registered(state: State, event: EventFields, zone: ZoneInfo) -> Changes:
+def on_passport_registered(
+    changes: Changes, state: State, event: EventFields, zone: ZoneInfo
+) -> None:
     """A passport was registered: the family counts as registered, eligible, connected."""
-    changes = Changes()
     if state.get("reg"):
-        return changes
+        return
     _count_status(changes, state, -1)
     _count_curator(changes, state, -1)
     state.update(
@@ -136,41 +137,37 @@ def on_passport_registered(state: State, event: EventFields, zone: ZoneInfo) -> 
     _inc_dated(changes, state, moment(event["occurred_at"]), zone, "registered")
     _count_status(changes, state, 1)
     _count_curator(changes, state, 1)
-    return changes
 
 
-def on_curator_assigned(state: State, event: EventFields, zone: ZoneInfo) -> Changes:
+def on_curator_assigned(changes: Changes, state: State, event: EventFields, zone: ZoneInfo) -> None:
     """A family got another curator: its workload moves; it may become connected."""
-    changes = Changes()
     if state.get("cur") == event["curator_id"]:
-        return changes
+        return
     _count_status(changes, state, -1)
     _count_curator(changes, state, -1)
     state["cur"] = event["curator_id"]
     state.setdefault("d", event.get("district"))
     _count_status(changes, state, 1)
     _count_curator(changes, state, 1)
-    return changes
 
 
-def on_consent_withdrawn(state: State, event: EventFields, zone: ZoneInfo) -> Changes:
+def on_consent_withdrawn(
+    changes: Changes, state: State, event: EventFields, zone: ZoneInfo
+) -> None:
     """Consent to personal-data processing withdrawn: the family is no longer connected."""
-    changes = Changes()
     if FULL_CONSENT_SCOPE not in event.get("scope", ()) or state.get("consent") is False:
-        return changes
+        return
     _count_status(changes, state, -1)
     state["consent"] = False
     _count_status(changes, state, 1)
-    return changes
 
 
-def on_need_recorded(state: State, event: EventFields, zone: ZoneInfo) -> Changes:
+def on_need_recorded(changes: Changes, state: State, event: EventFields, zone: ZoneInfo) -> None:
     """A need was recorded: one more open need of its category and of the curator."""
-    changes = Changes()
     needs = state.setdefault("needs", {})
     need_id = str(event["need_id"])
     if need_id in needs or need_id in state.get("closed_needs", ()):
-        return changes
+        return
     state.setdefault("d", event.get("district"))
     needs[need_id] = event["category"]
     _inc_live(changes, state, f"needs_open.{event['category']}")
@@ -179,52 +176,46 @@ def on_need_recorded(state: State, event: EventFields, zone: ZoneInfo) -> Change
     )
     if state.get("cur"):
         changes.inc(keys.curator_id(state["cur"]), "open_needs")
-    return changes
 
 
-def on_need_closed(state: State, event: EventFields, zone: ZoneInfo) -> Changes:
+def on_need_closed(changes: Changes, state: State, event: EventFields, zone: ZoneInfo) -> None:
     """A need was met or dropped: one open need fewer."""
-    changes = Changes()
     need_id = str(event["need_id"])
     category = state.setdefault("needs", {}).pop(need_id, None)
     if category is None:
-        return changes
+        return
     state.setdefault("closed_needs", []).append(need_id)
     _inc_live(changes, state, f"needs_open.{category}", -1)
     _inc_dated(changes, state, moment(event["occurred_at"]), zone, f"needs_closed.{category}")
     if state.get("cur"):
         changes.inc(keys.curator_id(state["cur"]), "open_needs", -1)
-    return changes
 
 
 def _measure_key(event: EventFields) -> str:
     return f"{event['measure_code']}|{event.get('member_id') or '-'}"
 
 
-def on_measure_assigned(state: State, event: EventFields, zone: ZoneInfo) -> Changes:
+def on_measure_assigned(changes: Changes, state: State, event: EventFields, zone: ZoneInfo) -> None:
     """A support measure was assigned to the family (or one member)."""
-    changes = Changes()
     measures = state.setdefault("measures", {})
     key = _measure_key(event)
     if key in measures:
-        return changes
+        return
     code, agency = keys.safe(str(event["measure_code"])), str(event["agency"])
     measures[key] = {"a": agency, "s": "assigned"}
     when = moment(event["occurred_at"])
     for scope_agency in (keys.ALL_AGENCIES, agency):
         _inc_live(changes, state, f"measures.{code}.assigned", agency=scope_agency)
         _inc_dated(changes, state, when, zone, f"measures_assigned.{code}", scope_agency)
-    return changes
 
 
-def on_measure_provided(state: State, event: EventFields, zone: ZoneInfo) -> Changes:
+def on_measure_provided(changes: Changes, state: State, event: EventFields, zone: ZoneInfo) -> None:
     """An assigned support measure was provided."""
-    changes = Changes()
     measures = state.setdefault("measures", {})
     key = _measure_key(event)
     measure = measures.setdefault(key, {"a": None, "s": None})
     if measure["s"] == "provided":
-        return changes
+        return
     measure["s"] = "provided"
     code = keys.safe(str(event["measure_code"]))
     when = moment(event["occurred_at"])
@@ -232,36 +223,33 @@ def on_measure_provided(state: State, event: EventFields, zone: ZoneInfo) -> Cha
     for scope_agency in agencies:
         _inc_live(changes, state, f"measures.{code}.provided", agency=scope_agency)
         _inc_dated(changes, state, when, zone, f"measures_provided.{code}", scope_agency)
-    return changes
 
 
-def on_plan_item_added(state: State, event: EventFields, zone: ZoneInfo) -> Changes:
+def on_plan_item_added(changes: Changes, state: State, event: EventFields, zone: ZoneInfo) -> None:
     """A support-plan item with a deadline: the curator has one more open item due that day."""
-    changes = Changes()
     items = state.setdefault("items", {})
     item_id = str(event["plan_item_id"])
     if item_id in items:
-        return changes
+        return
     due = str(event["deadline"])
     items[item_id] = {"due": due, "open": True}
     if state.get("cur"):
         changes.inc(keys.curator_id(state["cur"]), f"due.{due}")
-    return changes
 
 
-def on_plan_item_status_changed(state: State, event: EventFields, zone: ZoneInfo) -> Changes:
+def on_plan_item_status_changed(
+    changes: Changes, state: State, event: EventFields, zone: ZoneInfo
+) -> None:
     """A plan item done or cancelled is no longer due; reopened, it is due again."""
-    changes = Changes()
     item = state.setdefault("items", {}).get(str(event["plan_item_id"]))
     if item is None:
-        return changes
+        return
     now_open = str(event["status"]) not in CLOSED_PLAN_ITEM
     if item["open"] == now_open:
-        return changes
+        return
     item["open"] = now_open
     if state.get("cur"):
         changes.inc(keys.curator_id(state["cur"]), f"due.{item['due']}", 1 if now_open else -1)
-    return changes
 
 
 Projector = Any
@@ -279,13 +267,18 @@ PROJECTIONS: dict[str, Projector] = {
 
 
 def project_family_event(
-    state: State | None, event: EventFields, zone: ZoneInfo
+    state: State | None, event: EventFields, zone: ZoneInfo, changes: Changes | None = None
 ) -> tuple[State | None, Changes]:
-    """Apply one passport event; return the new state (None: unchanged) and the changes."""
+    """Apply one passport event; return the new state (None: unchanged) and the changes.
+
+    The changes are added to ``changes`` when given, else to a new ``Changes``.
+    """
+    if changes is None:
+        changes = Changes()
     projector = PROJECTIONS.get(str(event["type"]))
     if projector is None or already_applied(state, event):
-        return None, Changes()
+        return None, changes
     new_state: State = {"_id": family_key(str(event["family_id"]))} if state is None else state
-    changes: Changes = projector(new_state, event, zone)
+    projector(changes, new_state, event, zone)
     remember(new_state, event)
     return new_state, changes

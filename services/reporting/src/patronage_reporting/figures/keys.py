@@ -2,8 +2,9 @@
 
 A figure document is addressed by ``<period>|<geo>|<agency>|<category>``:
 
-- period: ``live`` (the present state), ``day:2026-11-23`` or ``month:2026-11`` (what
-  happened on that calendar day or month in the region's time zone);
+- period: ``live`` (the present state), ``day:2026-11-23``, ``dec:2026-11-3`` (the decade
+  of days 21–30) or ``month:2026-11`` (what happened on that calendar day, decade or month
+  in the region's time zone; decades let any date range be read from few documents);
 - geo: ``region``, ``d:<district>`` or ``hq:<hq>``;
 - agency: ``-`` (all agencies) or the agency code;
 - category: ``all`` or a need category; ``fam`` for the family figures (passports).
@@ -21,6 +22,7 @@ FAMILY_FIGURES = "fam"
 LIVE = "live"
 
 
+@lru_cache(maxsize=65536)
 def safe(value: str) -> str:
     """A value usable as a field name or a key part (no dots, no leading $, no separators)."""
     return value.replace(".", "_").replace("|", "_").lstrip("$") or "_"
@@ -58,6 +60,16 @@ def day_period(day: date) -> str:
     return f"day:{day.isoformat()}"
 
 
+def decade_of(day: date) -> int:
+    """The decade (1: days 1–10, 2: days 11–20, 3: day 21 to the month's end) of a day."""
+    return min((day.day - 1) // 10 + 1, 3)
+
+
+def decade_period(day: date) -> str:
+    """Period part of the decade (десятидневка) of ``day``."""
+    return f"dec:{day.year:04d}-{day.month:02d}-{decade_of(day)}"
+
+
 def month_period(day: date) -> str:
     """Period part of the calendar month of ``day``."""
     return f"month:{day.year:04d}-{day.month:02d}"
@@ -65,38 +77,79 @@ def month_period(day: date) -> str:
 
 def local_day(moment: datetime, zone: ZoneInfo) -> date:
     """The calendar day of ``moment`` in the region's time zone."""
+    return _local_day(moment, zone)
+
+
+@lru_cache(maxsize=1024)
+def _local_day(moment: datetime, zone: ZoneInfo) -> date:
     return moment.astimezone(zone).date()
 
 
 @lru_cache(maxsize=4096)
-def periods_of(day: date) -> tuple[str, str]:
-    """The day and month periods a fact of ``day`` is counted in."""
-    return day_period(day), month_period(day)
+def periods_of(day: date) -> tuple[str, str, str]:
+    """The day, decade and month periods a fact of ``day`` is counted in."""
+    return day_period(day), decade_period(day), month_period(day)
 
 
 @dataclass(frozen=True)
 class PeriodCover:
-    """The day and month periods whose sum is a date range."""
+    """The periods whose sum, less the ``minus`` periods, is a date range."""
 
     periods: tuple[str, ...]
+    minus: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.periods) + len(self.minus)
+
+
+def _month_end(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def _decade_bounds(day: date) -> tuple[date, date]:
+    decade = decade_of(day)
+    first = day.replace(day=10 * (decade - 1) + 1)
+    last = first + timedelta(days=9) if decade < 3 else _month_end(day)
+    return first, last
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def cover_range(first: date, last: date) -> PeriodCover:
-    """Whole months inside ``[first, last]`` as month periods, the rest as days."""
-    if last < first:
-        return PeriodCover(())
-    periods: list[str] = []
+    """Few documents whose sum is the days ``[first, last]``.
+
+    Whole months as month periods, whole decades of the partial months as decade periods,
+    and the rest of a partial decade either as its days or as the decade less its other
+    days, whichever needs fewer documents. Any range thus needs its whole months plus at
+    most 16 documents (a 30-day window: about 10 instead of 30).
+    """
+    plus: list[str] = []
+    minus: list[str] = []
     day = first
     while day <= last:
-        month_start = day.replace(day=1)
-        next_month = (month_start + timedelta(days=32)).replace(day=1)
-        if day == month_start and next_month - timedelta(days=1) <= last:
-            periods.append(month_period(day))
-            day = next_month
+        month_start, month_last = day.replace(day=1), _month_end(day)
+        if day == month_start and month_last <= last:
+            plus.append(month_period(day))
+            day = month_last + timedelta(days=1)
+            continue
+        decade_first, decade_last = _decade_bounds(day)
+        end = min(decade_last, last)
+        if day == decade_first and end == decade_last:
+            plus.append(decade_period(day))
         else:
-            periods.append(day_period(day))
-            day += timedelta(days=1)
-    return PeriodCover(tuple(periods))
+            inside = _days(day, end)
+            outside = _days(decade_first, day - timedelta(days=1)) + _days(
+                end + timedelta(days=1), decade_last
+            )
+            if len(inside) <= 1 + len(outside):
+                plus.extend(day_period(d) for d in inside)
+            else:
+                plus.append(decade_period(day))
+                minus.extend(day_period(d) for d in outside)
+        day = end + timedelta(days=1)
+    return PeriodCover(tuple(plus), tuple(minus))
 
 
 def curator_id(curator: str) -> str:

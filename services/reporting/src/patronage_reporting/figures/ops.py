@@ -7,6 +7,7 @@ thousand events costs one ``$inc``.
 """
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from patronage_common.store import Collection
@@ -42,17 +43,38 @@ class DocumentChange:
 class Changes:
     """Changes to many figure documents; later changes of a field win, increments add up.
 
-    Kept flat, by (document ``_id``, field path): the replay merges millions of them.
+    Kept flat, by (document ``_id``, field path): the replay merges millions of them. The
+    same counter of several documents (a fact counted in its district, HQ and region, for
+    all categories and its own) is kept as one entry under the tuple of ``_id``s and spread
+    over the documents only when the changes are read: the fold does one addition, not ten.
     """
 
     def __init__(self) -> None:
-        self.increments: dict[tuple[str, str], int] = {}
+        self._increments: dict[tuple[str, str], int] = {}
+        self._spread: dict[tuple[tuple[str, ...], str], int] = {}
         self.puts: dict[tuple[str, str], Any] = {}
+
+    @property
+    def increments(self) -> dict[tuple[str, str], int]:
+        """Every increment by (document ``_id``, field path)."""
+        if self._spread:
+            increments = self._increments
+            for (doc_ids, path), n in self._spread.items():
+                for doc_id in doc_ids:
+                    key = (doc_id, path)
+                    increments[key] = increments.get(key, 0) + n
+            self._spread = {}
+        return self._increments
 
     def inc(self, doc_id: str, path: str, n: int = 1) -> None:
         """Add ``n`` to a counter."""
         key = (doc_id, path)
-        self.increments[key] = self.increments.get(key, 0) + n
+        self._increments[key] = self._increments.get(key, 0) + n
+
+    def inc_all(self, doc_ids: tuple[str, ...], path: str, n: int = 1) -> None:
+        """Add ``n`` to the same counter of several documents."""
+        key = (doc_ids, path)
+        self._spread[key] = self._spread.get(key, 0) + n
 
     def put(self, doc_id: str, path: str, value: Any) -> None:
         """Set a field."""
@@ -64,8 +86,11 @@ class Changes:
 
     def merge(self, other: "Changes") -> None:
         """Add another set of changes after these."""
-        increments = self.increments
-        for key, n in other.increments.items():
+        spread = self._spread
+        for many, n in other._spread.items():
+            spread[many] = spread.get(many, 0) + n
+        increments = self._increments
+        for key, n in other._increments.items():
             increments[key] = increments.get(key, 0) + n
         self.puts.update(other.puts)
 
@@ -90,25 +115,44 @@ class Changes:
     def __len__(self) -> int:
         return len({doc_id for doc_id, _ in self.increments} | {d for d, _ in self.puts})
 
+    def split(self, written: set[str]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+        """These changes as new documents (``_id`` not in ``written``) and as updates (in it).
+
+        Applying both (inserting the new ones, updating the others by ``_id``) has the same
+        effect as upserting every change.
+        """
+        fresh, again = Changes(), Changes()
+        for key, n in self.increments.items():
+            (again if key[0] in written else fresh)._increments[key] = n
+        for key, value in self.puts.items():
+            (again if key[0] in written else fresh).puts[key] = value
+        return fresh.as_new_documents(), again.as_dict()
+
     def as_new_documents(self) -> list[dict[str, Any]]:
         """The documents these changes would create in an empty collection, as upserts would.
 
         A removed field leaves its parent (maybe empty), like ``$unset`` does.
         """
         documents: dict[str, dict[str, Any]] = {}
-        for (doc_id, path), n in self.increments.items():
-            _place(documents.setdefault(doc_id, {"_id": doc_id}), path, n)
-        for (doc_id, path), value in self.puts.items():
-            _place(documents.setdefault(doc_id, {"_id": doc_id}), path, value)
+        for items in (self.increments.items(), self.puts.items()):
+            for (doc_id, path), value in items:
+                document = documents.get(doc_id)
+                if document is None:
+                    document = documents[doc_id] = {"_id": doc_id}
+                *parents, leaf = _parts(path)
+                for part in parents:
+                    parent = document.get(part)
+                    if parent is None:
+                        parent = document[part] = {}
+                    document = parent
+                if value is not _REMOVED:
+                    document[leaf] = value
         return list(documents.values())
 
 
-def _place(document: dict[str, Any], path: str, value: Any) -> None:
-    *parents, leaf = path.split(".")
-    for part in parents:
-        document = document.setdefault(part, {})
-    if value is not _REMOVED:
-        document[leaf] = value
+@lru_cache(maxsize=65536)
+def _parts(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
 
 
 BULK_CHUNK = 500

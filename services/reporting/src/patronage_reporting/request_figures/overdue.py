@@ -24,12 +24,11 @@ def _request_id(state: State) -> str:
     return str(state["_id"]).removeprefix("request:")
 
 
-def enter(state: State, clock: str, due_at: datetime, zone: ZoneInfo) -> Changes:
+def enter(changes: Changes, state: State, clock: str, due_at: datetime, zone: ZoneInfo) -> None:
     """The request's ``clock`` is past ``due_at``: list it."""
-    changes = Changes()
     listed = state.setdefault("od", {})
     if clock in listed:
-        return changes
+        return
     day = keys.local_day(due_at, zone)
     listed[clock] = day.isoformat()
     entry = {
@@ -47,29 +46,24 @@ def enter(state: State, clock: str, due_at: datetime, zone: ZoneInfo) -> Changes
     for geo in keys.geos(state.get("d"), state.get("hq")):
         changes.put(keys.overdue_day_id(geo, day), _entry_field(state, clock), entry)
         changes.inc(keys.overdue_index_id(geo), f"days.{day.isoformat()}")
-    return changes
 
 
-def leave(state: State, clock: str) -> Changes:
+def leave(changes: Changes, state: State, clock: str) -> None:
     """The request's ``clock`` stopped: take it off the list."""
-    changes = Changes()
     listed = state.get("od", {})
     day_text = listed.pop(clock, None)
     if day_text is None:
-        return changes
+        return
     day = datetime.fromisoformat(day_text).date()
     for geo in keys.geos(state.get("d"), state.get("hq")):
         changes.remove(keys.overdue_day_id(geo, day), _entry_field(state, clock))
         changes.inc(keys.overdue_index_id(geo), f"days.{day.isoformat()}", -1)
-    return changes
 
 
-def leave_all(state: State) -> Changes:
+def leave_all(changes: Changes, state: State) -> None:
     """The request is no longer open: take all its clocks off the list."""
-    changes = Changes()
     for clock in list(state.get("od", {})):
-        changes.merge(leave(state, clock))
-    return changes
+        leave(changes, state, clock)
 
 
 def lateness_s(due_at: datetime, now: datetime) -> float:

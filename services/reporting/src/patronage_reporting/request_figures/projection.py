@@ -9,10 +9,11 @@ Figures (fields of the documents named in ``figures.keys``):
 
 - ``live|<geo>|-|<cat>``: ``status.<request status>`` — requests in each status now;
 - ``live|<geo>|<agency>|<cat>``: ``status.<task status>`` — the agency's tasks by status;
-- ``day:…``/``month:…`` documents of the same scopes: ``created``, ``entered.<status>``,
+- ``day:…``/``dec:…``/``month:…`` documents of the same scopes: ``created``, ``entered.<status>``,
   ``frt.<bucket>`` and ``ttr.<bucket>`` (time to first response and to resolution,
   counted on the day the clock stopped), ``sla.<clock>.<stopped|late|warned|breached>``,
-  ``rating.<1..5>``;
+  ``rating.<1..5>``, ``esc.<level>`` (RequestEscalated to the district head, the HQ
+  coordinator or the regional coordinator, once per request, clock and level);
 - ``curator:<id>``: ``open_requests``.
 
 First response: the first status report of any agency on the request (per agency: of its
@@ -21,7 +22,7 @@ own task). Resolution: the first entry of the request into resolved, rejected or
 gets its first response at the same moment.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -61,14 +62,24 @@ def _scope_ids(
 
 
 def _dated_ids(state: State, when: datetime, zone: ZoneInfo, agency: str) -> tuple[str, ...]:
-    day = keys.local_day(when, zone)
-    day_period, month_period = keys.periods_of(day)
-    return scope_ids(state, day_period, agency) + scope_ids(state, month_period, agency)
+    return _day_scope_ids(
+        keys.local_day(when, zone), agency, state.get("cat"), state.get("d"), state.get("hq")
+    )
+
+
+@lru_cache(maxsize=65536)
+def _day_scope_ids(
+    day: date, agency: str, category: str | None, district: str | None, hq: str | None
+) -> tuple[str, ...]:
+    return tuple(
+        doc_id
+        for period in keys.periods_of(day)
+        for doc_id in _scope_ids(period, agency, category, district, hq)
+    )
 
 
 def _inc_live(changes: Changes, state: State, path: str, n: int, agency: str) -> None:
-    for doc_id in scope_ids(state, keys.LIVE, agency):
-        changes.inc(doc_id, path, n)
+    changes.inc_all(scope_ids(state, keys.LIVE, agency), path, n)
 
 
 def _inc_dated(
@@ -79,8 +90,7 @@ def _inc_dated(
     path: str,
     agency: str = keys.ALL_AGENCIES,
 ) -> None:
-    for doc_id in _dated_ids(state, when, zone, agency):
-        changes.inc(doc_id, path)
+    changes.inc_all(_dated_ids(state, when, zone, agency), path)
 
 
 def _seconds_since_creation(state: State, when: datetime) -> float | None:
@@ -96,12 +106,13 @@ def _count_open(changes: Changes, state: State, before: str | None, after: str |
     changes.inc(keys.curator_id(curator), "open_requests", 1 if is_open(after) else -1)
 
 
-def on_request_created(state: State | None, event: EventFields, zone: ZoneInfo) -> Changes:
+def on_request_created(
+    changes: Changes, state: State | None, event: EventFields, zone: ZoneInfo
+) -> None:
     """A request was registered: count it as created and as new."""
-    changes = Changes()
     assert state is not None
     if state.get("at"):
-        return changes
+        return
     when = moment(event["occurred_at"])
     state.update(
         cat=event["category"],
@@ -122,12 +133,12 @@ def on_request_created(state: State | None, event: EventFields, zone: ZoneInfo) 
     if state.get("cur"):
         for geo in keys.geos(state.get("d"), state.get("hq")):
             changes.put(keys.curator_index_id(geo), f"ids.{keys.safe(state['cur'])}", 1)
-    return changes
 
 
-def on_request_routed(state: State | None, event: EventFields, zone: ZoneInfo) -> Changes:
+def on_request_routed(
+    changes: Changes, state: State | None, event: EventFields, zone: ZoneInfo
+) -> None:
     """A request was split into agency tasks: each agency counts a task sent to it."""
-    changes = Changes()
     assert state is not None
     tasks = state.setdefault("tasks", {})
     when = moment(event["occurred_at"])
@@ -138,15 +149,15 @@ def on_request_routed(state: State | None, event: EventFields, zone: ZoneInfo) -
         tasks[task_id] = {"a": task["agency"], "s": TASK_SENT}
         _inc_live(changes, state, f"status.{TASK_SENT}", 1, task["agency"])
         _inc_dated(changes, state, when, zone, "created", task["agency"])
-    return changes
 
 
-def on_request_status_changed(state: State | None, event: EventFields, zone: ZoneInfo) -> Changes:
+def on_request_status_changed(
+    changes: Changes, state: State | None, event: EventFields, zone: ZoneInfo
+) -> None:
     """A request moved to another status: move its count; stop the resolution clock."""
-    changes = Changes()
     assert state is not None
     if state.get("v", 0) >= int(event["version"]):
-        return changes
+        return
     state["v"] = int(event["version"])
     state.setdefault("cat", event["category"])
     if state.get("d") is None and event.get("district"):
@@ -155,7 +166,7 @@ def on_request_status_changed(state: State | None, event: EventFields, zone: Zon
         state["cur"] = event["curator_id"]
     before, after = state.get("st"), str(event["status"])
     if before == after:
-        return changes
+        return
     when = moment(event["occurred_at"])
     if before is not None:
         _inc_live(changes, state, f"status.{before}", -1, keys.ALL_AGENCIES)
@@ -165,23 +176,21 @@ def on_request_status_changed(state: State | None, event: EventFields, zone: Zon
     state["st"] = after
     if after in RESOLUTION_STATUSES:
         if not state.get("fr"):
-            changes.merge(_first_response(state, when, zone))
+            _first_response(changes, state, when, zone)
         if not state.get("res"):
             state["res"] = when.isoformat()
             seconds = _seconds_since_creation(state, when)
             if seconds is not None:
                 _inc_dated(changes, state, when, zone, f"ttr.{bucket_of(seconds)}")
-            changes.merge(_stop_clock(state, RESOLUTION, when, zone))
+            _stop_clock(changes, state, RESOLUTION, when, zone)
     if not is_open(after):
-        changes.merge(overdue.leave_all(state))
-    return changes
+        overdue.leave_all(changes, state)
 
 
 def on_agency_task_status_changed(
-    state: State | None, event: EventFields, zone: ZoneInfo
-) -> Changes:
+    changes: Changes, state: State | None, event: EventFields, zone: ZoneInfo
+) -> None:
     """An agency reported on its task: move the task's count; stop first-response clocks."""
-    changes = Changes()
     assert state is not None
     when = moment(event["occurred_at"])
     agency, after = str(event["agency"]), str(event["status"])
@@ -203,18 +212,15 @@ def on_agency_task_status_changed(
         if seconds is not None:
             _inc_dated(changes, state, when, zone, f"ttr.{bucket_of(seconds)}", agency)
     if not state.get("fr"):
-        changes.merge(_first_response(state, when, zone))
-    return changes
+        _first_response(changes, state, when, zone)
 
 
-def _first_response(state: State, when: datetime, zone: ZoneInfo) -> Changes:
-    changes = Changes()
+def _first_response(changes: Changes, state: State, when: datetime, zone: ZoneInfo) -> None:
     state["fr"] = when.isoformat()
     seconds = _seconds_since_creation(state, when)
     if seconds is not None:
         _inc_dated(changes, state, when, zone, f"frt.{bucket_of(seconds)}")
-    changes.merge(_stop_clock(state, FIRST_RESPONSE, when, zone))
-    return changes
+    _stop_clock(changes, state, FIRST_RESPONSE, when, zone)
 
 
 def agencies_of(state: State) -> list[str]:
@@ -229,25 +235,29 @@ def _inc_sla(
         _inc_dated(changes, state, when, zone, f"sla.{clock}.{outcome}", agency)
 
 
-def _stop_clock(state: State, clock: str, when: datetime, zone: ZoneInfo) -> Changes:
+def _stop_clock(changes: Changes, state: State, clock: str, when: datetime, zone: ZoneInfo) -> None:
     """A clock stopped: count it as stopped, and as late if it had been breached."""
-    changes = Changes()
     sla = state.setdefault("sla", {}).setdefault(clock, {})
     if sla.get("stopped"):
-        return changes
+        return
     sla["stopped"] = True
     _inc_sla(changes, state, when, zone, clock, "stopped")
     if sla.get("breached"):
         _inc_sla(changes, state, when, zone, clock, "late")
-    changes.merge(overdue.leave(state, clock))
-    return changes
+    overdue.leave(changes, state, clock)
 
 
 def on_sla_warning(
-    state: State, *, clock: str, due_at: datetime, occurred_at: datetime, zone: ZoneInfo
+    state: State,
+    *,
+    clock: str,
+    due_at: datetime,
+    occurred_at: datetime,
+    zone: ZoneInfo,
+    changes: Changes | None = None,
 ) -> Changes:
     """A clock is close to its deadline: count the warning once per request and clock."""
-    changes = Changes()
+    changes = Changes() if changes is None else changes
     sla = state.setdefault("sla", {}).setdefault(clock, {})
     sla["due"] = due_at.isoformat()
     if sla.get("warned") or sla.get("stopped"):
@@ -258,10 +268,16 @@ def on_sla_warning(
 
 
 def on_sla_breached(
-    state: State, *, clock: str, due_at: datetime, occurred_at: datetime, zone: ZoneInfo
+    state: State,
+    *,
+    clock: str,
+    due_at: datetime,
+    occurred_at: datetime,
+    zone: ZoneInfo,
+    changes: Changes | None = None,
 ) -> Changes:
     """A clock passed its deadline: count the breach; the request joins the overdue list."""
-    changes = Changes()
+    changes = Changes() if changes is None else changes
     sla = state.setdefault("sla", {}).setdefault(clock, {})
     sla["due"] = due_at.isoformat()
     if sla.get("breached"):
@@ -269,13 +285,20 @@ def on_sla_breached(
     sla["breached"] = True
     _inc_sla(changes, state, occurred_at, zone, clock, "breached")
     if not sla.get("stopped") and is_open(state.get("st")):
-        changes.merge(overdue.enter(state, clock, due_at, zone))
+        overdue.enter(changes, state, clock, due_at, zone)
     return changes
 
 
-def on_feedback(state: State, *, rating: int, occurred_at: datetime, zone: ZoneInfo) -> Changes:
+def on_feedback(
+    state: State,
+    *,
+    rating: int,
+    occurred_at: datetime,
+    zone: ZoneInfo,
+    changes: Changes | None = None,
+) -> Changes:
     """The family rated the handling of the request; a new rating replaces the old one."""
-    changes = Changes()
+    changes = Changes() if changes is None else changes
     before = state.get("rating")
     if before == rating:
         return changes
@@ -296,10 +319,27 @@ def on_feedback(state: State, *, rating: int, occurred_at: datetime, zone: ZoneI
     return changes
 
 
-def on_sla_warning_event(state: State, event: EventFields, zone: ZoneInfo) -> Changes:
+def on_request_escalated(
+    changes: Changes, state: State, event: EventFields, zone: ZoneInfo
+) -> None:
+    """A breached request went up the chain: count it once per request, clock and level."""
+    clock, level = str(event["clock"]), str(event["level"])
+    escalated = state.setdefault("sla", {}).setdefault(clock, {}).setdefault("esc", [])
+    if level in escalated:
+        return
+    escalated.append(level)
+    when = moment(event["occurred_at"])
+    for agency in (keys.ALL_AGENCIES, *agencies_of(state)):
+        _inc_dated(changes, state, when, zone, f"esc.{level}", agency)
+
+
+def on_sla_warning_event(
+    changes: Changes, state: State, event: EventFields, zone: ZoneInfo
+) -> None:
     """``SlaWarning`` of the requests service."""
-    return on_sla_warning(
+    on_sla_warning(
         state,
+        changes=changes,
         clock=str(event["clock"]),
         due_at=moment(event["due_at"]),
         occurred_at=moment(event["occurred_at"]),
@@ -307,10 +347,13 @@ def on_sla_warning_event(state: State, event: EventFields, zone: ZoneInfo) -> Ch
     )
 
 
-def on_sla_breached_event(state: State, event: EventFields, zone: ZoneInfo) -> Changes:
+def on_sla_breached_event(
+    changes: Changes, state: State, event: EventFields, zone: ZoneInfo
+) -> None:
     """``SlaBreached`` of the requests service."""
-    return on_sla_breached(
+    on_sla_breached(
         state,
+        changes=changes,
         clock=str(event["clock"]),
         due_at=moment(event["due_at"]),
         occurred_at=moment(event["occurred_at"]),
@@ -318,10 +361,14 @@ def on_sla_breached_event(state: State, event: EventFields, zone: ZoneInfo) -> C
     )
 
 
-def on_feedback_event(state: State, event: EventFields, zone: ZoneInfo) -> Changes:
+def on_feedback_event(changes: Changes, state: State, event: EventFields, zone: ZoneInfo) -> None:
     """``FeedbackReceived`` of the requests service."""
-    return on_feedback(
-        state, rating=int(event["rating"]), occurred_at=moment(event["occurred_at"]), zone=zone
+    on_feedback(
+        state,
+        changes=changes,
+        rating=int(event["rating"]),
+        occurred_at=moment(event["occurred_at"]),
+        zone=zone,
     )
 
 
@@ -333,22 +380,29 @@ PROJECTIONS: dict[str, Projector] = {
     "AgencyTaskStatusChanged": on_agency_task_status_changed,
     "SlaWarning": on_sla_warning_event,
     "SlaBreached": on_sla_breached_event,
+    "RequestEscalated": on_request_escalated,
     "FeedbackReceived": on_feedback_event,
 }
 """Projections of the request events that exist in the contracts, by event type."""
 
 
 def project_request_event(
-    state: State | None, event: EventFields, zone: ZoneInfo
+    state: State | None, event: EventFields, zone: ZoneInfo, changes: Changes | None = None
 ) -> tuple[State | None, Changes]:
-    """Apply one request event; return the new state (None: unchanged) and the changes."""
+    """Apply one request event; return the new state (None: unchanged) and the changes.
+
+    The changes are added to ``changes`` when given (the replay folds every event into
+    one), else to a new ``Changes``.
+    """
+    if changes is None:
+        changes = Changes()
     projector = PROJECTIONS.get(str(event["type"]))
     if projector is None or already_applied(state, event):
-        return None, Changes()
+        return None, changes
     new_state: State = (
         {"_id": request_key(str(event["request_id"]))} if state is None else dict(state)
     )
     new_state.setdefault("fam", str(event["family_id"]))
-    changes: Changes = projector(new_state, event, zone)
+    projector(changes, new_state, event, zone)
     remember(new_state, event)
     return new_state, changes

@@ -40,7 +40,11 @@ async def family_for_request(
         return family
     settings = runtime.settings
     assert isinstance(settings, RequestsSettings)
-    passport = await service.fetch_passport(passport_url=settings.passport_url, family_id=family_id)
+    passport = await service.fetch_passport(
+        passport_url=settings.passport_url,
+        family_id=family_id,
+        identity_secret=settings.identity_secret,
+    )
     if passport is None:
         raise FamilyNotFoundError(f"семья {family_id} не найдена")
     await service.save_details(

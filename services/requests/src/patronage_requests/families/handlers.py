@@ -5,6 +5,8 @@ from patronage_common.runtime import ServiceRuntime
 from patronage_contracts import CuratorAssigned, PassportRegistered, PassportUpdated
 from patronage_contracts.topics import PASSPORT_EVENTS_TOPIC
 
+from ..help_requests.service import request_ids_of_family
+from ..request_lists.service import refresh_line
 from . import service
 
 router = EventRouter(
@@ -34,5 +36,7 @@ async def on_passport_updated(event: PassportUpdated, runtime: ServiceRuntime) -
 
 @router.handles(CuratorAssigned)
 async def on_curator_assigned(event: CuratorAssigned, runtime: ServiceRuntime) -> None:
-    """A family's curator changed."""
+    """A family's curator changed: its requests move to the new curator's list."""
     await service.set_curator(db=runtime.db, family_id=event.family_id, curator_id=event.curator_id)
+    for request_id in await request_ids_of_family(db=runtime.db, family_id=event.family_id):
+        await refresh_line(db=runtime.db, request_id=request_id)

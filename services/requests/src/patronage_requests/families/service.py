@@ -9,9 +9,11 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+from patronage_common.identity import service_identity_headers
 from patronage_common.store import Database, Document, upsert_one
 
 FAMILIES = "families"
+SERVICE_NAME = "requests"
 
 SHARE_WITH_AGENCIES = "share_with_agencies"
 HEALTH_DATA = "health_data"
@@ -48,10 +50,16 @@ async def set_curator(*, db: Database, family_id: UUID, curator_id: str) -> None
     await upsert_one(db[FAMILIES], {"_id": str(family_id)}, {"$set": {"curator_id": curator_id}})
 
 
-async def fetch_passport(*, passport_url: str, family_id: UUID) -> Document | None:
-    """The family's passport from the passport service (as its consent allows), or None."""
+async def fetch_passport(
+    *, passport_url: str, family_id: UUID, identity_secret: str
+) -> Document | None:
+    """The family's passport from the passport service (as its consent allows), or None.
+
+    The call states the service's own signed identity, so it works with IDENTITY_REQUIRED.
+    """
+    headers = service_identity_headers(SERVICE_NAME, identity_secret)
     async with httpx.AsyncClient(base_url=passport_url, timeout=5.0) as client:
-        response = await client.get(f"/passports/{family_id}")
+        response = await client.get(f"/passports/{family_id}", headers=headers)
     if response.status_code == httpx.codes.NOT_FOUND:
         return None
     response.raise_for_status()

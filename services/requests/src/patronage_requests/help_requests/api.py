@@ -1,17 +1,33 @@
-"""HTTP routes of help requests: intake, reading, and people's actions on a request."""
+"""HTTP routes of help requests: intake, reading, lists, and people's and agencies' actions.
 
-from collections.abc import Awaitable
+Every route checks the gateway's signed identity (``access``): out of scope is a 403 with
+a reason in Russian; an agency worker gets only the agency's minimal view.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, HTTPException, Query, status
-from patronage_common.runtime import RuntimeDep
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
+from fastapi.responses import JSONResponse
+from patronage_common.app import ExceptionHandler
+from patronage_common.identity import Identity, IdentityDep
+from patronage_common.runtime import RuntimeDep, ServiceRuntime
 from patronage_common.store import Document
+from patronage_contracts import Agency, AgencyTaskStatus, RequestStatus
 
-from ..families.flows import FamilyNotFoundError
-from . import flows, service
+from ..families.flows import FamilyNotFoundError, family_for_request
+from ..families.service import get_family
+from ..request_lists import service as lists
+from . import access, domain, flows, service
 from .changes import ActionInvalidError, ActionRefusedError
 from .models import (
+    AgencyQuestionIn,
+    AgencyRejectionIn,
+    AgencyReportIn,
+    AgencyRequestView,
+    AgencyResultIn,
     FeedbackIn,
     HelpRequestCreate,
     HelpRequestRead,
@@ -24,9 +40,42 @@ from .models import (
 
 router = APIRouter(prefix="/requests", tags=["requests"])
 
-ActorHeader = Annotated[str, Header(alias="X-Actor", description="Who acts")]
-
 NOT_FOUND = "заявка не найдена"
+TASK_NOT_FOUND = "у заявки нет такой задачи"
+RequestView = HelpRequestRead | AgencyRequestView
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls: the signed identity (if any) and the name changes are recorded under."""
+
+    identity: Identity | None
+    actor: str
+
+
+def caller(
+    identity: IdentityDep,
+    actor: Annotated[str, Header(alias="X-Actor", description="Кто действует")] = "system",
+) -> Caller:
+    """The signed identity wins over the unsigned X-Actor header."""
+    return Caller(identity, identity.subject if identity else actor)
+
+
+CallerDep = Annotated[Caller, Depends(caller)]
+
+
+async def access_denied(request: Request, exc: Exception) -> JSONResponse:
+    """The signed identity does not reach this request: 403 with a code and a reason."""
+    assert isinstance(exc, access.AccessDeniedError)
+    content = {"detail": exc.message, "code": exc.code}
+    if exc.family_id:
+        content["family_id"] = exc.family_id
+    return JSONResponse(status_code=status.HTTP_403_FORBIDDEN, content=content)
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], ExceptionHandler] = {
+    access.AccessDeniedError: access_denied
+}
 
 
 def _invalid(field: str, message: str) -> HTTPException:
@@ -35,26 +84,78 @@ def _invalid(field: str, message: str) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
 
 
-async def _acted(action: Awaitable[Document]) -> dict[str, Any]:
+def _query_invalid(field: str, message: str) -> HTTPException:
+    detail = [{"loc": ["query", field], "msg": message, "type": "value_error"}]
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+
+
+async def _family_of(runtime: ServiceRuntime, document: Document) -> Document | None:
+    return await get_family(db=runtime.db, family_id=UUID(document["family_id"]))
+
+
+def _view(identity: Identity | None, document: Document, family: Document | None) -> RequestView:
+    """The request as the caller may see it."""
+    if access.is_agency_view(identity):
+        assert identity is not None
+        assert identity.agency is not None
+        return AgencyRequestView.model_validate(
+            service.to_agency_view(document, family, identity.agency)
+        )
+    return HelpRequestRead.model_validate(service.to_api(document))
+
+
+async def _readable(runtime: ServiceRuntime, who: Caller, request_id: UUID) -> Document:
+    document = await service.get_request(db=runtime.db, request_id=request_id)
+    if document is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    access.enforce(access.may_read(who.identity, document, await _family_of(runtime, document)))
+    return document
+
+
+async def _acted(action: Awaitable[Document]) -> Document:
     """Run an action flow and translate its refusals into HTTP errors."""
     try:
-        document = await action
+        return await action
     except flows.RequestNotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND) from exc
+    except flows.TaskNotFoundError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, TASK_NOT_FOUND) from exc
     except ActionRefusedError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     except ActionInvalidError as exc:
         raise _invalid(exc.field, str(exc)) from exc
-    return service.to_api(document)
+
+
+async def _person_acts(
+    runtime: ServiceRuntime,
+    who: Caller,
+    request_id: UUID,
+    action: domain.RequestAction,
+    run: Callable[[], Awaitable[Document]],
+) -> dict[str, Any]:
+    """A person's action on the request, if their identity reaches it."""
+    document = await service.get_request(db=runtime.db, request_id=request_id)
+    if document is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    family = await _family_of(runtime, document)
+    access.enforce(access.may_act(who.identity, action, document, family))
+    return service.to_api(await _acted(run()))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=HelpRequestRead)
 async def create_request(
-    data: HelpRequestCreate, runtime: RuntimeDep, actor: ActorHeader = "system"
+    data: HelpRequestCreate, runtime: RuntimeDep, who: CallerDep
 ) -> dict[str, object]:
     """Register a help request and route it to the responsible agencies."""
     try:
-        request_id = await flows.create_help_request(runtime=runtime, data=data, actor=actor)
+        family = await family_for_request(
+            runtime=runtime,
+            family_id=data.family_id,
+            need_id=data.need_id,
+            plan_item_id=data.plan_item_id,
+        )
+        access.enforce(access.may_create(who.identity, family))
+        request_id = await flows.create_help_request(runtime=runtime, data=data, actor=who.actor)
     except FamilyNotFoundError as exc:
         raise _invalid("family_id", str(exc)) from exc
     except ActionInvalidError as exc:
@@ -64,86 +165,324 @@ async def create_request(
     return service.to_api(document)
 
 
-@router.get("", response_model=list[HelpRequestRead])
+TASK_STATES = frozenset({*(s.value for s in AgencyTaskStatus), *domain.TASK_STATE_RU})
+
+
+@router.get("", response_model=list[RequestView])
 async def list_requests(
     runtime: RuntimeDep,
-    family_id: Annotated[UUID, Query(description="Заявки этой семьи, новые первыми")],
-) -> list[dict[str, object]]:
-    """A family's help requests, newest first."""
-    documents = await service.requests_of_family(db=runtime.db, family_id=family_id)
-    return [service.to_api(d) for d in documents]
+    who: CallerDep,
+    family_id: Annotated[UUID | None, Query(description="Заявки этой семьи")] = None,
+    curator_id: Annotated[
+        str | None, Query(max_length=100, description="Заявки семей этого куратора")
+    ] = None,
+    agency: Annotated[Agency | None, Query(description="Заявки с задачей этого ведомства")] = None,
+    status_: Annotated[
+        list[str] | None,
+        Query(
+            alias="status",
+            description="Только в этих статусах (можно несколько); для списка ведомства — "
+            "статус задачи ведомства (sent, accepted, …, cancelled, handed_off)",
+        ),
+    ] = None,
+    limit: Annotated[int | None, Query(ge=1, le=100, description="Размер страницы")] = None,
+    offset: Annotated[int, Query(ge=0, description="Сколько пропустить")] = 0,
+) -> list[RequestView]:
+    """Requests of a family, of a curator's families or with a task for an agency; newest
+    first, a page at a time (``offset``/``limit``; the family list is whole by default)."""
+    chosen = [
+        name
+        for name, v in (("family_id", family_id), ("curator_id", curator_id), ("agency", agency))
+        if v is not None
+    ]
+    if len(chosen) != 1:
+        raise _query_invalid("family_id", "укажите одно из: family_id, curator_id или agency")
+    wanted = set(status_ or [])
+    known = TASK_STATES if agency is not None else {s.value for s in RequestStatus}
+    if unknown := wanted - known:
+        raise _query_invalid("status", f"неизвестный статус: {', '.join(sorted(unknown))}")
+    identity = who.identity
+    if family_id is not None:
+        family = await get_family(db=runtime.db, family_id=family_id)
+        access.enforce(access.may_list_family(identity, family))
+        documents = [
+            d
+            for d in await service.requests_of_family(db=runtime.db, family_id=family_id)
+            if (not wanted or d["status"] in wanted) and access.visible_in_family_list(identity, d)
+        ]
+        page = documents[offset : offset + limit if limit else None]
+        return [_view(identity, d, family) for d in page]
+    if curator_id is not None:
+        access.enforce(access.may_list_curator(identity, curator_id))
+        scope, task_agency = lists.curator_scope(curator_id), None
+    else:
+        assert agency is not None
+        access.enforce(access.may_list_agency(identity, agency))
+        scope, task_agency = lists.agency_scope(agency.value), agency.value
+    ids = await lists.page_of(
+        db=runtime.db,
+        scope=scope,
+        statuses=wanted,
+        agency=task_agency,
+        offset=offset,
+        limit=limit or 20,
+    )
+    views: list[RequestView] = []
+    for request_id in ids:
+        document = await service.get_request(db=runtime.db, request_id=request_id)
+        if document is None:
+            continue
+        family = await _family_of(runtime, document)
+        if agency is not None:
+            views.append(
+                AgencyRequestView.model_validate(service.to_agency_view(document, family, agency))
+            )
+        else:
+            views.append(_view(identity, document, family))
+    return views
 
 
-@router.get("/{request_id}", response_model=HelpRequestRead)
-async def read_request(request_id: UUID, runtime: RuntimeDep) -> dict[str, object]:
-    """A help request with its agency tasks."""
-    document = await service.get_request(db=runtime.db, request_id=request_id)
-    if document is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-    return service.to_api(document)
+@router.get("/tasks/{task_id}", response_model=RequestView)
+async def read_request_of_task(task_id: UUID, runtime: RuntimeDep, who: CallerDep) -> RequestView:
+    """The request an agency task belongs to (an agency worker: only their agency's task)."""
+    request_id = await lists.request_of_task(db=runtime.db, task_id=task_id)
+    if request_id is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, TASK_NOT_FOUND)
+    document = await _readable(runtime, who, UUID(request_id))
+    task = next(t for t in document["tasks"] if t["task_id"] == str(task_id))
+    if access.is_agency_view(who.identity):
+        access.enforce(access.may_report(who.identity, task))
+    return _view(who.identity, document, await _family_of(runtime, document))
+
+
+@router.get("/{request_id}", response_model=RequestView)
+async def read_request(request_id: UUID, runtime: RuntimeDep, who: CallerDep) -> RequestView:
+    """A help request with its agency tasks (an agency worker: its agency's minimal view)."""
+    document = await _readable(runtime, who, request_id)
+    return _view(who.identity, document, await _family_of(runtime, document))
 
 
 @router.post("/{request_id}/answer", response_model=HelpRequestRead)
 async def answer_question(
-    request_id: UUID, data: InfoAnswer, runtime: RuntimeDep, actor: ActorHeader = "system"
+    request_id: UUID, data: InfoAnswer, runtime: RuntimeDep, who: CallerDep
 ) -> dict[str, Any]:
     """Answer the agency's question; the request resumes where it was."""
-    return await _acted(
-        flows.answer_question(runtime=runtime, request_id=request_id, data=data, actor=actor)
+    return await _person_acts(
+        runtime,
+        who,
+        request_id,
+        domain.RequestAction.ANSWER,
+        lambda: flows.answer_question(
+            runtime=runtime, request_id=request_id, data=data, actor=who.actor
+        ),
     )
 
 
 @router.post("/{request_id}/close", response_model=HelpRequestRead)
 async def close_request(
-    request_id: UUID, data: RequestClose, runtime: RuntimeDep, actor: ActorHeader = "system"
+    request_id: UUID, data: RequestClose, runtime: RuntimeDep, who: CallerDep
 ) -> dict[str, Any]:
     """Close a resolved or rejected request."""
-    return await _acted(
-        flows.close_request(
-            runtime=runtime, request_id=request_id, comment=data.comment, actor=actor
-        )
+    return await _person_acts(
+        runtime,
+        who,
+        request_id,
+        domain.RequestAction.CLOSE,
+        lambda: flows.close_request(
+            runtime=runtime, request_id=request_id, comment=data.comment, actor=who.actor
+        ),
     )
 
 
 @router.post("/{request_id}/reopen", response_model=HelpRequestRead)
 async def reopen_request(
-    request_id: UUID, data: RequestReopen, runtime: RuntimeDep, actor: ActorHeader = "system"
+    request_id: UUID, data: RequestReopen, runtime: RuntimeDep, who: CallerDep
 ) -> dict[str, Any]:
     """Reopen a resolved or closed request; the agencies get their tasks back."""
-    return await _acted(
-        flows.reopen_request(
-            runtime=runtime, request_id=request_id, reason=data.reason, actor=actor
-        )
+    return await _person_acts(
+        runtime,
+        who,
+        request_id,
+        domain.RequestAction.REOPEN,
+        lambda: flows.reopen_request(
+            runtime=runtime, request_id=request_id, reason=data.reason, actor=who.actor
+        ),
     )
 
 
 @router.post("/{request_id}/cancel", response_model=HelpRequestRead)
 async def cancel_request(
-    request_id: UUID, data: RequestCancel, runtime: RuntimeDep, actor: ActorHeader = "system"
+    request_id: UUID, data: RequestCancel, runtime: RuntimeDep, who: CallerDep
 ) -> dict[str, Any]:
     """Cancel an open request; the agencies are told to stop."""
-    return await _acted(
-        flows.cancel_request(
-            runtime=runtime, request_id=request_id, reason=data.reason, actor=actor
-        )
+    return await _person_acts(
+        runtime,
+        who,
+        request_id,
+        domain.RequestAction.CANCEL,
+        lambda: flows.cancel_request(
+            runtime=runtime, request_id=request_id, reason=data.reason, actor=who.actor
+        ),
     )
 
 
 @router.post("/{request_id}/reroute", response_model=HelpRequestRead)
 async def reroute_task(
-    request_id: UUID, data: TaskReroute, runtime: RuntimeDep, actor: ActorHeader = "system"
+    request_id: UUID, data: TaskReroute, runtime: RuntimeDep, who: CallerDep
 ) -> dict[str, Any]:
     """Hand one agency's task off to another agency."""
-    return await _acted(
-        flows.reroute_task(runtime=runtime, request_id=request_id, data=data, actor=actor)
+    return await _person_acts(
+        runtime,
+        who,
+        request_id,
+        domain.RequestAction.REROUTE,
+        lambda: flows.reroute_task(
+            runtime=runtime, request_id=request_id, data=data, actor=who.actor
+        ),
     )
 
 
 @router.post("/{request_id}/feedback", response_model=HelpRequestRead)
 async def give_feedback(
-    request_id: UUID, data: FeedbackIn, runtime: RuntimeDep, actor: ActorHeader = "family"
+    request_id: UUID,
+    data: FeedbackIn,
+    runtime: RuntimeDep,
+    identity: IdentityDep,
+    actor: Annotated[str, Header(alias="X-Actor", description="Кто действует")] = "family",
 ) -> dict[str, Any]:
     """The family rates a resolved or closed request; a low rating alerts the curator."""
-    return await _acted(
-        flows.give_feedback(runtime=runtime, request_id=request_id, data=data, actor=actor)
+    who = Caller(identity, identity.subject if identity else actor)
+    return await _person_acts(
+        runtime,
+        who,
+        request_id,
+        domain.RequestAction.FEEDBACK,
+        lambda: flows.give_feedback(
+            runtime=runtime, request_id=request_id, data=data, actor=who.actor
+        ),
+    )
+
+
+# --- the agency's side: a worker's decisions on their agency's task ---------------------
+
+TaskPath = Annotated[UUID, Path(description="Задача ведомства в заявке")]
+
+
+async def _agency_reports(
+    runtime: ServiceRuntime,
+    who: Caller,
+    request_id: UUID,
+    task_id: UUID,
+    status_: AgencyTaskStatus,
+    data: AgencyReportIn,
+    texts: dict[str, str] | None = None,
+) -> AgencyRequestView:
+    """Apply the decision as the agency's status message would be applied."""
+    document = await _acted(
+        flows.report_task_status(
+            runtime=runtime,
+            request_id=request_id,
+            task_id=task_id,
+            status=status_,
+            texts=texts or {},
+            report_id=data.report_id,
+            actor=who.actor,
+            authorize=lambda task: access.enforce(access.may_report(who.identity, task)),
+        )
+    )
+    task = next(t for t in document["tasks"] if t["task_id"] == str(task_id))
+    view = service.to_agency_view(
+        document, await _family_of(runtime, document), Agency(task["agency"])
+    )
+    return AgencyRequestView.model_validate(view)
+
+
+@router.post("/{request_id}/tasks/{task_id}/accept", response_model=AgencyRequestView)
+async def accept_task(
+    request_id: UUID,
+    task_id: TaskPath,
+    runtime: RuntimeDep,
+    who: CallerDep,
+    data: AgencyReportIn | None = None,
+) -> AgencyRequestView:
+    """The agency takes the task (409 if the task cannot be accepted now)."""
+    return await _agency_reports(
+        runtime, who, request_id, task_id, AgencyTaskStatus.ACCEPTED, data or AgencyReportIn()
+    )
+
+
+@router.post("/{request_id}/tasks/{task_id}/start", response_model=AgencyRequestView)
+async def start_task(
+    request_id: UUID,
+    task_id: TaskPath,
+    runtime: RuntimeDep,
+    who: CallerDep,
+    data: AgencyReportIn | None = None,
+) -> AgencyRequestView:
+    """The agency starts working on the task (in progress)."""
+    return await _agency_reports(
+        runtime, who, request_id, task_id, AgencyTaskStatus.IN_PROGRESS, data or AgencyReportIn()
+    )
+
+
+@router.post("/{request_id}/tasks/{task_id}/ask", response_model=AgencyRequestView)
+async def ask_for_information(
+    request_id: UUID,
+    task_id: TaskPath,
+    data: AgencyQuestionIn,
+    runtime: RuntimeDep,
+    who: CallerDep,
+) -> AgencyRequestView:
+    """The agency needs information; the request waits for the answer."""
+    assert data.question is not None
+    return await _agency_reports(
+        runtime,
+        who,
+        request_id,
+        task_id,
+        AgencyTaskStatus.NEEDS_INFO,
+        data,
+        {"question": data.question},
+    )
+
+
+@router.post("/{request_id}/tasks/{task_id}/resolve", response_model=AgencyRequestView)
+async def resolve_task(
+    request_id: UUID,
+    task_id: TaskPath,
+    data: AgencyResultIn,
+    runtime: RuntimeDep,
+    who: CallerDep,
+) -> AgencyRequestView:
+    """The agency did its part: what was done."""
+    assert data.result is not None
+    return await _agency_reports(
+        runtime,
+        who,
+        request_id,
+        task_id,
+        AgencyTaskStatus.RESOLVED,
+        data,
+        {"result": data.result},
+    )
+
+
+@router.post("/{request_id}/tasks/{task_id}/reject", response_model=AgencyRequestView)
+async def reject_task(
+    request_id: UUID,
+    task_id: TaskPath,
+    data: AgencyRejectionIn,
+    runtime: RuntimeDep,
+    who: CallerDep,
+) -> AgencyRequestView:
+    """The agency refuses the task, with the reason."""
+    assert data.reason is not None
+    return await _agency_reports(
+        runtime,
+        who,
+        request_id,
+        task_id,
+        AgencyTaskStatus.REJECTED,
+        data,
+        {"reason": data.reason},
     )

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from patronage_contracts import AgencyTaskStatus, RequestStatus
-from patronage_contracts.labels import REQUEST_STATUS_RU
+from patronage_contracts.labels import AGENCY_TASK_STATUS_RU, REQUEST_STATUS_RU
 
 TASK_SENT = "sent"
 """State of an agency task before the agency said anything (also after a reopen)."""
@@ -49,15 +49,34 @@ def can_move_task(current: str, reported: AgencyTaskStatus) -> bool:
     return reported in TASK_TRANSITIONS.get(current, frozenset())
 
 
+TASK_STATE_RU: dict[str, str] = {
+    TASK_SENT: "направлена",
+    TASK_CANCELLED: "снята",
+    TASK_HANDED_OFF: "передана другому ведомству",
+    **{s.value: label for s, label in AGENCY_TASK_STATUS_RU.items()},
+}
+
+
+def _ru(state: str) -> str:
+    return f"«{TASK_STATE_RU.get(state, state)}»"
+
+
 def refusal_reason(current: str, reported: AgencyTaskStatus) -> str:
     """Why a reported status cannot be applied, for people."""
+    wanted = _ru(reported.value)
     if current == TASK_CANCELLED:
-        return f"заявка отменена, задача снята с ведомства; статус {reported.value} не применён"
+        return f"заявка отменена, задача снята с ведомства; статус {wanted} не применён"
     if current == TASK_HANDED_OFF:
-        return f"задача передана другому ведомству; статус {reported.value} не применён"
+        return f"задача передана другому ведомству; статус {wanted} не применён"
     if current in _TERMINAL:
-        return f"задача уже завершена (статус {current}); статус {reported.value} не применён"
-    return f"из статуса {current} нельзя перейти в {reported.value}"
+        return f"задача уже завершена (статус {_ru(current)}); статус {wanted} не применён"
+    return f"из статуса {_ru(current)} нельзя перейти в {wanted}"
+
+
+def next_statuses(current: str) -> list[AgencyTaskStatus]:
+    """What an agency task in ``current`` may report next, in the protocol's order."""
+    allowed = TASK_TRANSITIONS.get(current, frozenset())
+    return [s for s in AgencyTaskStatus if s in allowed]
 
 
 def is_active(task_state: str) -> bool:

@@ -11,6 +11,7 @@ from patronage_common.telemetry import current_trace_context
 from patronage_contracts import (
     Agency,
     AgencyTaskRef,
+    AgencyTaskStatus,
     AgencyTaskStatusReported,
     Message,
     RequestCreated,
@@ -142,10 +143,24 @@ async def apply_agency_status(
             f"report names agency {report.agency.value} but came on the "
             f"{topic_agency.value} status topic"
         )
+    try:
+        await _apply_report(runtime, report, refuse_invalid=False)
+    except RequestNotFoundError as exc:
+        raise MessageRefused(f"unknown request {report.request_id}") from exc
+
+
+async def _apply_report(
+    runtime: ServiceRuntime, report: AgencyTaskStatusReported, *, refuse_invalid: bool
+) -> Document:
+    """The one way an agency's report reaches a request: from its status topic or the API.
+
+    ``refuse_invalid`` (the API) raises ``ActionRefusedError`` for a transition the task
+    cannot make; a status message instead records it as AgencyTransitionRefused.
+    """
     async with locked(runtime.db, f"{REQUESTS}:{report.request_id}"):
         document = await get_request(db=runtime.db, request_id=report.request_id)
         if document is None:
-            raise MessageRefused(f"unknown request {report.request_id}")
+            raise RequestNotFoundError(str(report.request_id))
         if document["family_id"] != str(report.family_id):
             raise MessageRefused(f"request {report.request_id} belongs to another family")
         task = next((t for t in document["tasks"] if t["task_id"] == str(report.task_id)), None)
@@ -155,9 +170,57 @@ async def apply_agency_status(
                 f"{report.agency.value} agency's"
             )
         if str(report.event_id) in document.get("applied_reports", []):
-            return
+            return document
+        if refuse_invalid and not domain.can_move_task(task["status"], report.status):
+            raise ActionRefusedError(domain.refusal_reason(task["status"], report.status))
         update, events = changes.agency_report(document, report, utc_now())
-        await runtime.outbox.update(REQUESTS, document["_id"], update, events)
+        updated = await runtime.outbox.update(REQUESTS, document["_id"], update, events)
+    assert updated is not None
+    return updated
+
+
+class TaskNotFoundError(LookupError):
+    """The request has no task with that id."""
+
+
+async def report_task_status(
+    *,
+    runtime: ServiceRuntime,
+    request_id: UUID,
+    task_id: UUID,
+    status: AgencyTaskStatus,
+    texts: dict[str, str],
+    report_id: UUID | None,
+    actor: str,
+    authorize: Callable[[Document], None],
+) -> Document:
+    """An agency worker's decision through the API, applied as their agency's status
+    message would be (same checks, transitions, events); ``report_id`` makes a repeat a
+    no-op. ``authorize`` sees the task first and raises if the caller may not report on it.
+    """
+    document = await get_request(db=runtime.db, request_id=request_id)
+    if document is None:
+        raise RequestNotFoundError(str(request_id))
+    task = next((t for t in document["tasks"] if t["task_id"] == str(task_id)), None)
+    if task is None:
+        raise TaskNotFoundError(str(task_id))
+    authorize(task)
+    report = AgencyTaskStatusReported(
+        event_id=report_id or uuid4(),
+        correlation_id=UUID(document["correlation_id"])
+        if document.get("correlation_id")
+        else uuid4(),
+        trace_context=current_trace_context(),
+        family_id=UUID(document["family_id"]),
+        producer=f"agency:{task['agency']}",
+        request_id=request_id,
+        task_id=task_id,
+        agency=Agency(task["agency"]),
+        status=status,
+        reported_by=actor,
+        **texts,
+    )
+    return await _apply_report(runtime, report, refuse_invalid=True)
 
 
 def _flow_of(document: Document) -> Flow:

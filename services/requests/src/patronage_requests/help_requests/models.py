@@ -4,8 +4,21 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from patronage_contracts import Agency, Channel, NeedCategory, RequestStatus, Urgency
-from pydantic import BaseModel, ConfigDict, Field
+from patronage_contracts import (
+    AddressView,
+    Agency,
+    AgencyTaskStatus,
+    ApplicantView,
+    Channel,
+    ChildView,
+    HouseholdView,
+    MemberView,
+    NeedCategory,
+    RequestStatus,
+    Urgency,
+)
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 Reason = Annotated[str, Field(min_length=3, max_length=2000)]
 
@@ -123,4 +136,91 @@ class HelpRequestRead(BaseModel):
     reopen_count: int = 0
     created_at: datetime
     created_by: str
+    updated_at: datetime | None = None
+
+
+def _required_text(value: str | None, message: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise PydanticCustomError("text_required", message)
+    return text
+
+
+class AgencyReportIn(Body):
+    """An agency worker's decision on their agency's task; ``report_id`` makes a repeat
+    (a double click, a retry) change nothing."""
+
+    report_id: UUID | None = Field(
+        default=None, description="Ключ идемпотентности: повтор с тем же ключом ничего не меняет"
+    )
+
+
+class AgencyQuestionIn(AgencyReportIn):
+    """The agency needs information from the family or the curator."""
+
+    question: str | None = Field(
+        default=None, max_length=4000, validate_default=True, description="Какие сведения нужны"
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _given(cls, value: str | None) -> str:
+        return _required_text(value, "Укажите, какие сведения нужны")
+
+
+class AgencyResultIn(AgencyReportIn):
+    """The agency resolved its task."""
+
+    result: str | None = Field(
+        default=None, max_length=4000, validate_default=True, description="Что сделано"
+    )
+
+    @field_validator("result")
+    @classmethod
+    def _given(cls, value: str | None) -> str:
+        return _required_text(value, "Опишите, что сделано")
+
+
+class AgencyRejectionIn(AgencyReportIn):
+    """The agency rejects its task."""
+
+    reason: str | None = Field(
+        default=None, max_length=2000, validate_default=True, description="Причина отказа"
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _given(cls, value: str | None) -> str:
+        return _required_text(value, "Укажите причину отказа")
+
+
+class AgencyTaskView(BaseModel):
+    """One task of the worker's agency, with the statuses it may report next."""
+
+    task_id: UUID
+    agency: Agency
+    status: str
+    note: str | None = None
+    question: str | None = None
+    next_statuses: list[AgencyTaskStatus] = Field(default_factory=list)
+    updated_at: datetime
+
+
+class AgencyRequestView(BaseModel):
+    """A request as an agency worker sees it: their agency's tasks and only the family data
+    that agency needs (as in HandleHelpRequest), nothing of the other agencies."""
+
+    request_id: UUID
+    category: NeedCategory
+    description: str
+    urgency: Urgency
+    status: RequestStatus
+    district: str | None = None
+    tasks: list[AgencyTaskView]
+    applicant: ApplicantView | None = None
+    children: list[ChildView] = Field(default_factory=list)
+    member: MemberView | None = None
+    address: AddressView | None = None
+    household: HouseholdView | None = None
+    created_at: datetime
     updated_at: datetime | None = None

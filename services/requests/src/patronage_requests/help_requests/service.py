@@ -4,6 +4,10 @@ from typing import Any
 from uuid import UUID
 
 from patronage_common.store import Database, Document, upsert_one
+from patronage_contracts import Agency
+
+from ..families.views import family_view
+from . import domain
 
 REQUESTS = "help_requests"
 FAMILY_REQUESTS = "family_requests"
@@ -24,11 +28,16 @@ async def add_to_family_index(*, db: Database, family_id: UUID, request_id: UUID
     )
 
 
+async def request_ids_of_family(*, db: Database, family_id: UUID) -> list[str]:
+    """Ids listed under the family, oldest first (some may never have been stored)."""
+    index = await db[FAMILY_REQUESTS].find_one({"_id": str(family_id)})
+    return list((index or {}).get("request_ids", []))
+
+
 async def requests_of_family(*, db: Database, family_id: UUID) -> list[Document]:
     """The family's requests, newest first (ids whose request was never stored are skipped)."""
-    index = await db[FAMILY_REQUESTS].find_one({"_id": str(family_id)})
     found = []
-    for request_id in reversed((index or {}).get("request_ids", [])):
+    for request_id in reversed(await request_ids_of_family(db=db, family_id=family_id)):
         document = await get_request(db=db, request_id=request_id)
         if document is not None:
             found.append(document)
@@ -39,3 +48,33 @@ def to_api(document: Document) -> dict[str, Any]:
     """API shape of a stored request."""
     hidden = {"_id", "outbox", "applied_reports", "correlation_id"}
     return {"request_id": document["_id"], **{k: v for k, v in document.items() if k not in hidden}}
+
+
+def to_agency_view(document: Document, family: Document | None, agency: Agency) -> dict[str, Any]:
+    """What a worker of ``agency`` sees of a request: their tasks and the family data their
+    agency receives with its tasks (AGENCY_VIEWS), nothing more."""
+    own = [t for t in document["tasks"] if t["agency"] == agency.value]
+    member_id = document.get("member_id")
+    return {
+        "request_id": document["_id"],
+        "category": document["category"],
+        "description": document["description"],
+        "urgency": document["urgency"],
+        "status": document["status"],
+        "district": document.get("district"),
+        "created_at": document["created_at"],
+        "updated_at": document.get("updated_at"),
+        "tasks": [
+            {
+                "task_id": t["task_id"],
+                "agency": t["agency"],
+                "status": t["status"],
+                "note": t.get("note"),
+                "question": t.get("question"),
+                "next_statuses": domain.next_statuses(t["status"]),
+                "updated_at": t["updated_at"],
+            }
+            for t in own
+        ],
+        **family_view(agency, family or {}, member_id=UUID(member_id) if member_id else None),
+    }

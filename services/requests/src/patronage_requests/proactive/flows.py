@@ -99,7 +99,9 @@ async def refresh_facts(
     settings = runtime.settings
     assert isinstance(settings, RequestsSettings)
     passport = await families.fetch_passport(
-        passport_url=settings.passport_url, family_id=UUID(family_id)
+        passport_url=settings.passport_url,
+        family_id=UUID(family_id),
+        identity_secret=settings.identity_secret,
     )
     if passport is None:
         log.warning("passport not found for proactive facts", family_id=family_id)

@@ -1,0 +1,1 @@
+"""A passport with its eligible measures and history, read once (the family page's view)."""

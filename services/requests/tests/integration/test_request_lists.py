@@ -1,0 +1,214 @@
+"""Lists by curator and by agency, and an agency worker's decisions through the API,
+against the real broker and store."""
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+from patronage_common.identity import IDENTITY_HEADER, Identity, Role, sign_identity
+from patronage_common.testing import eventually, free_port, serve
+from patronage_contracts import Agency
+from patronage_contracts.topics import REQUEST_EVENTS_TOPIC
+from patronage_passport.main import create_app as create_passport
+from patronage_passport.settings import PassportSettings
+from patronage_requests.main import create_app as create_requests
+from patronage_requests.settings import RequestsSettings
+
+from tests.support.agency_client import read_events_until
+from tests.support.families import passport_payload
+
+pytestmark = pytest.mark.integration
+
+SECRET = "requests-lists-identity-secret-0123456789"
+HOUSING = Identity(subject="housing-1", role=Role.AGENCY_WORKER, agency=Agency.HOUSING)
+EDUCATION = Identity(subject="edu-1", role=Role.AGENCY_WORKER, agency=Agency.EDUCATION)
+
+
+def signed(identity: Identity) -> dict[str, str]:
+    return {IDENTITY_HEADER: sign_identity(identity, SECRET)}
+
+
+@pytest.fixture
+async def services(make_settings: Callable[..., Any]) -> AsyncIterator[dict[str, Any]]:
+    passport_port, requests_port = free_port(), free_port()
+    passport_settings = make_settings(
+        PassportSettings, http_port=passport_port, identity_secret=SECRET
+    )
+    requests_settings = make_settings(
+        RequestsSettings,
+        http_port=requests_port,
+        passport_url=f"http://127.0.0.1:{passport_port}",
+        identity_secret=SECRET,
+    )
+    async with (
+        serve(create_passport(passport_settings), passport_port) as passport_url,
+        serve(create_requests(requests_settings), requests_port) as requests_url,
+        httpx.AsyncClient(base_url=passport_url) as passport,
+        httpx.AsyncClient(base_url=requests_url) as requests,
+    ):
+        yield {"passport": passport, "requests": requests, "settings": requests_settings}
+
+
+async def register_family(services: dict[str, Any], curator_id: str) -> str:
+    response = await services["passport"].post(
+        "/passports", json=passport_payload(curator_id=curator_id)
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["family_id"])
+
+
+async def create(services: dict[str, Any], family_id: str, category: str = "housing") -> Any:
+    response = await services["requests"].post(
+        "/requests",
+        json={"family_id": family_id, "category": category, "description": "Нужна помощь"},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def listed(services: dict[str, Any], **query: Any) -> list[str]:
+    response = await services["requests"].get("/requests", params=query)
+    assert response.status_code == 200, response.text
+    return [r["request_id"] for r in response.json()]
+
+
+async def test_curator_and_agency_lists_page_newest_first_and_follow_status_and_curator(
+    services: dict[str, Any],
+) -> None:
+    curator = f"cur-{uuid.uuid4().hex[:8]}"
+    family_id = await register_family(services, curator)
+    created = [(await create(services, family_id))["request_id"] for _ in range(5)]
+    newest_first = list(reversed(created))
+
+    async def all_pages() -> list[str] | None:
+        pages = [await listed(services, curator_id=curator, limit=2, offset=o) for o in (0, 2, 4)]
+        ids = [i for page in pages for i in page]
+        return ids if ids == newest_first else None
+
+    await eventually(all_pages, what="the curator's list, two at a time")
+    assert await listed(services, agency="housing", limit=10) == newest_first
+    assert await listed(services, agency="education") == []
+
+    oldest = created[0]
+    cancelled = await services["requests"].post(
+        f"/requests/{oldest}/cancel", json={"reason": "семья отказалась"}
+    )
+    assert cancelled.status_code == 200, cancelled.text
+
+    async def moved_by_status() -> bool:
+        return (
+            await listed(services, curator_id=curator, status="cancelled") == [oldest]
+            and await listed(services, agency="housing", status="cancelled") == [oldest]
+            and await listed(services, agency="housing", status=["sent", "accepted"], limit=10)
+            == newest_first[:4]
+        )
+
+    await eventually(moved_by_status, what="the cancelled request under its new status")
+
+    # A new curator takes the family: its requests move to the new curator's list.
+    reassigned = await services["passport"].put(
+        f"/passports/{family_id}/curator",
+        json={"curator_id": f"{curator}-new", "reason": "перераспределение нагрузки"},
+    )
+    assert reassigned.status_code == 200, reassigned.text
+
+    async def moved_to_new_curator() -> bool:
+        return (
+            await listed(services, curator_id=f"{curator}-new", limit=10) == newest_first
+            and await listed(services, curator_id=curator) == []
+        )
+
+    await eventually(moved_to_new_curator, what="the requests under the new curator")
+
+
+async def test_list_queries_are_checked_in_russian(services: dict[str, Any]) -> None:
+    api = services["requests"]
+    none_chosen = await api.get("/requests")
+    assert none_chosen.status_code == 422
+    assert "укажите одно из" in none_chosen.json()["detail"][0]["msg"]
+    unknown = await api.get("/requests", params={"curator_id": "c", "status": "done"})
+    assert unknown.status_code == 422
+    assert "неизвестный статус" in unknown.json()["detail"][0]["msg"]
+
+
+async def test_agency_worker_works_the_task_through_the_api(services: dict[str, Any]) -> None:
+    api = services["requests"]
+    family_id = await register_family(services, "cur-inbox")
+    request = await create(services, family_id)
+    request_id, task_id = request["request_id"], request["tasks"][0]["task_id"]
+    task_url = f"/requests/{request_id}/tasks/{task_id}"
+
+    # Another agency's worker cannot touch the housing task.
+    foreign = await api.post(f"{task_url}/accept", headers=signed(EDUCATION))
+    assert foreign.status_code == 403
+    assert foreign.json()["detail"] == "задача поручена другому ведомству"
+
+    key = str(uuid.uuid4())
+    accepted = await api.post(
+        f"{task_url}/accept", json={"report_id": key}, headers=signed(HOUSING)
+    )
+    assert accepted.status_code == 200, accepted.text
+    view = accepted.json()
+    assert view["status"] == "accepted"
+    assert view["tasks"][0]["status"] == "accepted"
+    assert "accepted" not in view["tasks"][0]["next_statuses"]
+    version = (await api.get(f"/requests/{request_id}")).json()["version"]
+
+    # The same decision again (a double click, a retry) changes nothing.
+    again = await api.post(f"{task_url}/accept", json={"report_id": key}, headers=signed(HOUSING))
+    assert again.status_code == 200, again.text
+    assert (await api.get(f"/requests/{request_id}")).json()["version"] == version
+
+    # A new decision the task cannot make is a 409 in Russian, and nothing is recorded.
+    invalid = await api.post(f"{task_url}/accept", headers=signed(HOUSING))
+    assert invalid.status_code == 409
+    assert invalid.json()["detail"] == "из статуса «принята» нельзя перейти в «принята»"
+    assert (await api.get(f"/requests/{request_id}")).json()["version"] == version
+
+    # Texts are required where the protocol requires them, with Russian field errors.
+    no_result = await api.post(f"{task_url}/resolve", json={"result": " "}, headers=signed(HOUSING))
+    assert no_result.status_code == 422
+    assert no_result.json()["detail"][0]["loc"][-1] == "result"
+    assert no_result.json()["detail"][0]["msg"] == "Опишите, что сделано"
+
+    asked = await api.post(
+        f"{task_url}/ask", json={"question": "Какой этаж?"}, headers=signed(HOUSING)
+    )
+    assert asked.json()["status"] == "needs_info"
+    assert asked.json()["tasks"][0]["question"] == "Какой этаж?"
+    answered = await api.post(f"/requests/{request_id}/answer", json={"answer": "Пятый"})
+    assert answered.json()["status"] == "accepted"
+    started = await api.post(f"{task_url}/start", headers=signed(HOUSING))
+    assert started.json()["status"] == "in_progress"
+    resolved = await api.post(
+        f"{task_url}/resolve", json={"result": "Кровля отремонтирована"}, headers=signed(HOUSING)
+    )
+    assert resolved.json()["status"] == "resolved"
+    assert resolved.json()["tasks"][0]["note"] == "Кровля отремонтирована"
+    rejected = await api.post(
+        f"{task_url}/reject", json={"reason": "поздно"}, headers=signed(HOUSING)
+    )
+    assert rejected.status_code == 409
+    assert "уже завершена" in rejected.json()["detail"]
+
+    # The same events as an agency's status message: one task change per applied decision
+    # (the idempotent repeat and the refused ones add none).
+    settings = services["settings"]
+
+    def task_changes(events: list[dict[str, Any]]) -> list[str]:
+        return [
+            e["status"]
+            for e in events
+            if e["type"] == "AgencyTaskStatusChanged" and e["request_id"] == request_id
+        ]
+
+    events = await read_events_until(
+        settings.kafka_bootstrap_servers,
+        settings.topic(REQUEST_EVENTS_TOPIC.name),
+        lambda seen: any(
+            e["type"] == "RequestStatusChanged" and e["status"] == "resolved" for e in seen
+        ),
+    )
+    assert task_changes(events) == ["accepted", "needs_info", "in_progress", "resolved"]

@@ -1,0 +1,50 @@
+"""What a request's line in the curator and agency lists says, and where it is listed."""
+
+from datetime import UTC, datetime
+
+from patronage_contracts import AgencyTaskStatus
+from patronage_requests.help_requests import domain
+from patronage_requests.request_lists.service import line_of, scopes_of
+
+CREATED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def test_a_line_keeps_each_agencys_latest_task_status() -> None:
+    request = {
+        "created_at": CREATED,
+        "status": "in_progress",
+        "tasks": [
+            {"agency": "housing", "status": "handed_off"},
+            {"agency": "social_protection", "status": "resolved"},
+            {"agency": "housing", "status": "accepted"},  # handed back to housing
+        ],
+    }
+    line = line_of(request)
+    assert line == {
+        "created_at": CREATED,
+        "status": "in_progress",
+        "tasks": {"housing": "accepted", "social_protection": "resolved"},
+    }
+    assert scopes_of(line, "cur-a") == [
+        "agency:housing",
+        "agency:social_protection",
+        "curator:cur-a",
+    ]
+    assert scopes_of(line, None) == ["agency:housing", "agency:social_protection"]
+
+
+def test_next_statuses_follow_the_agency_protocol() -> None:
+    assert domain.next_statuses(domain.TASK_SENT) == list(AgencyTaskStatus)
+    assert domain.next_statuses("in_progress") == [
+        AgencyTaskStatus.NEEDS_INFO,
+        AgencyTaskStatus.RESOLVED,
+        AgencyTaskStatus.REJECTED,
+    ]
+    assert domain.next_statuses("resolved") == []
+    assert domain.next_statuses(domain.TASK_HANDED_OFF) == []
+
+
+def test_a_refused_transition_is_explained_with_russian_status_names() -> None:
+    reason = domain.refusal_reason("accepted", AgencyTaskStatus.ACCEPTED)
+    assert reason == "из статуса «принята» нельзя перейти в «принята»"
+    assert "«направлена»" in domain.refusal_reason(domain.TASK_SENT, AgencyTaskStatus.ACCEPTED)
