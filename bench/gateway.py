@@ -36,17 +36,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.support import percentile, running_services, wait_ready  # noqa: E402
+from bench.support import cpu_seconds, percentile, running_services, wait_ready  # noqa: E402
 
 PREFIX = "benchgw."
 CURATOR = "cur-elets-1"
 PASSWORD = "demo-pass-1"  # the demo account's
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def register_families(passport_url: str, count: int) -> list[str]:

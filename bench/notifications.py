@@ -11,20 +11,31 @@ rate is notifications handed over per second from the first to the last; latency
 ``--latency-events`` more are then produced at ``--rate`` events per second (below the
 throughput) and each one's time from the event to its hand-over is measured.
 
+CPU per notification of each process — this one (the service; the events are produced
+before it starts), FerretDB and Kafka — is measured over the throughput phase; load
+distorts it far less than the rate. ``--profile FILE`` writes a cProfile of that phase.
+
 Run: .venv/bin/python bench/notifications.py --events 20000
 """
 
 import argparse
 import asyncio
+import cProfile
 import json
+import os
 import statistics
+import sys
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.support import cpu_seconds, pid_listening_on  # noqa: E402
 
 
 class InstantChannel:
@@ -47,6 +58,21 @@ class InstantChannel:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def infrastructure_pids(infra: Any) -> dict[str, int]:
+    """This process (the service), and FerretDB and Kafka when they run on this machine."""
+    pids = {"service": os.getpid()}
+    for name, url in (
+        ("ferretdb", infra.mongodb_url),
+        ("kafka", "kafka://" + infra.kafka_bootstrap_servers.split(",")[0]),
+    ):
+        address = urlsplit(url)
+        if address.hostname in ("127.0.0.1", "localhost") and address.port:
+            pid = pid_listening_on(address.port)
+            if pid is not None:
+                pids[name] = pid
+    return pids
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -146,9 +172,22 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         backlog = make_events(args.events)
         await produce(backlog, None)
         print(f"{len(backlog)} events on the topic; starting the service", flush=True)
+        pids = infrastructure_pids(infra)
+        profiler = cProfile.Profile(time.process_time) if args.profile else None
         try:
             async with serve(create_app(settings, channels=channels), settings.http_port):
+                cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+                load_before = os.getloadavg()[0]
+                if profiler:
+                    profiler.enable()
                 await wait_for(2 * len(backlog))
+                if profiler:
+                    profiler.disable()
+                    profiler.dump_stats(args.profile)
+                cpu_spent = {
+                    name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()
+                }
+                load_after = os.getloadavg()[0]
                 throughput_sent = {**sms.sent, **in_app.sent}
                 print(f"handed over {len(throughput_sent)}; latency phase", flush=True)
                 paced = make_events(args.latency_events)
@@ -175,6 +214,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "store": f"{infra.kind} ({infra.store_backend})",
         "batch_max_records": args.batch,
         "throughput_per_s": round(len(throughput_sent) / span, 1) if span else None,
+        **{
+            f"{name}_cpu_ms_per_notification": round(1000 * spent / max(1, len(throughput_sent)), 3)
+            for name, spent in cpu_spent.items()
+        },
+        "load_average_1m": [round(load_before, 2), round(load_after, 2)],
         "latency_events": len(paced),
         "latency_rate_events_per_s": args.rate,
         "latency_samples": len(latencies_ms),
@@ -191,6 +235,7 @@ def main() -> int:
     parser.add_argument("--latency-events", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=100.0, help="events/s in the latency phase")
     parser.add_argument("--timeout-s", type=float, default=600)
+    parser.add_argument("--profile", help="write a cProfile of the throughput phase here")
     args = parser.parse_args()
     results = asyncio.run(run(args))
     print(json.dumps(results, indent=2, ensure_ascii=False))

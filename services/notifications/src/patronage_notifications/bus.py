@@ -28,6 +28,8 @@ class BatchPublisher:
             acks="all",
             enable_idempotence=True,
             linger_ms=5,
+            # A batch's events go out together: large produce requests, few of them.
+            max_batch_size=512 * 1024,
         )
         await self._producer.start()
 

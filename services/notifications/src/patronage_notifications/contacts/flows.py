@@ -19,13 +19,21 @@ def forget_contact(notifier: Notifier, family_id: str) -> None:
     notifier.contact_cache.pop(family_id, None)
 
 
-async def contact_for(*, notifier: Notifier, family_id: str) -> Contact | None:
-    """The family's contact, cached for a short while (notifications come in bursts)."""
-    ttl = notifier.settings.contact_cache_ttl_s
+def cached_contact(notifier: Notifier, family_id: str) -> Contact | None:
+    """This replica's fresh copy of the family's contact, if it has one (no I/O)."""
     cached = notifier.contact_cache.get(family_id)
     if cached is not None and cached[0] > time.monotonic():
         found: Contact | None = cached[1]
         return found
+    return None
+
+
+async def contact_for(*, notifier: Notifier, family_id: str) -> Contact | None:
+    """The family's contact, cached for a short while (notifications come in bursts)."""
+    ttl = notifier.settings.contact_cache_ttl_s
+    cached = cached_contact(notifier, family_id)
+    if cached is not None:
+        return cached
     contact = await _read_contact(notifier=notifier, family_id=family_id)
     if ttl > 0 and contact is not None:
         if len(notifier.contact_cache) >= CACHE_LIMIT:

@@ -52,29 +52,35 @@ def outgoing(notification: Document) -> OutgoingMessage:
 async def deliver(
     *, notifier: Notifier, notifications: Sequence[Document], attempts: Sequence[int] = ()
 ) -> None:
-    """Send each notification once (attempt numbers default to 1) and record the outcome."""
+    """Send each notification once (attempt numbers default to 1) and record the outcome.
+
+    The batch is handed over by at most ``channel_concurrency`` workers, each taking the
+    next notification when its channel answered: a batch costs that many tasks, not one
+    per notification. Outcomes are stored in one bulk insert before anything else.
+    """
     if not notifications:
         return
     numbers = list(attempts) or [1] * len(notifications)
-    limit = asyncio.Semaphore(notifier.settings.channel_concurrency)
+    records: list[Document | None] = [None] * len(notifications)
+    queue = iter(range(len(notifications)))
 
-    async def attempt(notification: Document, number: int) -> Document:
-        async with limit:
-            return await _attempt(notifier, notification, number)
+    async def worker() -> None:
+        for index in queue:
+            records[index] = await _attempt(notifier, notifications[index], numbers[index])
 
-    records = await asyncio.gather(
-        *(attempt(n, k) for n, k in zip(notifications, numbers, strict=True))
-    )
+    workers = min(len(notifications), notifier.settings.channel_concurrency)
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    outcomes = [r for r in records if r is not None]
     db = notifier.runtime.db
-    await store.record_attempts(db=db, attempts=records)
+    await store.record_attempts(db=db, attempts=outcomes)
     retries: dict[int, list[str]] = defaultdict(list)
-    for record in records:
+    for record in outcomes:
         if record["status"] == DeliveryStatus.RETRYING.value:
             bucket = store.bucket_of(record["next_at"], notifier.settings.schedule_bucket_s)
             retries[bucket].append(record["notification_id"])
     await store.schedule(db=db, buckets=retries)
     by_id = {n["_id"]: n for n in notifications}
-    for record in records:
+    for record in outcomes:
         if record.get("permanent"):
             await _unreachable(notifier, by_id[record["notification_id"]], record["error"])
 
@@ -91,9 +97,9 @@ async def _attempt(notifier: Notifier, notification: Document, number: int) -> D
     try:
         if channel is None:
             raise PermanentDeliveryError(f"канал {notification['channel']} не настроен")
-        receipt: Receipt = await asyncio.wait_for(
-            channel.send(outgoing(notification)), notifier.settings.channel_timeout_s
-        )
+        # asyncio.timeout, not wait_for: no extra task per notification.
+        async with asyncio.timeout(notifier.settings.channel_timeout_s):
+            receipt: Receipt = await channel.send(outgoing(notification))
     except PermanentDeliveryError as exc:
         return {
             **record,

@@ -62,6 +62,15 @@ class PagedLogs:
             return self._next[key]
         return await self.last_page(db, key) + 1
 
+    async def _next_pages(self, db: Database, keys: Sequence[str]) -> list[int]:
+        """Next page of each log: remembered ones at once, the others probed concurrently."""
+        pages = [self._next.get(key, -1) for key in keys]
+        unknown = [i for i, page in enumerate(pages) if page < 0]
+        probed = await asyncio.gather(*(self._next_page(db, keys[i]) for i in unknown))
+        for index, page in zip(unknown, probed, strict=True):
+            pages[index] = page
+        return pages
+
     def _remember(self, key: str, page: int) -> None:
         self._next[key] = page
         self._next.move_to_end(key)
@@ -77,7 +86,7 @@ class PagedLogs:
             if not pending:
                 return
             keys = list(pending)
-            pages = await asyncio.gather(*(self._next_page(db, k) for k in keys))
+            pages = await self._next_pages(db, keys)
             documents: list[Document] = [
                 {"_id": f"{k}#{p}", "ids": pending[k], "at": at}
                 for k, p in zip(keys, pages, strict=True)

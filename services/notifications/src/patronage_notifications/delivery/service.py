@@ -62,6 +62,11 @@ async def attempts_of(*, db: Database, notification_id: str, limit: int = 50) ->
     return attempts
 
 
+async def first_attempt(*, db: Database, notification_id: str) -> Document | None:
+    """The notification's first attempt, if it was made."""
+    return await db[ATTEMPTS].find_one({"_id": f"{notification_id}#1"})
+
+
 def current_status(notification: Document, attempts: Sequence[Document]) -> DeliveryStatus:
     """Where a notification stands after its attempts."""
     if not attempts:

@@ -10,18 +10,19 @@ from patronage_common.logging import get_logger
 from patronage_common.store import Document
 from patronage_contracts import Event, NotificationRecorded, RecipientRole
 
-from ..contacts.flows import contact_for
+from ..contacts.flows import cached_contact, contact_for
 from ..contacts.service import Contact
 from ..context import Notifier
 from ..delivery import flows as delivery
 from ..delivery import service as store
-from ..delivery.channels import FINAL_STATUSES, DeliveryStatus
+from ..delivery.channels import DeliveryStatus
 from ..delivery.logs import family_log, recipient_log
 from .decisions import Decision, QuietHours, decide
 from .templates import template_context
 
 log = get_logger(__name__)
 RECORDED_NAMESPACE = uuid.UUID("6f1c1d52-3d0e-4c55-9d7a-6b7d1f0a2e11")
+DECIDE_SLICE = 200  # events decided between two yields to the event loop
 
 
 def recorded_event_id(notification_id: str) -> uuid.UUID:
@@ -32,12 +33,12 @@ def recorded_event_id(notification_id: str) -> uuid.UUID:
 async def notify(*, notifier: Notifier, events: Sequence[Event]) -> int:
     """Record and send what ``events`` call for; return how many notifications were new.
 
-    Safe to run again for the same events (a redelivered batch): existing notifications
-    are not added twice, and those not yet delivered are delivered now.
+    The batch is decided in memory, its notifications are inserted in one bulk write whose
+    unique ``_id``s (event:role:recipient:channel) let the store reject repeats, and only
+    then are they announced, logged and handed over. Safe to run again for the same events
+    (a redelivered batch, a repeated event): nothing is added twice, and what a crash left
+    unsent is sent now.
     """
-    now = notifier.clock()
-    settings = notifier.settings
-    quiet = QuietHours(notifier.zone, settings.quiet_hours_start, settings.quiet_hours_end)
     matched = [
         (event, data, rules)
         for event in events
@@ -46,9 +47,28 @@ async def notify(*, notifier: Notifier, events: Sequence[Event]) -> int:
     if not matched:
         return 0
     contacts = await _contacts(notifier, {str(e.family_id) for e, _, _ in matched})
-    documents: list[Document] = []
+    documents, causes = await _decide_batch(notifier, matched, contacts)
+    existing = await store.insert_notifications(
+        db=notifier.runtime.db, documents=list(documents.values())
+    )
+    new = [d for notification_id, d in documents.items() if notification_id not in existing]
+    unfinished = await _unfinished(notifier, sorted(existing))
+    await _record(notifier, new + unfinished, causes)
+    return len(new)
+
+
+async def _decide_batch(
+    notifier: Notifier,
+    matched: list[tuple[Event, dict[str, Any], list[Any]]],
+    contacts: dict[str, Contact],
+) -> tuple[dict[str, Document], dict[str, Event]]:
+    """Every notification of the batch by id: an event twice in a batch counts once."""
+    now = notifier.clock()
+    settings = notifier.settings
+    quiet = QuietHours(notifier.zone, settings.quiet_hours_start, settings.quiet_hours_end)
+    documents: dict[str, Document] = {}
     causes: dict[str, Event] = {}
-    for event, data, rules in matched:
+    for n, (event, data, rules) in enumerate(matched, start=1):
         for decision in decide(
             rules=rules,
             data=data,
@@ -58,27 +78,47 @@ async def notify(*, notifier: Notifier, events: Sequence[Event]) -> int:
             quiet=quiet,
         ):
             document = _document(notifier, event, data, decision, now)
-            documents.append(document)
-            causes[document["_id"]] = event
-    existing = await store.insert_notifications(db=notifier.runtime.db, documents=documents)
-    new = [d for d in documents if d["_id"] not in existing]
-    await _announce(notifier, new, causes)
-    await _log(notifier, new)
+            if document["_id"] not in documents:
+                documents[document["_id"]] = document
+                causes[document["_id"]] = event
+        if n % DECIDE_SLICE == 0:
+            await asyncio.sleep(0)  # let the consumer's heartbeat and the API run
+    return documents, causes
+
+
+async def _record(
+    notifier: Notifier, notifications: list[Document], causes: dict[str, Event]
+) -> None:
+    """Announce, log, schedule or hand over notifications stored but not yet sent."""
+    if not notifications:
+        return
+    await _announce(notifier, notifications, causes)
+    await _log(notifier, notifications)
     await store.schedule(
         db=notifier.runtime.db,
-        buckets=_buckets([d for d in new if d["send_at"] is not None], settings.schedule_bucket_s),
+        buckets=_buckets(
+            [d for d in notifications if d["send_at"] is not None],
+            notifier.settings.schedule_bucket_s,
+        ),
     )
-    now_due = [d for d in new if d["send_at"] is None]
-    now_due += await _unfinished(notifier, [d for d in documents if d["_id"] in existing])
-    await delivery.deliver(notifier=notifier, notifications=now_due)
-    return len(new)
+    await delivery.deliver(
+        notifier=notifier, notifications=[d for d in notifications if d["send_at"] is None]
+    )
 
 
 async def _contacts(notifier: Notifier, family_ids: set[str]) -> dict[str, Contact]:
-    found = await asyncio.gather(
-        *(contact_for(notifier=notifier, family_id=f) for f in sorted(family_ids))
-    )
-    return {c.family_id: c for c in found if c is not None}
+    """Contacts of the batch's families: cached ones at once, the others read concurrently."""
+    found: dict[str, Contact] = {}
+    missing: list[str] = []
+    for family_id in sorted(family_ids):
+        contact = cached_contact(notifier, family_id)
+        if contact is None:
+            missing.append(family_id)
+        else:
+            found[family_id] = contact
+    read = await asyncio.gather(*(contact_for(notifier=notifier, family_id=f) for f in missing))
+    found.update({c.family_id: c for c in read if c is not None})
+    return found
 
 
 def _document(
@@ -157,17 +197,22 @@ def _buckets(documents: list[Document], bucket_s: int) -> dict[int, list[str]]:
     return buckets
 
 
-async def _unfinished(notifier: Notifier, documents: list[Document]) -> list[Document]:
-    """Of notifications recorded before (a redelivered event), those still to be sent now."""
+async def _unfinished(notifier: Notifier, notification_ids: list[str]) -> list[Document]:
+    """Of notifications stored before (a repeated event), those a crash left unsent.
+
+    The first attempt is recorded only after the notification was announced, logged and
+    scheduled or handed over; without it, those steps are done again — each is idempotent
+    (the same event id, a log entry readers count once, a set of ids per bucket). Reads are
+    by ``_id``, concurrent, and only on this path.
+    """
     db = notifier.runtime.db
-    pending = []
-    for d in documents:
-        stored = await store.get_notification(db=db, notification_id=d["_id"])
-        if stored is None or stored.get("send_at") is not None:
-            continue  # scheduled ones are the scheduler's
-        attempts = await store.attempts_of(db=db, notification_id=d["_id"])
-        if not attempts:
-            pending.append(stored)
-        elif store.current_status(stored, attempts) not in FINAL_STATUSES:
-            continue  # a retry is scheduled
-    return pending
+    limit = asyncio.Semaphore(notifier.settings.channel_concurrency)
+
+    async def unsent(notification_id: str) -> Document | None:
+        async with limit:
+            if await store.first_attempt(db=db, notification_id=notification_id) is not None:
+                return None  # delivered, failed, or a retry is scheduled
+            return await store.get_notification(db=db, notification_id=notification_id)
+
+    found = await asyncio.gather(*(unsent(i) for i in notification_ids))
+    return [d for d in found if d is not None]
