@@ -94,7 +94,7 @@ async def test_curator_agency_and_head_work_one_request_in_the_browser(
     await shot(login_page, "01-login")
     await login_page.close()
     curator = await log_in(curator_ctx, base, "cur-elets-1")
-    await expect(curator.get_by_role("heading", name="Мои семьи")).to_be_visible()
+    await expect(curator.get_by_role("heading", name="Мои семьи", level=1)).to_be_visible()
     await shot(curator, "02-curator-families")
 
     # A new family: a forgotten consent shows the error next to it and keeps the input.
@@ -196,5 +196,5 @@ async def test_curator_agency_and_head_work_one_request_in_the_browser(
     # English on request.
     await curator.goto(f"{base}/curator")
     await curator.get_by_role("link", name="EN").click()
-    await expect(curator.get_by_role("heading", name="My families")).to_be_visible()
+    await expect(curator.get_by_role("heading", name="My families", level=1)).to_be_visible()
     await shot(curator, "12-curator-english")
