@@ -155,10 +155,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         database_prefix = f"benchgw{random.randint(0, 10**6)}"
         with running_services(
             infra,
-            ("passport", "gateway"),
+            # The family page lists the family's requests from the requests service.
+            ("passport", "requests", "gateway"),
             topic_prefix=PREFIX,
             database_prefix=database_prefix,
-            extra_env={"INBOX_AGENCIES": ""},
         ) as (urls, pids):
             for url in urls.values():
                 await wait_ready(url)
