@@ -1,5 +1,7 @@
 """Shared fixtures: the resolved infrastructure and per-test service settings."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
@@ -23,6 +25,8 @@ async def make_settings(
     every partition, and a suite of hundreds of tests would otherwise run it out of them.
     """
 
+    made: set[str] = set()
+
     def make(cls: type[S], **overrides: Any) -> S:
         service = cls.model_fields["service_name"].default
         fields: dict[str, Any] = {
@@ -35,13 +39,15 @@ async def make_settings(
             "log_json": False,
         }
         fields.update(overrides)
-        return cls(**fields)
+        settings = cls(**fields)
+        made.add(settings.database_name)
+        return settings
 
     yield make
-    await _delete_test_data(infrastructure, f"t{unique_prefix}")
+    await _delete_test_data(infrastructure, f"t{unique_prefix}", made)
 
 
-async def _delete_test_data(infrastructure: Any, prefix: str) -> None:
+async def _delete_test_data(infrastructure: Any, prefix: str, databases: set[str]) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
     await admin.start()
     try:
@@ -52,8 +58,15 @@ async def _delete_test_data(infrastructure: Any, prefix: str) -> None:
         await admin.close()
     client: AsyncMongoClient[Any] = AsyncMongoClient(infrastructure.mongodb_url)
     try:
-        for name in await client.list_database_names():
-            if name.startswith(f"{prefix}_"):
-                await client.drop_database(name)
+        # The databases the test was given are dropped by name; listing databases is only a
+        # sweep for ones a test derived from them (e.g. a rebuild's copy), and is bounded in
+        # time: on a long-lived store with hundreds of databases it can take very long.
+        for name in sorted(databases):
+            await client.drop_database(name)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(10):
+                for name in await client.list_database_names():
+                    if name.startswith(f"{prefix}_") and name not in databases:
+                        await client.drop_database(name)
     finally:
         await client.close()
