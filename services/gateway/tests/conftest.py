@@ -25,6 +25,7 @@ from patronage_requests.main import create_app as create_requests
 from patronage_requests.settings import RequestsSettings
 
 SECRET = "gateway-tests-identity-secret-0123456789"
+SMS_RECEIPT_SECRET = "gateway-tests-sms-receipt-secret"
 PASSWORD = "demo-pass-1"
 
 
@@ -88,6 +89,7 @@ async def running_stack(
                 http_port=ports["notifications"],
                 passport_url=urls["passport"],
                 requests_url=urls["requests"],
+                sms_receipt_secret=SMS_RECEIPT_SECRET,
                 **common,
             )
             await running.enter_async_context(

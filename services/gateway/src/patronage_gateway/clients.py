@@ -249,6 +249,18 @@ class Services:
             )
         return response
 
+    async def relay_to_notifications(
+        self, path: str, body: bytes, headers: dict[str, str]
+    ) -> httpx.Response:
+        """An outside system's webhook call passed on unchanged (no identity: the
+        notifications service checks the caller's own secret)."""
+        try:
+            return await self._client(self.settings.notifications_url).post(
+                path, content=body, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailableError(f"{self.settings.notifications_url} не отвечает") from exc
+
     # --- reporting service ------------------------------------------------------------
 
     async def requests_by_status(self, identity: Identity) -> dict[str, int]:

@@ -11,6 +11,7 @@ from patronage_common.logging import get_logger
 from patronage_common.runtime import ServiceRuntime
 
 from .accounts.flows import SessionCache, seed_demo_accounts
+from .api.hooks import router as hooks_router
 from .api.live import router as live_router
 from .api.routes import router as api_router
 from .clients import Services
@@ -54,6 +55,7 @@ def create_app(
             medical.router,
             api_router,
             live_router,
+            hooks_router,
         ],
         on_startup=on_startup,
         background_tasks=[close_clients],

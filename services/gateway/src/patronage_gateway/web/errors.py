@@ -12,7 +12,7 @@ from .render import render
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return request.url.path.startswith(("/api/", "/hooks/"))
 
 
 def _page_or_json(request: Request, status_code: int, message: str, **extra: Any) -> Response:
