@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from patronage_common.store import create_mongo_client
 from patronage_common.testing import eventually, free_port, serve
 from patronage_contracts import (
     Channel,
@@ -101,6 +102,25 @@ class Harness:
         )
         self._versions[request_id] = (version + 1, status)
         await self.sla_until(request_id, lambda sla: sla["status"] == status.value)
+
+    async def store_request_ahead(self, request_id: uuid.UUID, status: RequestStatus) -> None:
+        """Store the request's own document in ``status``, its status event still unsent.
+
+        This is how the store stands when the request moved on but the SLA's consumer has
+        not caught up with the status events yet (after a restart or a first deploy).
+        """
+        client = create_mongo_client(self.settings)
+        try:
+            await client[self.settings.database_name]["help_requests"].insert_one(
+                {
+                    "_id": str(request_id),
+                    "family_id": str(self._families[request_id]),
+                    "status": status.value,
+                    "version": self._versions[request_id][0] + 1,
+                }
+            )
+        finally:
+            await client.close()
 
     async def sla(self, request_id: uuid.UUID) -> httpx.Response:
         assert self.http is not None
@@ -422,3 +442,58 @@ async def test_what_came_due_while_the_service_was_down_fires_after_a_restart(
         "SlaBreached:first_response",
         "SlaWarning:first_response",
     ]
+
+
+async def test_requests_that_moved_on_before_their_clocks_saw_it_fire_nothing(
+    harness: Harness,
+) -> None:
+    family = uuid.uuid4()
+    resolved = await harness.create(family_id=family)
+    waiting = await harness.create(family_id=family)
+    still_open = await harness.create(family_id=family)
+    await harness.store_request_ahead(resolved, RequestStatus.RESOLVED)
+    await harness.store_request_ahead(waiting, RequestStatus.NEEDS_INFO)
+    await harness.store_request_ahead(still_open, RequestStatus.ROUTED)
+    # The clocks of all three still run as far as their records know.
+    for request_id in (resolved, waiting):
+        sla = (await harness.sla(request_id)).json()
+        assert (sla["status"], clock_of(sla, "first_response")["paused"]) == ("routed", False)
+
+    # Past the first response's warning, breach and first escalation (Tuesday 14:00).
+    harness.clock.set(msk(3, 3, 15))
+    events = await harness.sla_events_until(
+        still_open, "RequestEscalated:first_response:district_head"
+    )
+    assert [name(e) for e in events] == [
+        "SlaWarning:first_response",
+        "SlaBreached:first_response",
+        "RequestEscalated:first_response:district_head",
+    ]
+    marker = await harness.create(Urgency.URGENT, family_id=family)  # warns at 18:00
+    harness.clock.set(msk(3, 3, 18, 30))
+    assert await harness.sla_events_until(resolved, marker=marker) == []
+    assert await harness.sla_events_until(waiting, marker=marker) == []
+    assert harness.http is not None
+    overdue = (await harness.http.get("/sla/overdue", params={"district": DISTRICT})).json()
+    assert {i["request_id"] for i in overdue["items"]} == {str(still_open)}
+
+
+async def test_a_running_clock_waits_until_its_record_has_seen_the_current_status(
+    harness: Harness,
+) -> None:
+    family = uuid.uuid4()
+    # Urgent: first response due Monday 14:00, resolution warning Tuesday 22:00.
+    request_id = await harness.create(Urgency.URGENT, family_id=family)
+    harness.clock.set(msk(3, 2, 11))
+    await harness.store_request_ahead(request_id, RequestStatus.ACCEPTED)
+
+    harness.clock.set(msk(3, 3, 23))
+    marker = await harness.create(Urgency.URGENT, family_id=family)  # warns at Wed 2:00
+    harness.clock.set(msk(3, 4, 2, 30))
+    # Accepted: no first-response firing; the resolution clock runs, but its record has
+    # not seen the acceptance yet, so it holds its warning back.
+    assert await harness.sla_events_until(request_id, marker=marker) == []
+
+    await harness.move(request_id, RequestStatus.ACCEPTED)  # the status event arrives
+    events = await harness.sla_events_until(request_id, "SlaWarning:resolution")
+    assert [name(e) for e in events] == ["SlaWarning:resolution"]

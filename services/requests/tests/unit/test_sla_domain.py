@@ -133,6 +133,36 @@ def test_a_late_scan_still_fires_what_came_due_before_the_stop() -> None:
     assert domain.view(record, FR, msk(3, 3, 12), BUSINESS).state is ClockState.MISSED
 
 
+def test_firings_a_request_has_moved_past_are_held_back() -> None:
+    record = change(new_record(), RequestStatus.ROUTED, MONDAY_10)
+    due = domain.due_firings(record, msk(3, 3, 10), BUSINESS)
+    assert [t.key for t in due] == ["first_response:warning", "first_response:breach"]
+    for finished in (RequestStatus.RESOLVED, RequestStatus.CANCELLED, RequestStatus.NEEDS_INFO):
+        # The request ended or waits for the family; its clock record has not seen it yet.
+        assert domain.check_against_request(record, due, finished) == ([], False)
+    # Accepted: the first response was given, whatever the record still says.
+    assert domain.check_against_request(record, due, RequestStatus.ACCEPTED) == ([], False)
+    assert domain.check_against_request(record, due, RequestStatus.ROUTED) == (due, False)
+
+
+def test_a_running_clock_behind_the_request_looks_again_later() -> None:
+    record = change(new_record(), RequestStatus.ROUTED, MONDAY_10)
+    record = change(record, RequestStatus.ACCEPTED, msk(3, 2, 11))
+    due = domain.due_firings(record, msk(3, 20, 12), BUSINESS)
+    assert {t.clock for t in due} == {RES}
+    # In progress since, unseen by the record: somebody may have acted on the breach.
+    check = domain.check_against_request(record, due, RequestStatus.IN_PROGRESS)
+    assert check == ([], True)
+
+
+def test_which_statuses_run_which_clock() -> None:
+    assert domain.clock_runs(FR, RequestStatus.ROUTED)
+    assert not domain.clock_runs(FR, RequestStatus.ACCEPTED)
+    assert domain.clock_runs(RES, RequestStatus.IN_PROGRESS)
+    assert not domain.clock_runs(RES, RequestStatus.NEEDS_INFO)
+    assert not domain.clock_runs(RES, RequestStatus.CLOSED)
+
+
 def test_needs_info_pauses_and_resuming_moves_the_deadline_by_the_paused_working_time() -> None:
     record = change(new_record(), RequestStatus.ACCEPTED, msk(3, 2, 11))
     before = domain.due_at(record, RES, BUSINESS)

@@ -10,7 +10,8 @@ escalation per grace period up the chain: district head, HQ coordinator, regiona
 coordinator.
 
 Every firing time follows from the record alone, so the scheduler can recompute what is
-due at any moment, and a late scheduler still fires what came due while it was away.
+due at any moment, and a late scheduler still fires what came due while it was away —
+unless the request itself has since moved to a status that stops or pauses the clock.
 """
 
 import math
@@ -268,6 +269,40 @@ def due_firings(record: SlaRecord, now: datetime, scale: TimeScale) -> list[Trig
                 continue
             due.append(trigger)
     return sorted(due, key=lambda t: t.at)
+
+
+def clock_runs(clock: SlaClock, status: RequestStatus) -> bool:
+    """Whether ``clock`` runs while the request is in ``status``."""
+    if status is RequestStatus.NEEDS_INFO:
+        return False
+    if clock is SlaClock.FIRST_RESPONSE:
+        return status not in FIRST_RESPONSE_GIVEN
+    return status not in FINISHED
+
+
+class FiringCheck(NamedTuple):
+    """What to do with due firings once the request's current status is known."""
+
+    fire: list[Trigger]
+    look_again: bool
+
+
+def check_against_request(
+    record: SlaRecord, due: list[Trigger], current_status: RequestStatus
+) -> FiringCheck:
+    """Hold back firings the request's current status no longer allows.
+
+    The record follows the status events, which may lag the request itself (after a
+    restart or a first deploy the scheduler can scan before the consumer caught up). A
+    firing of a clock the current status stops or pauses is dropped: once the consumer
+    applies that status the clock stops, or it resumes and schedules again. If the clock
+    still runs but the record has not seen the current status, firing now could escalate
+    a request somebody acted on: look again once the record has caught up.
+    """
+    running = [t for t in due if clock_runs(t.clock, current_status)]
+    if running and current_status is not record.status:
+        return FiringCheck(fire=[], look_again=True)
+    return FiringCheck(fire=running, look_again=False)
 
 
 def pending_times(record: SlaRecord, scale: TimeScale) -> list[datetime]:

@@ -1,14 +1,15 @@
 """SLA use cases: start the clocks, follow the request's statuses, fire what is due."""
 
 from datetime import datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from patronage_common.locks import locked
 from patronage_common.logging import get_logger
 from patronage_common.runtime import ServiceRuntime
-from patronage_contracts import RequestCreated, RequestStatusChanged, SlaClock
+from patronage_contracts import RequestCreated, RequestStatus, RequestStatusChanged, SlaClock
 from pymongo.errors import DuplicateKeyError
 
+from ..help_requests import service as requests_service
 from ..settings import RequestsSettings
 from . import domain, service
 from .deps import get_policy, scale_for
@@ -108,8 +109,11 @@ async def fire_due(*, runtime: ServiceRuntime, request_id: UUID, now: datetime) 
     if record is None:
         return 0
     scale = _scale(runtime, record)
+    due = await _still_allowed(
+        runtime=runtime, record=record, due=domain.due_firings(record, now, scale)
+    )
     published, done = 0, []
-    for trigger in domain.due_firings(record, now, scale):
+    for trigger in due:
         if trigger.level is FiringLevel.BREACH:
             await service.add_overdue(
                 db=db, district=record.district, request_id=request_id, clock=trigger.clock
@@ -136,6 +140,37 @@ async def fire_due(*, runtime: ServiceRuntime, request_id: UUID, now: datetime) 
     if done:
         await service.mark_fired(db=db, request_id=request_id, keys=done)
     return published
+
+
+async def _still_allowed(
+    *, runtime: ServiceRuntime, record: SlaRecord, due: list[domain.Trigger]
+) -> list[domain.Trigger]:
+    """The due firings the request's own current status still allows (one ``_id`` read).
+
+    A request without a stored document (its events published by another writer) is
+    judged by the record alone.
+    """
+    if not due:
+        return due
+    request = await requests_service.get_request(db=runtime.db, request_id=record.request_id)
+    if request is None:
+        return due
+    current = RequestStatus(request["status"])
+    check = domain.check_against_request(record, due, current)
+    if len(check.fire) < len(due) or check.look_again:
+        log.info(
+            "SLA firings held back: the request moved on",
+            request=str(record.request_id),
+            status=current,
+            clocks_seen_status=record.status,
+            held=[t.key for t in due if t not in check.fire],
+            look_again=check.look_again,
+        )
+    if check.look_again:
+        await service.look_again_soon(
+            db=runtime.db, request_id=record.request_id, token=f"behind:{uuid4()}"
+        )
+    return check.fire
 
 
 async def scan_due(*, runtime: ServiceRuntime, now: datetime) -> int:

@@ -132,6 +132,17 @@ async def schedule(
         )
 
 
+async def look_again_soon(*, db: Database, request_id: UUID, token: str) -> None:
+    """Have the next scan look at the request again (through the ``asap`` list).
+
+    ``token`` must be new: a scan takes off exactly the entries it read, so the same
+    entry added while it runs would be taken off with them.
+    """
+    await upsert_one(
+        db[SCHEDULE], {"_id": ASAP_ID}, {"$addToSet": {"items": f"{request_id}|{token}"}}
+    )
+
+
 async def day_minutes(*, db: Database, day: str) -> list[str]:
     """Non-empty minute keys of a day (``YYYYMMDD``), in order."""
     document = await db[SCHEDULE].find_one({"_id": f"due-day:{day}"})
