@@ -1,10 +1,10 @@
 """Scoping rules of the passport service for each role."""
 
 import pytest
+from patronage_common.access import BREAK_GLASS_REQUIRED
 from patronage_common.identity import Identity, Role
 from patronage_contracts import Agency
 from patronage_passport.passports.access import (
-    BREAK_GLASS_REQUIRED,
     may_change,
     may_read,
     may_register,

@@ -1,6 +1,7 @@
 """Who may read, list, create and act on help requests (pure rules of the signed identity)."""
 
 import pytest
+from patronage_common.access import BREAK_GLASS_REQUIRED
 from patronage_common.identity import Identity, Role
 from patronage_contracts import Agency
 from patronage_requests.help_requests import access
@@ -49,7 +50,7 @@ def test_who_reads_a_request(identity: Identity | None, allowed: bool) -> None:
 
 def test_another_curator_is_asked_for_a_reason_and_reads_with_one_but_never_acts() -> None:
     refused = access.may_read(FORMER_CURATOR, REQUEST, FAMILY)
-    assert refused.code == access.BREAK_GLASS_REQUIRED
+    assert refused.code == BREAK_GLASS_REQUIRED
     assert refused.family_id == "f-1"
     with_reason = FORMER_CURATOR.with_reason("замещаю коллегу")
     assert access.may_read(with_reason, REQUEST, FAMILY).allowed

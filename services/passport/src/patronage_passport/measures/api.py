@@ -6,11 +6,12 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, HTTPException, status
+from patronage_common.access import CallerDep
 from patronage_common.runtime import RuntimeDep, ServiceRuntime
 from patronage_contracts import utc_now
 
 from ..passports import changes
-from ..passports.api import CallerDep, change_as, read_as
+from ..passports.api import change_as, read_as
 from ..passports.documents import Document
 from ..passports.models import MeasureAssignment, Member, Passport, Serviceman
 from ..settings import PassportSettings

@@ -4,6 +4,7 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter
+from patronage_common.access import CallerDep
 from patronage_common.identity import Role
 from patronage_common.runtime import RuntimeDep
 from pydantic import BaseModel, Field
@@ -11,7 +12,7 @@ from pydantic import BaseModel, Field
 from ..measures.api import eligible_for
 from ..measures.models import EligibleMeasure
 from ..passports import access
-from ..passports.api import CallerDep, history_of, read_as, to_api
+from ..passports.api import history_of, read_as, to_api
 from ..passports.models import HistoryEntry, Passport
 
 router = APIRouter(tags=["passports"])

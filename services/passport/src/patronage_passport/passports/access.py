@@ -5,16 +5,14 @@ A curator reads another curator's family only by break-the-glass (a stated reaso
 the gateway's audit log flags); no role changes a passport outside its scope.
 """
 
-from dataclasses import dataclass
 from typing import Any
 
+from patronage_common.access import ALLOW, Decision, deny, outside_scope
 from patronage_common.identity import Identity, Role
 
 from .diffs import health_changes, restrict_changes
 
 Document = dict[str, Any]
-
-BREAK_GLASS_REQUIRED = "break_glass_required"
 
 # Needs a medical organization may see (health-related only).
 HEALTH_NEED_CATEGORIES = frozenset({"health", "psychological"})
@@ -22,37 +20,6 @@ READ_ANYWHERE = frozenset(
     {Role.REGIONAL_ADMIN, Role.DISPATCHER, Role.MEDICAL_ORGANIZATION, Role.SERVICE}
 )
 WRITERS = frozenset({Role.CURATOR, Role.REGIONAL_ADMIN})
-
-
-@dataclass(frozen=True)
-class Decision:
-    """Whether the caller may go on, and if not, why (a code and a message in Russian)."""
-
-    allowed: bool
-    code: str = ""
-    message: str = ""
-
-
-ALLOW = Decision(True)
-
-
-class AccessDeniedError(Exception):
-    """The caller's identity does not reach this passport (403)."""
-
-    def __init__(self, decision: Decision) -> None:
-        super().__init__(decision.message)
-        self.code = decision.code
-        self.message = decision.message
-
-
-def enforce(decision: Decision) -> None:
-    """Raise ``AccessDeniedError`` unless the decision allows."""
-    if not decision.allowed:
-        raise AccessDeniedError(decision)
-
-
-def _deny(message: str, code: str = "forbidden") -> Decision:
-    return Decision(False, code, message)
 
 
 def _in_scope(identity: Identity, document: Document) -> bool:
@@ -72,14 +39,7 @@ def may_read(identity: Identity | None, document: Document) -> Decision:
     """May the caller read this passport (None: an unsigned call, allowed while optional)?"""
     if identity is None or _in_scope(identity, document):
         return ALLOW
-    if identity.role is Role.CURATOR:
-        if identity.break_glass_reason and identity.break_glass_reason.strip():
-            return ALLOW
-        return _deny(
-            "семья закреплена за другим куратором: укажите причину доступа",
-            BREAK_GLASS_REQUIRED,
-        )
-    return _deny("семья вне вашей зоны ответственности")
+    return outside_scope(identity, refusal="семья вне вашей зоны ответственности")
 
 
 def may_change(identity: Identity | None, document: Document) -> Decision:
@@ -87,9 +47,9 @@ def may_change(identity: Identity | None, document: Document) -> Decision:
     if identity is None:
         return ALLOW
     if identity.role not in WRITERS:
-        return _deny("ваша роль не позволяет изменять паспорт")
+        return deny("ваша роль не позволяет изменять паспорт")
     if identity.role is Role.CURATOR and document.get("curator_id") != identity.subject:
-        return _deny("изменять паспорт может только куратор семьи")
+        return deny("изменять паспорт может только куратор семьи")
     return ALLOW
 
 
@@ -99,7 +59,7 @@ def may_register(identity: Identity | None, curator_id: str | None) -> Decision:
         return ALLOW
     if identity.role is Role.CURATOR and curator_id in (None, identity.subject):
         return ALLOW
-    return _deny("регистрировать семьи может только куратор (за собой)")
+    return deny("регистрировать семьи может только куратор (за собой)")
 
 
 def health_view(shown: Document) -> Document:
@@ -165,12 +125,12 @@ def scoped_search(identity: Identity | None, criteria: dict[str, str | None]) ->
     if identity is None:
         return ALLOW
     if identity.role not in SEARCHERS:
-        return _deny("ваша роль не позволяет искать семьи")
+        return deny("ваша роль не позволяет искать семьи")
     bound = {
         Role.CURATOR: ("curator_id", identity.subject),
         Role.DISTRICT_HEAD: ("district", identity.district),
         Role.HQ_COORDINATOR: ("hq", identity.hq),
     }.get(identity.role)
     if bound is not None and criteria.get(bound[0]) != bound[1]:
-        return _deny(f"поиск только в своей зоне: укажите {bound[0]}={bound[1]}")
+        return deny(f"поиск только в своей зоне: укажите {bound[0]}={bound[1]}")
     return ALLOW

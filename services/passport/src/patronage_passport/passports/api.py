@@ -1,12 +1,11 @@
 """HTTP routes of the social passport."""
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Body, Depends, Header, Query, status
-from patronage_common.identity import Identity, IdentityDep
+from fastapi import APIRouter, Body, Query, status
+from patronage_common.access import Caller, CallerDep, enforce
 from patronage_common.runtime import RuntimeDep
 
 from ..curators import service as curators
@@ -34,25 +33,6 @@ from .models import (
 router = APIRouter(prefix="/passports", tags=["passports"])
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who calls: the signed identity (if any) and the name changes are recorded under."""
-
-    identity: Identity | None
-    actor: str
-
-
-def caller(
-    identity: IdentityDep,
-    actor: Annotated[str, Header(alias="X-Actor", description="Кто действует")] = "system",
-) -> Caller:
-    """The signed identity wins over the unsigned X-Actor header."""
-    return Caller(identity, identity.subject if identity else actor)
-
-
-CallerDep = Annotated[Caller, Depends(caller)]
-
-
 def to_api(document: Document) -> dict[str, Any]:
     """API shape of a decrypted passport, restricted as the family's consent requires."""
     shown = restrict(dict(document))
@@ -69,14 +49,14 @@ async def change_as(
         actor=who.actor,
         sections=sections,
         change=change,
-        authorize=lambda stored: access.enforce(access.may_change(who.identity, stored)),
+        authorize=lambda stored: enforce(access.may_change(who.identity, stored)),
     )
     return access.view_for(who.identity, to_api(document))
 
 
 async def read_as(runtime: RuntimeDep, family_id: UUID, who: Caller, **kwargs: Any) -> Document:
     document = await flows.read_passport(runtime=runtime, family_id=family_id, **kwargs)
-    access.enforce(access.may_read(who.identity, document))
+    enforce(access.may_read(who.identity, document))
     return document
 
 
@@ -85,7 +65,7 @@ async def create_passport(
     data: PassportCreate, runtime: RuntimeDep, who: CallerDep
 ) -> dict[str, Any]:
     """Register a family's social passport (409 if the family is already registered)."""
-    access.enforce(access.may_register(who.identity, data.curator_id))
+    enforce(access.may_register(who.identity, data.curator_id))
     document = await flows.register_passport(runtime=runtime, data=data, actor=who.actor)
     return to_api(document)
 

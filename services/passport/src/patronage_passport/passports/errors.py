@@ -2,9 +2,9 @@
 
 from fastapi import Request, status
 from fastapi.responses import JSONResponse
+from patronage_common.access import AccessDeniedError, access_denied
 from patronage_common.locks import LockTimeoutError
 
-from .access import AccessDeniedError
 from .changes import ChangeRefusedError, ItemNotFoundError
 from .flows import (
     DuplicatePassportError,
@@ -59,15 +59,6 @@ async def concurrent_change(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         status_code=status.HTTP_409_CONFLICT,
         content={"detail": "паспорт сейчас изменяет другой пользователь; повторите"},
-    )
-
-
-async def access_denied(request: Request, exc: Exception) -> JSONResponse:
-    """The signed identity does not reach this passport: 403 with a code and a reason."""
-    assert isinstance(exc, AccessDeniedError)
-    return JSONResponse(
-        status_code=status.HTTP_403_FORBIDDEN,
-        content={"detail": exc.message, "code": exc.code},
     )
 
 

@@ -3,6 +3,7 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
+from patronage_common.access import enforce
 from patronage_common.identity import IdentityDep
 from patronage_common.runtime import RuntimeDep
 from patronage_contracts import BeneficiaryCategory, NeedCategory
@@ -37,7 +38,7 @@ async def search_passports(
     A curator searches only their families, a district head or HQ coordinator only theirs.
     """
     scope = {"curator_id": curator_id, "district": district, "hq": hq}
-    access.enforce(access.scoped_search(identity, scope))
+    enforce(access.scoped_search(identity, scope))
     keys = [f"name:{t}" for t in name_tokens(name or "")]
     if phone:
         try:

@@ -6,12 +6,13 @@ the passport service's rules: a curator reaches the families they curate (others
 break-the-glass, and then only to read), a district head their district, an HQ coordinator
 their HQ, regional roles and the dispatcher line everything they need, an agency worker
 only requests with a task for their own agency (in that agency's minimal view). ``None``
-is an unsigned call, allowed only while IDENTITY_REQUIRED is false.
+is an unsigned call, allowed only while IDENTITY_REQUIRED is false. Decisions, the
+break-the-glass rule and the 403 are shared with the passport (``patronage_common.access``).
 """
 
-from dataclasses import dataclass
 from typing import Any
 
+from patronage_common.access import ALLOW, Decision, deny, outside_scope
 from patronage_common.identity import Identity, Role
 from patronage_contracts import Agency
 
@@ -19,48 +20,13 @@ from .domain import RequestAction
 
 Document = dict[str, Any]
 
-BREAK_GLASS_REQUIRED = "break_glass_required"
-
 HEALTH_CATEGORIES = frozenset({"health", "psychological"})
 """Requests a medical organization may see (health-related only)."""
 READ_ANYWHERE = frozenset({Role.REGIONAL_ADMIN, Role.DISPATCHER, Role.SERVICE})
 CREATORS = frozenset({Role.CURATOR, Role.DISPATCHER, Role.REGIONAL_ADMIN, Role.SERVICE})
 # What the dispatcher line does for a family on the phone besides creating requests.
 DISPATCHER_ACTIONS = frozenset({RequestAction.ANSWER, RequestAction.FEEDBACK})
-
-
-@dataclass(frozen=True)
-class Decision:
-    """Whether the caller may go on, and if not, why (a code and a message in Russian)."""
-
-    allowed: bool
-    code: str = ""
-    message: str = ""
-    family_id: str | None = None
-    """Set with BREAK_GLASS_REQUIRED: the family whose curator's reason would open it."""
-
-
-ALLOW = Decision(True)
-
-
-class AccessDeniedError(Exception):
-    """The caller's identity does not reach this request (403)."""
-
-    def __init__(self, decision: Decision) -> None:
-        super().__init__(decision.message)
-        self.code = decision.code
-        self.message = decision.message
-        self.family_id = decision.family_id
-
-
-def enforce(decision: Decision) -> None:
-    """Raise ``AccessDeniedError`` unless the decision allows."""
-    if not decision.allowed:
-        raise AccessDeniedError(decision)
-
-
-def _deny(message: str, code: str = "forbidden") -> Decision:
-    return Decision(False, code, message)
+OUT_OF_SCOPE = "заявка вне вашей зоны ответственности"
 
 
 def curator_of(request: Document, family: Document | None) -> str | None:
@@ -87,19 +53,6 @@ def _family_in_scope(identity: Identity, place: Document, curator_id: str | None
             return identity.role in READ_ANYWHERE
 
 
-def _outside_family(identity: Identity, family_id: str | None) -> Decision:
-    if identity.role is Role.CURATOR:
-        if identity.break_glass_reason and identity.break_glass_reason.strip():
-            return ALLOW
-        return Decision(
-            False,
-            BREAK_GLASS_REQUIRED,
-            "семья закреплена за другим куратором: укажите причину доступа",
-            family_id,
-        )
-    return _deny("заявка вне вашей зоны ответственности")
-
-
 def may_read(identity: Identity | None, request: Document, family: Document | None) -> Decision:
     """May the caller read this request (an agency worker: only its minimal view)?"""
     if identity is None:
@@ -108,16 +61,16 @@ def may_read(identity: Identity | None, request: Document, family: Document | No
         case Role.AGENCY_WORKER:
             if identity.agency is not None and identity.agency.value in agencies_of(request):
                 return ALLOW
-            return _deny("у вашего ведомства нет задачи по этой заявке")
+            return deny("у вашего ведомства нет задачи по этой заявке")
         case Role.MEDICAL_ORGANIZATION:
             if request.get("category") in HEALTH_CATEGORIES:
                 return ALLOW
-            return _deny("медицинской организации доступны только заявки о здоровье")
+            return deny("медицинской организации доступны только заявки о здоровье")
         case Role.AUDITOR:
-            return _deny("аудитор работает с журналом аудита, а не с заявками")
+            return deny("аудитор работает с журналом аудита, а не с заявками")
     if _family_in_scope(identity, request, curator_of(request, family)):
         return ALLOW
-    return _outside_family(identity, request.get("family_id"))
+    return outside_scope(identity, refusal=OUT_OF_SCOPE, family_id=request.get("family_id"))
 
 
 def may_list_family(identity: Identity | None, family: Document | None) -> Decision:
@@ -127,11 +80,11 @@ def may_list_family(identity: Identity | None, family: Document | None) -> Decis
     if identity.role is Role.MEDICAL_ORGANIZATION:
         return ALLOW  # the list keeps only health-related requests for it
     if identity.role in (Role.AGENCY_WORKER, Role.AUDITOR):
-        return _deny("ваша роль не позволяет просматривать заявки семьи")
+        return deny("ваша роль не позволяет просматривать заявки семьи")
     place = family or {}
     if _family_in_scope(identity, place, place.get("curator_id")):
         return ALLOW
-    return _outside_family(identity, place.get("_id"))
+    return outside_scope(identity, refusal=OUT_OF_SCOPE, family_id=place.get("_id"))
 
 
 def visible_in_family_list(identity: Identity | None, request: Document) -> bool:
@@ -148,8 +101,8 @@ def may_list_curator(identity: Identity | None, curator_id: str) -> Decision:
     if identity.role is Role.CURATOR and identity.subject == curator_id:
         return ALLOW
     if identity.role is Role.CURATOR:
-        return _deny("куратор видит только заявки своих семей")
-    return _deny("ваша роль не позволяет просматривать заявки куратора")
+        return deny("куратор видит только заявки своих семей")
+    return deny("ваша роль не позволяет просматривать заявки куратора")
 
 
 def may_list_agency(identity: Identity | None, agency: Agency) -> Decision:
@@ -159,8 +112,8 @@ def may_list_agency(identity: Identity | None, agency: Agency) -> Decision:
     if identity.role is Role.AGENCY_WORKER and identity.agency == agency:
         return ALLOW
     if identity.role is Role.AGENCY_WORKER:
-        return _deny("сотрудник ведомства видит только заявки своего ведомства")
-    return _deny("ваша роль не позволяет просматривать заявки ведомства")
+        return deny("сотрудник ведомства видит только заявки своего ведомства")
+    return deny("ваша роль не позволяет просматривать заявки ведомства")
 
 
 def may_create(identity: Identity | None, family: Document | None) -> Decision:
@@ -168,11 +121,11 @@ def may_create(identity: Identity | None, family: Document | None) -> Decision:
     if identity is None:
         return ALLOW
     if identity.role not in CREATORS:
-        return _deny("ваша роль не позволяет создавать заявки")
+        return deny("ваша роль не позволяет создавать заявки")
     if identity.role is Role.CURATOR:
         curator_id = (family or {}).get("curator_id")
         if curator_id is not None and curator_id != identity.subject:
-            return _deny("создать заявку может только куратор семьи")
+            return deny("создать заявку может только куратор семьи")
     return ALLOW
 
 
@@ -187,8 +140,8 @@ def may_act(
     if identity.role is Role.CURATOR:
         if curator_of(request, family) == identity.subject:
             return ALLOW
-        return _deny("действовать по заявке может только куратор семьи")
-    return _deny("ваша роль не позволяет выполнять это действие по заявке")
+        return deny("действовать по заявке может только куратор семьи")
+    return deny("ваша роль не позволяет выполнять это действие по заявке")
 
 
 def may_report(identity: Identity | None, task: Document) -> Decision:
@@ -196,9 +149,9 @@ def may_report(identity: Identity | None, task: Document) -> Decision:
     if identity is None:
         return ALLOW
     if identity.role is not Role.AGENCY_WORKER:
-        return _deny("отвечать по задаче может только сотрудник ведомства")
+        return deny("отвечать по задаче может только сотрудник ведомства")
     if identity.agency is None or identity.agency.value != task["agency"]:
-        return _deny("задача поручена другому ведомству")
+        return deny("задача поручена другому ведомству")
     return ALLOW
 
 

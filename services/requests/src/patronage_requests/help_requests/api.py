@@ -5,12 +5,17 @@ a reason in Russian; an agency worker gets only the agency's minimal view.
 """
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Header, HTTPException, Path, Query, status
+from patronage_common.access import (
+    AccessDeniedError,
+    Caller,
+    CallerDep,
+    access_denied,
+    enforce,
+)
 from patronage_common.app import ExceptionHandler
 from patronage_common.identity import Identity, IdentityDep
 from patronage_common.runtime import RuntimeDep, ServiceRuntime
@@ -45,37 +50,7 @@ TASK_NOT_FOUND = "у заявки нет такой задачи"
 RequestView = HelpRequestRead | AgencyRequestView
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who calls: the signed identity (if any) and the name changes are recorded under."""
-
-    identity: Identity | None
-    actor: str
-
-
-def caller(
-    identity: IdentityDep,
-    actor: Annotated[str, Header(alias="X-Actor", description="Кто действует")] = "system",
-) -> Caller:
-    """The signed identity wins over the unsigned X-Actor header."""
-    return Caller(identity, identity.subject if identity else actor)
-
-
-CallerDep = Annotated[Caller, Depends(caller)]
-
-
-async def access_denied(request: Request, exc: Exception) -> JSONResponse:
-    """The signed identity does not reach this request: 403 with a code and a reason."""
-    assert isinstance(exc, access.AccessDeniedError)
-    content = {"detail": exc.message, "code": exc.code}
-    if exc.family_id:
-        content["family_id"] = exc.family_id
-    return JSONResponse(status_code=status.HTTP_403_FORBIDDEN, content=content)
-
-
-EXCEPTION_HANDLERS: dict[type[Exception], ExceptionHandler] = {
-    access.AccessDeniedError: access_denied
-}
+EXCEPTION_HANDLERS: dict[type[Exception], ExceptionHandler] = {AccessDeniedError: access_denied}
 
 
 def _invalid(field: str, message: str) -> HTTPException:
@@ -108,7 +83,7 @@ async def _readable(runtime: ServiceRuntime, who: Caller, request_id: UUID) -> D
     document = await service.get_request(db=runtime.db, request_id=request_id)
     if document is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-    access.enforce(access.may_read(who.identity, document, await _family_of(runtime, document)))
+    enforce(access.may_read(who.identity, document, await _family_of(runtime, document)))
     return document
 
 
@@ -138,7 +113,7 @@ async def _person_acts(
     if document is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     family = await _family_of(runtime, document)
-    access.enforce(access.may_act(who.identity, action, document, family))
+    enforce(access.may_act(who.identity, action, document, family))
     return service.to_api(await _acted(run()))
 
 
@@ -154,7 +129,7 @@ async def create_request(
             need_id=data.need_id,
             plan_item_id=data.plan_item_id,
         )
-        access.enforce(access.may_create(who.identity, family))
+        enforce(access.may_create(who.identity, family))
         request_id = await flows.create_help_request(runtime=runtime, data=data, actor=who.actor)
     except FamilyNotFoundError as exc:
         raise _invalid("family_id", str(exc)) from exc
@@ -204,7 +179,7 @@ async def list_requests(
     identity = who.identity
     if family_id is not None:
         family = await get_family(db=runtime.db, family_id=family_id)
-        access.enforce(access.may_list_family(identity, family))
+        enforce(access.may_list_family(identity, family))
         documents = [
             d
             for d in await service.requests_of_family(db=runtime.db, family_id=family_id)
@@ -213,11 +188,11 @@ async def list_requests(
         page = documents[offset : offset + limit if limit else None]
         return [_view(identity, d, family) for d in page]
     if curator_id is not None:
-        access.enforce(access.may_list_curator(identity, curator_id))
+        enforce(access.may_list_curator(identity, curator_id))
         scope, task_agency = lists.curator_scope(curator_id), None
     else:
         assert agency is not None
-        access.enforce(access.may_list_agency(identity, agency))
+        enforce(access.may_list_agency(identity, agency))
         scope, task_agency = lists.agency_scope(agency.value), agency.value
     ids = await lists.page_of(
         db=runtime.db,
@@ -251,7 +226,7 @@ async def read_request_of_task(task_id: UUID, runtime: RuntimeDep, who: CallerDe
     document = await _readable(runtime, who, UUID(request_id))
     task = next(t for t in document["tasks"] if t["task_id"] == str(task_id))
     if access.is_agency_view(who.identity):
-        access.enforce(access.may_report(who.identity, task))
+        enforce(access.may_report(who.identity, task))
     return _view(who.identity, document, await _family_of(runtime, document))
 
 
@@ -387,7 +362,7 @@ async def _agency_reports(
             texts=texts or {},
             report_id=data.report_id,
             actor=who.actor,
-            authorize=lambda task: access.enforce(access.may_report(who.identity, task)),
+            authorize=lambda task: enforce(access.may_report(who.identity, task)),
         )
     )
     task = next(t for t in document["tasks"] if t["task_id"] == str(task_id))
