@@ -172,6 +172,8 @@ async def test_agency_worker_works_the_task_through_the_api(services: dict[str, 
     assert no_result.status_code == 422
     assert no_result.json()["detail"][0]["loc"][-1] == "result"
     assert no_result.json()["detail"][0]["msg"] == "Опишите, что сделано"
+    no_question = await api.post(f"{task_url}/ask", headers=signed(HOUSING))
+    assert no_question.status_code == 422  # a question is its body's whole point
 
     asked = await api.post(
         f"{task_url}/ask", json={"question": "Какой этаж?"}, headers=signed(HOUSING)

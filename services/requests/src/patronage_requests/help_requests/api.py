@@ -4,7 +4,9 @@ Every route checks the gateway's signed identity (``access``): out of scope is a
 a reason in Russian; an agency worker gets only the agency's minimal view.
 """
 
+import inspect
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -372,92 +374,107 @@ async def _agency_reports(
     return AgencyRequestView.model_validate(view)
 
 
-@router.post("/{request_id}/tasks/{task_id}/accept", response_model=AgencyRequestView)
-async def accept_task(
-    request_id: UUID,
-    task_id: TaskPath,
-    runtime: RuntimeDep,
-    who: CallerDep,
-    data: AgencyReportIn | None = None,
-) -> AgencyRequestView:
-    """The agency takes the task (409 if the task cannot be accepted now)."""
-    return await _agency_reports(
-        runtime, who, request_id, task_id, AgencyTaskStatus.ACCEPTED, data or AgencyReportIn()
-    )
+@dataclass(frozen=True)
+class AgencyDecision:
+    """One decision a worker takes on their agency's task, served at ``…/tasks/{task}/<path>``.
+
+    Applied exactly as the agency's status message with ``status`` would be; ``text``
+    names the body field (its model requires it) that carries the question, the result
+    or the reason; without one the body is optional.
+    """
+
+    path: str
+    name: str
+    status: AgencyTaskStatus
+    body: type[AgencyReportIn]
+    text: str | None
+    description: str
 
 
-@router.post("/{request_id}/tasks/{task_id}/start", response_model=AgencyRequestView)
-async def start_task(
-    request_id: UUID,
-    task_id: TaskPath,
-    runtime: RuntimeDep,
-    who: CallerDep,
-    data: AgencyReportIn | None = None,
-) -> AgencyRequestView:
-    """The agency starts working on the task (in progress)."""
-    return await _agency_reports(
-        runtime, who, request_id, task_id, AgencyTaskStatus.IN_PROGRESS, data or AgencyReportIn()
-    )
-
-
-@router.post("/{request_id}/tasks/{task_id}/ask", response_model=AgencyRequestView)
-async def ask_for_information(
-    request_id: UUID,
-    task_id: TaskPath,
-    data: AgencyQuestionIn,
-    runtime: RuntimeDep,
-    who: CallerDep,
-) -> AgencyRequestView:
-    """The agency needs information; the request waits for the answer."""
-    assert data.question is not None
-    return await _agency_reports(
-        runtime,
-        who,
-        request_id,
-        task_id,
+AGENCY_DECISIONS = (
+    AgencyDecision(
+        "accept",
+        "accept_task",
+        AgencyTaskStatus.ACCEPTED,
+        AgencyReportIn,
+        None,
+        "The agency takes the task (409 if the task cannot be accepted now).",
+    ),
+    AgencyDecision(
+        "start",
+        "start_task",
+        AgencyTaskStatus.IN_PROGRESS,
+        AgencyReportIn,
+        None,
+        "The agency starts working on the task (in progress).",
+    ),
+    AgencyDecision(
+        "ask",
+        "ask_for_information",
         AgencyTaskStatus.NEEDS_INFO,
-        data,
-        {"question": data.question},
-    )
-
-
-@router.post("/{request_id}/tasks/{task_id}/resolve", response_model=AgencyRequestView)
-async def resolve_task(
-    request_id: UUID,
-    task_id: TaskPath,
-    data: AgencyResultIn,
-    runtime: RuntimeDep,
-    who: CallerDep,
-) -> AgencyRequestView:
-    """The agency did its part: what was done."""
-    assert data.result is not None
-    return await _agency_reports(
-        runtime,
-        who,
-        request_id,
-        task_id,
+        AgencyQuestionIn,
+        "question",
+        "The agency needs information; the request waits for the answer.",
+    ),
+    AgencyDecision(
+        "resolve",
+        "resolve_task",
         AgencyTaskStatus.RESOLVED,
-        data,
-        {"result": data.result},
-    )
-
-
-@router.post("/{request_id}/tasks/{task_id}/reject", response_model=AgencyRequestView)
-async def reject_task(
-    request_id: UUID,
-    task_id: TaskPath,
-    data: AgencyRejectionIn,
-    runtime: RuntimeDep,
-    who: CallerDep,
-) -> AgencyRequestView:
-    """The agency refuses the task, with the reason."""
-    assert data.reason is not None
-    return await _agency_reports(
-        runtime,
-        who,
-        request_id,
-        task_id,
+        AgencyResultIn,
+        "result",
+        "The agency did its part: what was done.",
+    ),
+    AgencyDecision(
+        "reject",
+        "reject_task",
         AgencyTaskStatus.REJECTED,
-        data,
-        {"reason": data.reason},
+        AgencyRejectionIn,
+        "reason",
+        "The agency refuses the task, with the reason.",
+    ),
+)
+
+
+def _agency_decision_route(decision: AgencyDecision) -> Callable[..., Awaitable[AgencyRequestView]]:
+    """The route of one decision: its body model validated, then ``_agency_reports``."""
+
+    async def decide(
+        request_id: UUID,
+        task_id: TaskPath,
+        runtime: RuntimeDep,
+        who: CallerDep,
+        data: AgencyReportIn | None = None,
+    ) -> AgencyRequestView:
+        report = data or AgencyReportIn()
+        texts = {}
+        if decision.text is not None:
+            text = getattr(report, decision.text)
+            assert isinstance(text, str)  # the body model requires it
+            texts[decision.text] = text
+        return await _agency_reports(
+            runtime, who, request_id, task_id, decision.status, report, texts
+        )
+
+    # FastAPI validates and documents the body by the parameter's annotation: give each
+    # decision its own model, required when it carries a text.
+    optional = decision.text is None
+    signature = inspect.signature(decide)
+    data = signature.parameters["data"].replace(
+        annotation=decision.body | None if optional else decision.body,
+        default=None if optional else inspect.Parameter.empty,
+    )
+    parameters = [data if p.name == "data" else p for p in signature.parameters.values()]
+    decide.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    decide.__name__ = decide.__qualname__ = decision.name
+    return decide
+
+
+for _decision in AGENCY_DECISIONS:
+    router.add_api_route(
+        f"/{{request_id}}/tasks/{{task_id}}/{_decision.path}",
+        _agency_decision_route(_decision),
+        methods=["POST"],
+        response_model=AgencyRequestView,
+        name=_decision.name,
+        description=_decision.description,
     )
