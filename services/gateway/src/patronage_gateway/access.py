@@ -46,13 +46,20 @@ class RequestAccess:
     needs_reason: bool = False
 
 
-def request_access(identity: Identity, request: dict[str, Any]) -> RequestAccess:
-    """Whether ``identity`` may read ``request`` (HQ coordinators: see ``hq_may_read``)."""
+def request_access(
+    identity: Identity, request: dict[str, Any], *, current_curator: str | None = None
+) -> RequestAccess:
+    """Whether ``identity`` may read ``request`` (HQ coordinators: see ``hq_may_read``).
+
+    A curator reaches the requests of the families they curate now: ``current_curator``
+    is the family's curator from the passport (the request records the one it was created
+    under, which a curator change leaves behind).
+    """
     match identity.role:
         case Role.REGIONAL_ADMIN | Role.DISPATCHER:
             return RequestAccess(True)
         case Role.CURATOR:
-            if request.get("curator_id") == identity.subject:
+            if identity.subject in (request.get("curator_id"), current_curator):
                 return RequestAccess(True)
             if identity.break_glass_reason and identity.break_glass_reason.strip():
                 return RequestAccess(True, flagged=True)

@@ -211,6 +211,10 @@ async def read_request(
     if identity.role is Role.HQ_COORDINATOR:
         decision = await _hq_decision(services, identity, request)
     if decision.needs_reason:
+        # Recorded under another curator: the family may have been handed to the caller.
+        current = await _current_curator(services, identity, request)
+        decision = access.request_access(identity, request, current_curator=current)
+    if decision.needs_reason:
         reason = await granted_reason(
             db=db, session_key=session_key, family_id=str(request["family_id"])
         )
@@ -238,6 +242,26 @@ async def read_request(
         flagged=decision.flagged,
     )
     return view, decision.flagged
+
+
+async def _current_curator(
+    services: Services, identity: Identity, request: dict[str, Any]
+) -> str | None:
+    """The family's curator now, if the passport lets the caller read it without a reason.
+
+    The passport opens a family to its own curator only, so a refusal means the caller is
+    not (or no longer) the family's curator.
+    """
+    try:
+        passport = await services.read_passport(
+            identity.with_reason(None), UUID(str(request["family_id"]))
+        )
+    except ServiceError as exc:
+        if exc.status_code in (403, 404):
+            return None
+        raise
+    curator = passport.get("curator_id")
+    return str(curator) if curator else None
 
 
 async def _hq_decision(

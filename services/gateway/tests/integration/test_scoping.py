@@ -5,10 +5,11 @@ import html
 
 import httpx
 import pytest
+from patronage_common.identity import IDENTITY_HEADER, Identity, Role, sign_identity
 from patronage_common.testing import eventually
 
-from ..conftest import Stack, api_token, browser, csrf_of
-from ..helpers import create_request, family_form, register_family
+from ..conftest import SECRET, Stack, api_token, browser, csrf_of
+from ..helpers import create_request, family_form, register_family, today
 
 pytestmark = pytest.mark.integration
 
@@ -159,6 +160,45 @@ async def test_another_curators_family_opens_only_with_a_reason_and_is_flagged(
         by_subject = await auditor.get("/audit", params={"subject": family_id})
         assert "cur-elets-1" in by_subject.text  # the owner's create and reads
         assert "cur-lipetsk-city-1" in by_subject.text
+
+
+async def test_a_familys_new_curator_reads_its_requests_without_a_reason(stack: Stack) -> None:
+    async with browser(stack, "cur-elets-1") as previous:
+        family_id = await register_family(previous, family_form("elets", "Зуева Нина Ивановна"))
+        request_id = await create_request(previous, family_id)
+    admin = Identity(subject="admin-1", role=Role.REGIONAL_ADMIN)
+    async with httpx.AsyncClient(base_url=stack.passport) as passport:
+        handed = await passport.put(
+            f"/passports/{family_id}/curator",
+            json={"curator_id": "cur-lipetsk-city-1", "reason": "куратор в отпуске"},
+            headers={IDENTITY_HEADER: sign_identity(admin, SECRET)},
+        )
+        assert handed.status_code == 200, handed.text
+    successor = await api_token(stack, "cur-lipetsk-city-1")
+    async with httpx.AsyncClient(base_url=stack.gateway, headers=successor) as api:
+
+        async def read() -> httpx.Response | None:
+            # The requests service follows the hand-over from the passport's events.
+            response = await api.get(f"/api/requests/{request_id}")
+            return response if response.status_code == 200 else None
+
+        request = await eventually(read, what="the request open to the new curator")
+        assert request.json()["family_id"] == family_id
+        assert request.json()["curator_id"] == "cur-elets-1"  # recorded at creation
+    previous_token = await api_token(stack, "cur-elets-1")
+    async with httpx.AsyncClient(base_url=stack.gateway, headers=previous_token) as api:
+        refused = await api.get(f"/api/requests/{request_id}")
+        assert refused.status_code == 403, refused.text
+    auditor = await api_token(stack, "auditor-1")
+    async with httpx.AsyncClient(base_url=stack.gateway, headers=auditor) as api:
+        log = await api.get(
+            "/api/audit",
+            params={"day": today(), "actor": "cur-lipetsk-city-1", "subject": request_id},
+        )
+        assert log.status_code == 200, log.text
+        reads = [(e["outcome"], e["flagged"]) for e in log.json()]
+        assert ("allowed", False) in reads  # their own family now: no reason, not flagged
+        assert all(not flagged for _, flagged in reads)
 
 
 async def test_a_medical_organization_sees_health_data_only(stack: Stack) -> None:

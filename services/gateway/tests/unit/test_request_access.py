@@ -57,3 +57,15 @@ def test_the_agency_view_holds_no_family_data_and_only_its_own_task() -> None:
     assert "family_id" not in view
     assert "curator_id" not in view
     assert [t["task_id"] for t in view["tasks"]] == ["t1"]
+
+
+def test_the_familys_current_curator_reads_requests_recorded_under_the_previous_one() -> None:
+    successor = Identity(subject="cur-2", role=Role.CURATOR)
+    handed_over = request_access(successor, REQUEST, current_curator="cur-2")
+    assert (handed_over.allowed, handed_over.flagged, handed_over.needs_reason) == (
+        True,
+        False,
+        False,
+    )
+    # Another family's curator is no successor.
+    assert request_access(successor, REQUEST, current_curator="cur-3").needs_reason
