@@ -28,12 +28,23 @@ class Caller:
     actor: str
 
 
+def actor_of(identity: Identity | None, stated: str | None, default: str) -> str:
+    """The name a change is recorded under: the signed identity's subject, except that a
+    service (the SERVICE role) acting for someone — the chat-bot for a family — names them
+    in ``X-Actor``; without an identity the unsigned header (or ``default``)."""
+    if identity is None:
+        return stated or default
+    if identity.role is Role.SERVICE and stated:
+        return stated
+    return identity.subject
+
+
 def caller(
     identity: IdentityDep,
-    actor: Annotated[str, Header(alias="X-Actor", description="Кто действует")] = "system",
+    actor: Annotated[str | None, Header(alias="X-Actor", description="Кто действует")] = None,
 ) -> Caller:
     """FastAPI dependency: the signed identity wins over the unsigned X-Actor header."""
-    return Caller(identity, identity.subject if identity else actor)
+    return Caller(identity, actor_of(identity, actor, "system"))
 
 
 CallerDep = Annotated[Caller, Depends(caller)]

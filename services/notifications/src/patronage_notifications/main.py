@@ -3,9 +3,11 @@
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 
+import httpx
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from patronage_common.app import create_service_app, run_service
+from patronage_common.identity import ServiceIdentityAuth
 from patronage_common.runtime import ServiceRuntime
 from patronage_contracts import Message, NotificationChannel
 
@@ -81,8 +83,13 @@ def create_notifier(
             "the packaged templates or to TEMPLATES_DIR"
         )
     hub = LiveHub()
+    # Its calls to the passport and requests services (contacts, linking, the chat-bot's
+    # requests) state the service's signed identity, so those may require identities.
+    http = httpx.AsyncClient(
+        timeout=10.0, auth=ServiceIdentityAuth(settings.service_name, settings.identity_secret)
+    )
     notifier = Notifier(
-        settings=settings, clock=clock, rulebook=rulebook, templates=templates, hub=hub
+        settings=settings, clock=clock, rulebook=rulebook, templates=templates, hub=hub, http=http
     )
     notifier.channels = (
         dict(channels) if channels is not None else configured_channels(settings, notifier)

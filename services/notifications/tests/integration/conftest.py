@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from patronage_common.identity import ServiceIdentityAuth
 from patronage_common.testing import free_port, serve
 from patronage_contracts import Event, topic_of
 from patronage_notifications.clock import ManualClock
@@ -72,12 +73,16 @@ async def world(make_settings: Callable[..., Any]) -> AsyncIterator[World]:
     sms_runner = await serve_aiohttp(sms.app, sms_port)
     smtp, mailbox = start_smtp(smtp_port)
     clock = ManualClock(NOON_MSK)
+    # The requests service requires signed identities: the chat-bot's calls must state the
+    # notifications service's own (the tests' own calls state the tests').
     passport_settings = make_settings(PassportSettings, http_port=passport_port)
     requests_settings = make_settings(
         RequestsSettings,
         http_port=requests_port,
         passport_url=f"http://127.0.0.1:{passport_port}",
+        identity_required=True,
     )
+    tests_identity = ServiceIdentityAuth("tests", passport_settings.identity_secret)
     settings = make_settings(
         NotificationsSettings,
         http_port=notifications_port,
@@ -104,7 +109,7 @@ async def world(make_settings: Callable[..., Any]) -> AsyncIterator[World]:
             serve(create_app(settings, clock=clock), notifications_port) as url,
             httpx.AsyncClient(base_url=passport_url) as passport,
             httpx.AsyncClient(base_url=url) as notifications,
-            httpx.AsyncClient(base_url=requests_url) as requests,
+            httpx.AsyncClient(base_url=requests_url, auth=tests_identity) as requests,
         ):
             yield World(
                 settings=settings,

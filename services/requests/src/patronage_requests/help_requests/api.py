@@ -16,6 +16,7 @@ from patronage_common.access import (
     Caller,
     CallerDep,
     access_denied,
+    actor_of,
     enforce,
 )
 from patronage_common.app import ExceptionHandler
@@ -325,10 +326,10 @@ async def give_feedback(
     data: FeedbackIn,
     runtime: RuntimeDep,
     identity: IdentityDep,
-    actor: Annotated[str, Header(alias="X-Actor", description="Кто действует")] = "family",
+    actor: Annotated[str | None, Header(alias="X-Actor", description="Кто действует")] = None,
 ) -> dict[str, Any]:
     """The family rates a resolved or closed request; a low rating alerts the curator."""
-    who = Caller(identity, identity.subject if identity else actor)
+    who = Caller(identity, actor_of(identity, actor, "family"))
     return await _person_acts(
         runtime,
         who,
