@@ -83,6 +83,10 @@ class AppointmentBooked(Event):
     ends_at: datetime
     call_id: UUID | None = None
     booked_by: str
+    district: str | None = Field(
+        default=None, description="The family's district when booked (None in older events)"
+    )
+    hq: str | None = Field(default=None, description="The family's municipal HQ when booked")
 
 
 class AppointmentCancelled(Event):
@@ -97,6 +101,10 @@ class AppointmentCancelled(Event):
     starts_at: datetime
     reason: str
     cancelled_by: str
+    district: str | None = Field(
+        default=None, description="The family's district when booked (None in older events)"
+    )
+    hq: str | None = Field(default=None, description="The family's municipal HQ when booked")
 
 
 class AppointmentRescheduled(Event):
@@ -114,6 +122,10 @@ class AppointmentRescheduled(Event):
     starts_at: datetime
     ends_at: datetime
     rescheduled_by: str
+    district: str | None = Field(
+        default=None, description="The family's district when booked (None in older events)"
+    )
+    hq: str | None = Field(default=None, description="The family's municipal HQ when booked")
 
 
 class AppointmentReminderDue(Event):

@@ -322,6 +322,8 @@ def scenario() -> list[Event]:
             starts_at=at(20, 9),
             ends_at=at(20, 10),
             booked_by="disp-1",
+            district="d1",
+            hq="hq-d1",
             occurred_at=at(12, 10),
         ),
         AppointmentBooked(
@@ -334,6 +336,8 @@ def scenario() -> list[Event]:
             starts_at=at(20, 11),
             ends_at=at(20, 12),
             booked_by="disp-1",
+            district="d2",
+            hq="hq-d2",
             occurred_at=at(13, 10),
         ),
         AppointmentRescheduled(
@@ -348,6 +352,8 @@ def scenario() -> list[Event]:
             starts_at=at(21, 9),
             ends_at=at(21, 10),
             rescheduled_by="disp-1",
+            district="d1",
+            hq="hq-d1",
             occurred_at=at(14, 10),
         ),
         AppointmentCancelled(
@@ -359,6 +365,8 @@ def scenario() -> list[Event]:
             starts_at=at(20, 11),
             reason="Семья не сможет прийти",
             cancelled_by="disp-1",
+            district="d2",
+            hq="hq-d2",
             occurred_at=at(14, 11),
         ),
         # The family of R1 rates it 2 of 5.
@@ -628,11 +636,37 @@ async def test_scenario_figures_redelivery_rebuild_and_scoping(reporting: dict[s
     text = appointments_csv.content.decode("utf-8-sig")
     assert "Отмен за период: юрист;1" in text
     assert "Психолог Смирнова А. А.: записей / отмен / переносов / предстоит;0 / 0 / 1 / 1" in text
+    # A district head sees the appointments of their district's families only (the family's
+    # district when it was booked); an HQ coordinator those of the HQ; agencies none.
     head_appointments = await client.get(
         "/reports/appointments",
+        params=NOVEMBER,
         headers={"X-Actor-Role": "district_head", "X-Actor-District": "d1"},
     )
-    assert head_appointments.status_code == 403
+    assert head_appointments.status_code == 200, head_appointments.text
+    assert head_appointments.json()["scope"] == {"geo": "d:d1"}
+    assert head_appointments.json()["period"] == {
+        "booked": {"psychologist": 1},
+        "cancelled": {},
+        "rescheduled": {"psychologist": 1},
+    }
+    assert head_appointments.json()["active"] == {"psychologist": 1}
+    hq_appointments = await client.get(
+        "/reports/appointments",
+        params=NOVEMBER,
+        headers={"X-Actor-Role": "hq_coordinator", "X-Actor-Hq": "hq-d2"},
+    )
+    assert hq_appointments.status_code == 200, hq_appointments.text
+    assert hq_appointments.json()["period"] == {
+        "booked": {"lawyer": 1},
+        "cancelled": {"lawyer": 1},
+        "rescheduled": {},
+    }
+    assert hq_appointments.json()["active"] == {}
+    agency_appointments = await client.get(
+        "/reports/appointments", headers={"X-Actor-Role": "agency", "X-Actor-Agency": "housing"}
+    )
+    assert agency_appointments.status_code == 403
 
     # Redelivery: the same events again, with the processed-ids record lost (a crash after
     # the effects): nothing changes.

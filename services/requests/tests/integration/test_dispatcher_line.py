@@ -285,6 +285,9 @@ async def test_a_call_books_an_appointment(line: dict[str, Any]) -> None:
     (registered,) = of_type(events, "CallRegistered")
     assert booked["call_id"] == call["call_id"]
     assert booked["specialist_title"] == "Психолог Орлова Елена Сергеевна"
+    # The family's district and HQ travel with the appointment (district figures).
+    assert booked["district"] == "lipetsk-city"
+    assert booked["hq"] == "hq-lipetsk-city"
     assert registered["appointment_id"] == booked["appointment_id"]
     assert registered["correlation_id"] == booked["correlation_id"]
 
@@ -413,7 +416,7 @@ async def test_concurrent_bookings_of_one_slot_let_exactly_one_win(line: dict[st
 
 
 async def test_reschedule_claims_the_new_slot_and_frees_the_old(line: dict[str, Any]) -> None:
-    first, second = await new_family(line), await new_family(line)
+    first, second = await new_family(line, district="dankov"), await new_family(line)
     moving = (await book(line, first["family_id"], at(MONDAY, 9))).json()
     assert (await book(line, second["family_id"], at(MONDAY, 10))).status_code == 201
 
@@ -460,6 +463,9 @@ async def test_reschedule_claims_the_new_slot_and_frees_the_old(line: dict[str, 
     assert rescheduled["previous_specialist_id"] == "psychologist-orlova"
     assert rescheduled["specialist_title"] == "Юрист Белов Игорь Николаевич"
     assert datetime.fromisoformat(rescheduled["previous_starts_at"]) == MONDAY.replace(hour=9)
+    (cancelled,) = of_type(events, "AppointmentCancelled")
+    assert (rescheduled["district"], cancelled["district"]) == ("dankov", "dankov")
+    assert (rescheduled["hq"], cancelled["hq"]) == ("hq-dankov", "hq-dankov")
 
 
 async def test_a_claim_left_by_a_crashed_booking_frees_its_slot_after_a_grace_period(

@@ -1,13 +1,13 @@
 """The appointment projection: one appointment event and its state in, figure changes out.
 
-Pure: no I/O (see ``request_figures.projection`` for how it is driven). The appointment
-events carry the specialist but no district (the family's district is on another topic,
-whose order against this one neither the live consumers nor the replay can rely on), so
-the figures are region-wide, by kind of specialist and by specialist:
+Pure: no I/O (see ``request_figures.projection`` for how it is driven). An appointment
+counts in the region and in the family's district and HQ as they were when it was booked
+(``district``/``hq`` on the events; older events without them count region-wide only), by
+kind of specialist and by specialist:
 
-- ``day:…``/``dec:…``/``month:…|region|-|appt``: ``booked.<kind>``, ``cancelled.<kind>``,
+- ``day:…``/``dec:…``/``month:…|<geo>|-|appt``: ``booked.<kind>``, ``cancelled.<kind>``,
   ``rescheduled.<kind>`` and ``sp.<specialist>.{booked,cancelled,rescheduled}``;
-- ``live|region|-|appt``: ``active.<kind>`` and ``sp.<specialist>.active`` (booked and not
+- ``live|<geo>|-|appt``: ``active.<kind>`` and ``sp.<specialist>.active`` (booked and not
   cancelled now), ``titles.<specialist>`` (who it is, in Russian).
 
 A booking counts once per appointment; a rescheduling moves the active appointment to the
@@ -32,25 +32,36 @@ def appointment_key(appointment_id: str) -> str:
     return f"appointment:{appointment_id}"
 
 
-def _ids(period: str) -> tuple[str, ...]:
-    return (keys.figure_id(period, keys.REGION, keys.ALL_AGENCIES, APPOINTMENT_FIGURES),)
+def _ids(period: str, state: State) -> tuple[str, ...]:
+    return tuple(
+        keys.figure_id(period, geo, keys.ALL_AGENCIES, APPOINTMENT_FIGURES)
+        for geo in keys.geos(state.get("d"), state.get("h"))
+    )
+
+
+def _place(state: State, event: EventFields) -> None:
+    """Where the appointment counts: the family's district and HQ when it was booked."""
+    if "d" not in state:
+        state["d"] = event.get("district")
+        state["h"] = event.get("hq")
 
 
 def _count(changes: Changes, when: datetime, zone: ZoneInfo, what: str, state: State) -> None:
-    ids = tuple(i for p in keys.periods_of(keys.local_day(when, zone)) for i in _ids(p))
+    ids = tuple(i for p in keys.periods_of(keys.local_day(when, zone)) for i in _ids(p, state))
     changes.inc_all(ids, f"{what}.{state['k']}")
     changes.inc_all(ids, f"sp.{keys.safe(state['sp'])}.{what}")
 
 
 def _active(changes: Changes, state: State, n: int) -> None:
-    live = _ids(keys.LIVE)[0]
-    changes.inc(live, f"active.{state['k']}", n)
-    changes.inc(live, f"sp.{keys.safe(state['sp'])}.active", n)
+    live = _ids(keys.LIVE, state)
+    changes.inc_all(live, f"active.{state['k']}", n)
+    changes.inc_all(live, f"sp.{keys.safe(state['sp'])}.active", n)
 
 
-def _title(changes: Changes, event: EventFields) -> None:
+def _title(changes: Changes, state: State, event: EventFields) -> None:
     specialist = keys.safe(str(event["specialist_id"]))
-    changes.put(_ids(keys.LIVE)[0], f"titles.{specialist}", str(event["specialist_title"]))
+    for live in _ids(keys.LIVE, state):
+        changes.put(live, f"titles.{specialist}", str(event["specialist_title"]))
 
 
 def on_booked(changes: Changes, state: State, event: EventFields, zone: ZoneInfo) -> None:
@@ -58,7 +69,8 @@ def on_booked(changes: Changes, state: State, event: EventFields, zone: ZoneInfo
     if state.get("st"):
         return
     state.update(k=str(event["specialist_kind"]), sp=str(event["specialist_id"]), st="booked")
-    _title(changes, event)
+    _place(state, event)
+    _title(changes, state, event)
     _count(changes, moment(event["occurred_at"]), zone, "booked", state)
     _active(changes, state, 1)
 
@@ -70,6 +82,7 @@ def on_cancelled(changes: Changes, state: State, event: EventFields, zone: ZoneI
     if state.get("st") == "booked":
         _active(changes, state, -1)
     state.setdefault("k", UNKNOWN_KIND)
+    _place(state, event)
     state["sp"] = str(event["specialist_id"])
     state["st"] = "cancelled"
     _count(changes, moment(event["occurred_at"]), zone, "cancelled", state)
@@ -82,7 +95,8 @@ def on_rescheduled(changes: Changes, state: State, event: EventFields, zone: Zon
     if state.get("st") == "booked":
         _active(changes, state, -1)
     state.update(k=str(event["specialist_kind"]), sp=str(event["specialist_id"]), st="booked")
-    _title(changes, event)
+    _place(state, event)
+    _title(changes, state, event)
     _count(changes, moment(event["occurred_at"]), zone, "rescheduled", state)
     _active(changes, state, 1)
 

@@ -83,14 +83,14 @@ async def families_dashboard(
     return figures
 
 
-def _region_only(viewer: Viewer) -> None:
-    if viewer.role is not ViewerRole.REGIONAL:
+def _no_agencies(viewer: Viewer) -> None:
+    if viewer.role is ViewerRole.AGENCY:
         raise HTTPException(
             status_code=403,
             detail=[
                 {
                     "loc": ["header", "X-Actor-Role"],
-                    "msg": "Записи на приём учитываются только по региону в целом",
+                    "msg": "Записи на приём к специалистам ведомствам не показываются",
                 }
             ],
         )
@@ -100,8 +100,8 @@ def _region_only(viewer: Viewer) -> None:
 async def appointments(
     runtime: RuntimeDep, filters: FiltersDep, viewer: ViewerDep
 ) -> dict[str, Any]:
-    """Appointments by kind of specialist and by specialist (region-wide)."""
-    _region_only(viewer)
+    """Appointments by kind of specialist and by specialist, in the viewer's scope."""
+    _no_agencies(viewer)
     return await service.appointments_dashboard(runtime.db, filters)
 
 
@@ -174,7 +174,7 @@ async def export(
             await service.curator_workload(runtime.db, filters, _today(runtime))
         )
     elif report is Report.APPOINTMENTS:
-        _region_only(viewer)
+        _no_agencies(viewer)
         rows = exports.appointments_rows(await service.appointments_dashboard(runtime.db, filters))
     else:
         columns = exports.OVERDUE_COLUMNS

@@ -258,15 +258,19 @@ def today_in(zone: ZoneInfo, now: datetime) -> date:
 
 
 async def appointments_dashboard(db: Database, filters: Filters) -> dict[str, Any]:
-    """Appointments booked, cancelled and rescheduled in the period; active now (region)."""
-    live_id = keys.figure_id(keys.LIVE, keys.REGION, keys.ALL_AGENCIES, APPOINTMENT_FIGURES)
-    region = replace(filters, district=None, hq=None, agency=None, category=None)
-    period, documents = await read_period(db, region, APPOINTMENT_FIGURES, [live_id])
+    """Appointments booked, cancelled and rescheduled in the period; active now.
+
+    For the filters' district or HQ (the family's when booked), else region-wide; agency and
+    category do not apply to appointments.
+    """
+    live_id = keys.figure_id(keys.LIVE, filters.geo, keys.ALL_AGENCIES, APPOINTMENT_FIGURES)
+    place = replace(filters, agency=None, category=None)
+    period, documents = await read_period(db, place, APPOINTMENT_FIGURES, [live_id])
     live = documents.get(live_id, {})
     titles = live.get("titles", {})
     specialists = sorted(set(period.get("sp", {})) | set(live.get("sp", {})))
     return {
-        "scope": {"geo": keys.REGION},
+        "scope": {"geo": filters.geo},
         "period": {
             what: _positive(period.get(what)) for what in ("booked", "cancelled", "rescheduled")
         },

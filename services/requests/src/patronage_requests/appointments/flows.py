@@ -112,7 +112,7 @@ async def book_appointment(
     specialist = _specialist(runtime, data.specialist_id)
     starts_at, ends_at = _checked_slot(runtime, specialist, data.starts_at, now)
     try:
-        await family_for_request(runtime=runtime, family_id=data.family_id)
+        family = await family_for_request(runtime=runtime, family_id=data.family_id)
     except FamilyNotFoundError as exc:
         raise FieldRefusedError(("body", "family_id"), str(exc)) from exc
     appointment_id = uuid4()
@@ -129,6 +129,8 @@ async def book_appointment(
         ends_at=ends_at,
         call_id=data.call_id,
         booked_by=actor,
+        district=family.get("district"),
+        hq=family.get("hq"),
     )
     document: Document = {
         "_id": str(appointment_id),
@@ -142,6 +144,8 @@ async def book_appointment(
         "call_id": str(data.call_id) if data.call_id else None,
         "booked_by": actor,
         "booked_at": now,
+        "district": family.get("district"),
+        "hq": family.get("hq"),
         "updated_at": now,
         "history": [],
     }
@@ -165,6 +169,8 @@ async def cancel_appointment(
             starts_at=document["starts_at"],
             reason=reason,
             cancelled_by=actor,
+            district=document.get("district"),
+            hq=document.get("hq"),
         )
         update = {
             "$set": {
@@ -212,6 +218,8 @@ async def reschedule_appointment(
             starts_at=starts_at,
             ends_at=ends_at,
             rescheduled_by=actor,
+            district=document.get("district"),
+            hq=document.get("hq"),
         )
         update = {
             "$set": {
