@@ -40,6 +40,15 @@ class ServiceError(Exception):
         return f"{self.status_code}: {self.detail}"
 
 
+@dataclass(frozen=True)
+class ReportFile:
+    """An exported report: its bytes and how to hand them to the browser."""
+
+    content: bytes
+    media_type: str
+    disposition: str
+
+
 @dataclass
 class Services:
     """One pooled HTTP client per service; every call carries the caller's identity."""
@@ -269,3 +278,33 @@ class Services:
             self.settings.reporting_url, "GET", "/reports/requests", identity
         )
         return dict(data["live"]["by_status"])
+
+    async def report(self, identity: Identity, path: str, params: dict[str, str]) -> Any:
+        """One of the reporting service's dashboards (``/reports/<path>``), in the
+        identity's scope (the reporting service narrows or refuses)."""
+        return await self.call(
+            self.settings.reporting_url, "GET", f"/reports/{path}", identity, params=params
+        )
+
+    async def report_file(
+        self, identity: Identity, report: str, params: dict[str, str]
+    ) -> ReportFile:
+        """A report exported by the reporting service (CSV or XLSX), as it sent it."""
+        url = self.settings.reporting_url
+        try:
+            response = await self._client(url).get(
+                f"/reports/export/{report}", params=params, headers=self._headers(identity)
+            )
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailableError(f"{url} не отвечает") from exc
+        if response.status_code >= 500:
+            raise ServiceUnavailableError(f"{url} ответил ошибкой {response.status_code}")
+        if response.status_code >= 400:
+            body = response.json() if response.content else None
+            detail = body.get("detail") if isinstance(body, dict) else body
+            raise ServiceError(response.status_code, detail)
+        return ReportFile(
+            content=response.content,
+            media_type=response.headers.get("content-type", "application/octet-stream"),
+            disposition=response.headers.get("content-disposition", "attachment"),
+        )

@@ -13,6 +13,7 @@ from patronage_common.runtime import ServiceRuntime
 from .accounts.flows import SessionCache, seed_demo_accounts
 from .api.hooks import router as hooks_router
 from .api.live import router as live_router
+from .api.reports import router as reports_router
 from .api.routes import router as api_router
 from .clients import Services
 from .pages import audit, auth, dashboard, dispatcher, families, inbox, medical, requests
@@ -55,6 +56,7 @@ def create_app(
             medical.router,
             api_router,
             live_router,
+            reports_router,
             hooks_router,
         ],
         on_startup=on_startup,

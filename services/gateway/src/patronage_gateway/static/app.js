@@ -74,3 +74,39 @@
     window.setTimeout(poll, 2000);
   }
 })();
+
+// Heads' dashboard: the live counts of requests by status are re-read every 15 seconds
+// (same filters as the page) without reloading it, so the filter form keeps what is typed.
+(function () {
+  "use strict";
+  var table = document.querySelector("[data-live-report]");
+  if (!table) { return; }
+  var total = document.querySelector("[data-live-total]");
+  var state = document.querySelector("[data-live-state]");
+
+  function apply(data) {
+    var counts = (data.live && data.live.by_status) || {};
+    var rows = table.querySelectorAll("tr[data-status]");
+    var top = 0;
+    Object.keys(counts).forEach(function (k) { top = Math.max(top, counts[k]); });
+    var sum = 0;
+    rows.forEach(function (row) {
+      var n = counts[row.getAttribute("data-status")] || 0;
+      sum += n;
+      row.querySelector(".count").textContent = String(n);
+      var bar = row.querySelector(".bar");
+      if (bar) { bar.style.width = (top > 0 ? Math.round(100 * n / top) : 0) + "%"; }
+    });
+    if (total) { total.textContent = String(sum); }
+    if (state) { state.setAttribute("data-updated", new Date().toISOString()); }
+  }
+
+  function poll() {
+    fetch(table.getAttribute("data-live-report"), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) { if (data) { apply(data); } })
+      .catch(function () {})
+      .then(function () { window.setTimeout(poll, 15000); });
+  }
+  window.setTimeout(poll, 15000);
+})();

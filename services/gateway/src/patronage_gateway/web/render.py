@@ -23,6 +23,7 @@ ROLE_RU = {
     "district_head": "глава района",
     "hq_coordinator": "координатор штаба",
     "regional_admin": "администратор области",
+    "regional_coordinator": "региональный координатор",
     "auditor": "аудитор",
     "medical_organization": "медицинская организация",
     "service": "сервис",
