@@ -36,6 +36,8 @@ async def test_the_dashboard_tracks_requests_in_the_viewers_scope(stack: Stack) 
         assert 'data-curator="cur-elets-1"' in page
         assert 'data-district="elets"' in page
         assert "Данные по всей области" in page
+        # The period shown is in the form (this month by default).
+        assert re.search(r'name="from" type="date" value="\d{4}-\d{2}-01"', page)
         # Filters: by agency (the request is housing's task, not answered yet), by district.
         housing = await admin.get("/dashboard", params={"agency": "housing"})
         assert count_of(housing.text, "sent") >= 1

@@ -58,12 +58,17 @@ async def dashboard(request: Request, user: Viewer, services: ServicesDep) -> Re
     requests = sections.get("requests") or {}
     live = (requests.get("live") or {}).get("by_status", {})
     families = sections.get("families") or {}
+    period = requests.get("period") or {}
+    values = dict(query.values)
+    for name, key in (("from", "first"), ("to", "last")):
+        if not values[name] and not figures.errors:
+            values[name] = period.get(key, "")  # the period shown (this month by default)
     return render(
         request,
         "dashboard.html",
         user,
         status_code=figures.status_code,
-        values=query.values,
+        values=values,
         errors=figures.errors,
         query_string=query.query_string,
         chooses_place=chooses_place(user.identity),
@@ -74,7 +79,7 @@ async def dashboard(request: Request, user: Viewer, services: ServicesDep) -> Re
         shown=bool(sections),
         rows=views.status_rows(live),
         total=sum(live.values()),
-        period=requests.get("period") or {},
+        period=period,
         daily=views.daily_rows(sections.get("daily") or []),
         overdue=sections.get("overdue") or [],
         coverage=families.get("coverage") or {},
