@@ -5,7 +5,7 @@ import pytest
 from patronage_common.testing import eventually
 
 from ..conftest import Stack, browser, csrf_of
-from ..helpers import family_form, register_family
+from ..helpers import create_request, family_form, register_family
 
 pytestmark = pytest.mark.integration
 
@@ -93,3 +93,27 @@ async def test_the_dispatcher_finds_a_family_by_phone_and_creates_a_request(
         page = await dispatcher.get(location)
         assert page.status_code == 200
         assert "Нужна юридическая консультация" in page.text
+
+
+async def test_the_curators_requests_carry_sla_badges(stack: Stack) -> None:
+    async with browser(stack, "cur-elets-1") as curator:
+        family_id = await register_family(curator, family_form("elets", "Белова Ольга Ивановна"))
+        request_id = await create_request(curator, family_id, "education")
+
+        async def badged() -> str | None:
+            page = await curator.get("/curator")
+            return page.text if 'data-sla-clock="resolution"' in page.text else None
+
+        page = await eventually(badged, interval_s=0.5, what="SLA badges on the curator page")
+        row = page[page.index(f"/requests/{request_id}") :].split("</tr>", 1)[0]
+        assert 'data-sla-clock="first_response" data-sla-state="running"' in row
+        assert "первый ответ: идёт" in row
+        # A new request is far from its deadlines: no alert on the family's row.
+        assert 'data-sla-state="at_risk"' not in page
+        assert 'data-sla-state="breached"' not in page
+        request_page = (await curator.get(f"/requests/{request_id}")).text
+        assert 'data-testid="request-sla"' in request_page
+        assert "решение: идёт" in request_page
+        curator.cookies.set("lang", "en")
+        english = (await curator.get(f"/requests/{request_id}")).text
+        assert "resolution: running" in english

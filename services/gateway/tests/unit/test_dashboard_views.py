@@ -12,6 +12,7 @@ from patronage_gateway.dashboards.views import (
     status_rows,
     workload_rows,
 )
+from patronage_gateway.pages.families import sla_alerts
 
 ADMIN = Identity(subject="admin-1", role=Role.REGIONAL_ADMIN)
 HEAD = Identity(subject="head-elets", role=Role.DISTRICT_HEAD, district="elets")
@@ -114,3 +115,19 @@ def test_rows_for_the_bar_charts() -> None:
         ]
     )
     assert [(r["curator_id"], r["percent"]) for r in load] == [("b", 100), ("a", 25)]
+
+
+def test_a_familys_most_urgent_deadline_is_flagged_on_the_curators_list() -> None:
+    def request(family: str, *states: str) -> dict[str, object]:
+        return {"family_id": family, "sla": [{"state": s} for s in states]}
+
+    alerts = sla_alerts(
+        [
+            request("f1", "running", "at_risk"),
+            request("f1", "breached", "running"),
+            request("f2", "at_risk"),
+            request("f3", "running", "met", "paused"),
+            {"family_id": "f4"},  # clocks not started yet
+        ]
+    )
+    assert alerts == {"f1": "breached", "f2": "at_risk"}

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from patronage_common.identity import IDENTITY_HEADER, Identity, Role, sign_identity
-from patronage_common.testing import free_port, serve
+from patronage_common.testing import eventually, free_port, serve
 from patronage_contracts import Agency
 from patronage_passport.main import create_app as create_passport
 from patronage_passport.settings import PassportSettings
@@ -198,3 +198,45 @@ async def test_who_creates_acts_and_reports(strict: dict[str, Any]) -> None:
     assert await statuses(report_rows, lambda h: api.post(accept, headers=h)) == {}
     refused = await api.post(accept, headers=signed(EDUCATION))
     assert refused.json()["detail"] == "задача поручена другому ведомству"
+
+
+async def test_sla_clocks_and_badges_follow_the_same_scope(strict: dict[str, Any]) -> None:
+    api, request_id = strict["api"], strict["request"]["request_id"]
+
+    async def clocks_started() -> Any:
+        response = await api.get(f"/requests/{request_id}/sla", headers=signed(CURATOR))
+        return response if response.status_code == 200 else None
+
+    sla = (await eventually(clocks_started, what="the request's SLA clocks")).json()
+    assert {c["clock"] for c in sla["clocks"]} == {"first_response", "resolution"}
+    rows = [(i, 200) for i in (CURATOR, HEAD, HQ, REGIONAL, DISPATCHER, HOUSING)] + [
+        (i, 403) for i in (OTHER_CURATOR, OTHER_HEAD, OTHER_HQ, AUDITOR, MEDICAL, EDUCATION)
+    ]
+    assert await statuses(rows, lambda h: api.get(f"/requests/{request_id}/sla", headers=h)) == {}
+    agency = (await api.get(f"/requests/{request_id}/sla", headers=signed(HOUSING))).json()
+    assert (agency["curator_id"], agency["district"], agency["hq"]) == (None, None, None)
+    assert [c["clock"] for c in agency["clocks"]] == [c["clock"] for c in sla["clocks"]]
+
+    overdue_rows = [(HEAD, 200), (REGIONAL, 200)] + [
+        (i, 403) for i in (OTHER_HEAD, CURATOR, HQ, DISPATCHER, HOUSING, AUDITOR)
+    ]
+    assert (
+        await statuses(
+            overdue_rows, lambda h: api.get("/sla/overdue", params={"district": "elets"}, headers=h)
+        )
+        == {}
+    )
+
+    # The curator's list and the request itself carry a badge per clock; the agency's
+    # minimal view has none.
+    listed = await api.get("/requests", params={"curator_id": "cur-a"}, headers=signed(CURATOR))
+    (line,) = [r for r in listed.json() if r["request_id"] == request_id]
+    assert {b["clock"]: b["state"] for b in line["sla"]} == {
+        "first_response": "running",
+        "resolution": "running",
+    }
+    assert all(b["state_label"] == "идёт" and b["due_at"] for b in line["sla"])
+    read = (await api.get(f"/requests/{request_id}", headers=signed(HEAD))).json()
+    assert [b["clock"] for b in read["sla"]] == [b["clock"] for b in line["sla"]]
+    minimal = (await api.get(f"/requests/{request_id}", headers=signed(HOUSING))).json()
+    assert "sla" not in minimal

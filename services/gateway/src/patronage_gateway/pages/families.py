@@ -50,6 +50,24 @@ async def _form(request: Request) -> dict[str, str]:
 MY_REQUESTS_PAGE = 20
 
 
+SLA_ALERTS = ("breached", "at_risk")  # most urgent first
+
+
+def sla_alerts(requests: list[dict[str, Any]]) -> dict[str, str]:
+    """Per family, the most urgent SLA state among its listed requests that needs the
+    curator (a deadline missed, then one near); families with none are left out."""
+    alerts: dict[str, str] = {}
+    for r in requests:
+        for badge in r.get("sla") or []:
+            state = badge.get("state")
+            if state not in SLA_ALERTS:
+                continue
+            known = alerts.get(r["family_id"])
+            if known is None or SLA_ALERTS.index(state) < SLA_ALERTS.index(known):
+                alerts[r["family_id"]] = state
+    return alerts
+
+
 @router.get("/curator", response_class=HTMLResponse)
 async def my_families(
     request: Request, user: Curator, services: ServicesDep, requests_from: int = 0
@@ -72,6 +90,7 @@ async def my_families(
         families=page["items"],
         total=page.get("total"),
         my_requests=my_requests[:MY_REQUESTS_PAGE],
+        family_sla=sla_alerts(my_requests),
         requests_from=max(requests_from, 0),
         requests_next=requests_from + MY_REQUESTS_PAGE
         if len(my_requests) > MY_REQUESTS_PAGE

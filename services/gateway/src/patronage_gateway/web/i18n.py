@@ -91,6 +91,7 @@ EN: dict[str, str] = {
     "Уведомления": "Notifications",
     "инвалидность": "disability",
     "беременность": "pregnancy",
+    "Сроки": "Deadlines",
     "Период с": "Period from",
     "по": "to",
     "все": "all",
@@ -135,6 +136,15 @@ EN: dict[str, str] = {
 
 # English names of the values ``web.render.LABELS`` names in Russian, kind by kind.
 LABELS_EN: dict[str, dict[str, str]] = {
+    "sla_state": {
+        "running": "running",
+        "at_risk": "deadline near",
+        "paused": "paused",
+        "breached": "deadline missed",
+        "met": "done in time",
+        "missed": "done late",
+    },
+    "sla_clock": {"first_response": "first response", "resolution": "resolution"},
     "status": {
         "new": "new",
         "sent": "sent",

@@ -71,6 +71,16 @@ SERVICE_KIND_RU = {
     "volunteer": "доброволец",
 }
 
+SLA_STATE_RU = {
+    "running": "идёт",
+    "at_risk": "срок на исходе",
+    "paused": "на паузе",
+    "breached": "срок нарушен",
+    "met": "выполнено в срок",
+    "missed": "выполнено с опозданием",
+}
+SLA_CLOCK_RU = {"first_response": "первый ответ", "resolution": "решение"}
+
 LABELS = {
     "relation": RELATION_RU,
     "serviceman_status": SERVICEMAN_STATUS_RU,
@@ -82,6 +92,8 @@ LABELS = {
     "role": ROLE_RU,
     "family_category": FAMILY_CATEGORY_RU,
     "service_kind": SERVICE_KIND_RU,
+    "sla_state": SLA_STATE_RU,
+    "sla_clock": SLA_CLOCK_RU,
 }
 LABELS_BY_LANGUAGE = {"ru": LABELS, "en": LABELS_EN}
 

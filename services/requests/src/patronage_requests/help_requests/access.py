@@ -105,6 +105,17 @@ def may_list_curator(identity: Identity | None, curator_id: str) -> Decision:
     return deny("ваша роль не позволяет просматривать заявки куратора")
 
 
+def may_list_district_overdue(identity: Identity | None, district: str) -> Decision:
+    """May the caller see a district's overdue requests (regional roles, its head)?"""
+    if identity is None or identity.role in (Role.REGIONAL_ADMIN, Role.SERVICE):
+        return ALLOW
+    if identity.role is Role.DISTRICT_HEAD and identity.district == district:
+        return ALLOW
+    if identity.role is Role.DISTRICT_HEAD:
+        return deny("глава района видит только свой район")
+    return deny("ваша роль не позволяет просматривать просроченные заявки района")
+
+
 def may_list_agency(identity: Identity | None, agency: Agency) -> Decision:
     """May the caller list one agency's requests?"""
     if identity is None or identity.role in (Role.REGIONAL_ADMIN, Role.SERVICE):

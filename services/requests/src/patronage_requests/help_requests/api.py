@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, status
 from patronage_common.access import (
     AccessDeniedError,
     Caller,
@@ -28,6 +28,10 @@ from patronage_contracts import Agency, AgencyTaskStatus, RequestStatus
 from ..families.flows import FamilyNotFoundError, family_for_request
 from ..families.service import get_family
 from ..request_lists import service as lists
+from ..settings import RequestsSettings
+from ..sla.badges import badges_by_request
+from ..sla.clock import Clock
+from ..sla.deps import get_clock
 from . import access, domain, flows, service
 from .changes import ActionInvalidError, ActionRefusedError
 from .models import (
@@ -43,6 +47,7 @@ from .models import (
     RequestCancel,
     RequestClose,
     RequestReopen,
+    SlaBadgeRead,
     TaskReroute,
 )
 
@@ -69,6 +74,29 @@ def _query_invalid(field: str, message: str) -> HTTPException:
 
 async def _family_of(runtime: ServiceRuntime, document: Document) -> Document | None:
     return await get_family(db=runtime.db, family_id=UUID(document["family_id"]))
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+async def _with_sla(
+    runtime: ServiceRuntime, clock: Clock, views: list[RequestView]
+) -> list[RequestView]:
+    """The people's views with their SLA badges (an agency's minimal view has none)."""
+    settings = runtime.settings
+    assert isinstance(settings, RequestsSettings)
+    ids = [v.request_id for v in views if isinstance(v, HelpRequestRead)]
+    badges = await badges_by_request(
+        db=runtime.db, request_ids=ids, now=clock.now(), settings=settings
+    )
+    return [
+        v.model_copy(
+            update={"sla": [SlaBadgeRead.model_validate(b) for b in badges.get(v.request_id, [])]}
+        )
+        if isinstance(v, HelpRequestRead)
+        else v
+        for v in views
+    ]
 
 
 def _view(identity: Identity | None, document: Document, family: Document | None) -> RequestView:
@@ -150,6 +178,7 @@ TASK_STATES = frozenset({*(s.value for s in AgencyTaskStatus), *domain.TASK_STAT
 async def list_requests(
     runtime: RuntimeDep,
     who: CallerDep,
+    clock: ClockDep,
     family_id: Annotated[UUID | None, Query(description="Заявки этой семьи")] = None,
     curator_id: Annotated[
         str | None, Query(max_length=100, description="Заявки семей этого куратора")
@@ -189,7 +218,7 @@ async def list_requests(
             if (not wanted or d["status"] in wanted) and access.visible_in_family_list(identity, d)
         ]
         page = documents[offset : offset + limit if limit else None]
-        return [_view(identity, d, family) for d in page]
+        return await _with_sla(runtime, clock, [_view(identity, d, family) for d in page])
     if curator_id is not None:
         enforce(access.may_list_curator(identity, curator_id))
         scope, task_agency = lists.curator_scope(curator_id), None
@@ -217,11 +246,13 @@ async def list_requests(
             )
         else:
             views.append(_view(identity, document, family))
-    return views
+    return await _with_sla(runtime, clock, views)
 
 
 @router.get("/tasks/{task_id}", response_model=RequestView)
-async def read_request_of_task(task_id: UUID, runtime: RuntimeDep, who: CallerDep) -> RequestView:
+async def read_request_of_task(
+    task_id: UUID, runtime: RuntimeDep, who: CallerDep, clock: ClockDep
+) -> RequestView:
     """The request an agency task belongs to (an agency worker: only their agency's task)."""
     request_id = await lists.request_of_task(db=runtime.db, task_id=task_id)
     if request_id is None:
@@ -230,14 +261,18 @@ async def read_request_of_task(task_id: UUID, runtime: RuntimeDep, who: CallerDe
     task = next(t for t in document["tasks"] if t["task_id"] == str(task_id))
     if access.is_agency_view(who.identity):
         enforce(access.may_report(who.identity, task))
-    return _view(who.identity, document, await _family_of(runtime, document))
+    views = [_view(who.identity, document, await _family_of(runtime, document))]
+    return (await _with_sla(runtime, clock, views))[0]
 
 
 @router.get("/{request_id}", response_model=RequestView)
-async def read_request(request_id: UUID, runtime: RuntimeDep, who: CallerDep) -> RequestView:
+async def read_request(
+    request_id: UUID, runtime: RuntimeDep, who: CallerDep, clock: ClockDep
+) -> RequestView:
     """A help request with its agency tasks (an agency worker: its agency's minimal view)."""
     document = await _readable(runtime, who, request_id)
-    return _view(who.identity, document, await _family_of(runtime, document))
+    views = [_view(who.identity, document, await _family_of(runtime, document))]
+    return (await _with_sla(runtime, clock, views))[0]
 
 
 @router.post("/{request_id}/answer", response_model=HelpRequestRead)

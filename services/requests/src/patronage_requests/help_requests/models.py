@@ -15,10 +15,13 @@ from patronage_contracts import (
     MemberView,
     NeedCategory,
     RequestStatus,
+    SlaClock,
     Urgency,
 )
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
+
+from ..sla.domain import ClockState
 
 Reason = Annotated[str, Field(min_length=3, max_length=2000)]
 
@@ -113,6 +116,17 @@ class AttentionRead(BaseModel):
     requested_at: datetime
 
 
+class SlaBadgeRead(BaseModel):
+    """One SLA clock of a request as a badge shows it (the full view: ``/requests/{id}/sla``)."""
+
+    clock: SlaClock
+    clock_label: str = Field(description="Название срока для людей")
+    state: ClockState
+    state_label: str = Field(description="Состояние срока для людей")
+    due_at: datetime
+    percent: int = Field(description="Доля использованного времени, %")
+
+
 class HelpRequestRead(BaseModel):
     """A help request as the API returns it."""
 
@@ -137,6 +151,10 @@ class HelpRequestRead(BaseModel):
     created_at: datetime
     created_by: str
     updated_at: datetime | None = None
+    sla: list[SlaBadgeRead] = Field(
+        default_factory=list,
+        description="Сроки (SLA) сейчас; пусто, пока часы заявки не запущены",
+    )
 
 
 def _required_text(value: str | None, message: str) -> str:

@@ -5,9 +5,13 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
+from patronage_common.access import CallerDep, enforce
 from patronage_common.runtime import RuntimeDep
 from patronage_contracts.labels import REQUEST_STATUS_RU, SLA_CLOCK_RU
 
+from ..families.service import get_family
+from ..help_requests import access
+from ..help_requests.service import get_request
 from ..settings import RequestsSettings
 from . import domain, service
 from .clock import Clock
@@ -57,16 +61,37 @@ def _settings(runtime: Any) -> RequestsSettings:
     return settings
 
 
+def _as_request(record: SlaRecord) -> dict[str, Any]:
+    """What the clocks know of a request whose document is not (yet) stored here."""
+    return {
+        "family_id": str(record.family_id),
+        "category": record.category.value,
+        "district": record.district,
+        "hq": record.hq,
+        "curator_id": record.curator_id,
+        "tasks": [],
+    }
+
+
 @router.get("/requests/{request_id}/sla", response_model=RequestSlaRead)
-async def read_request_sla(request_id: UUID, runtime: RuntimeDep, clock: ClockDep) -> Any:
-    """Both SLA clocks of a request: deadline, time used, percent, pause, state."""
+async def read_request_sla(
+    request_id: UUID, runtime: RuntimeDep, clock: ClockDep, who: CallerDep
+) -> Any:
+    """Both SLA clocks of a request: deadline, time used, percent, pause, state (for whoever
+    may read the request; an agency worker without the family's place and curator)."""
     record = await service.get_record(db=runtime.db, request_id=request_id)
     if record is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "сроки по заявке не найдены")
+    if who.identity is not None:
+        request = await get_request(db=runtime.db, request_id=request_id) or _as_request(record)
+        family = await get_family(db=runtime.db, family_id=record.family_id)
+        enforce(access.may_read(who.identity, request, family))
+    hidden = {"district", "hq", "curator_id"} if access.is_agency_view(who.identity) else set()
     return {
         **record.model_dump(
-            include={"request_id", "category", "urgency", "district", "hq", "curator_id"}
+            include={"request_id", "category", "urgency", "district", "hq", "curator_id"} - hidden
         ),
+        **dict.fromkeys(hidden),
         "status": record.status,
         "status_label": REQUEST_STATUS_RU[record.status],
         "business_time": record.business_time,
@@ -83,9 +108,12 @@ async def read_request_sla(request_id: UUID, runtime: RuntimeDep, clock: ClockDe
 async def read_district_overdue(
     runtime: RuntimeDep,
     clock: ClockDep,
+    who: CallerDep,
     district: Annotated[str, Query(min_length=1, description="Муниципальный район")],
 ) -> DistrictOverdueRead:
-    """Open requests of a district with a breached clock, most overdue first."""
+    """Open requests of a district with a breached clock, most overdue first (regional
+    roles and the district's head)."""
+    enforce(access.may_list_district_overdue(who.identity, district))
     settings = _settings(runtime)
     now = clock.now()
     items = []
