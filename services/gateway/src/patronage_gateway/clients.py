@@ -308,3 +308,40 @@ class Services:
             media_type=response.headers.get("content-type", "application/octet-stream"),
             disposition=response.headers.get("content-disposition", "attachment"),
         )
+
+    # --- dispatcher line (requests service) ------------------------------------------
+
+    async def register_call(self, identity: Identity, payload: dict[str, Any]) -> dict[str, Any]:
+        """Log a call (and create its request or book its appointment)."""
+        data: dict[str, Any] = await self.call(
+            self.settings.requests_url, "POST", "/calls", identity, json=payload
+        )
+        return data
+
+    async def call_log(self, identity: Identity) -> dict[str, Any]:
+        """Today's calls on the line."""
+        data: dict[str, Any] = await self.call(
+            self.settings.requests_url, "GET", "/calls", identity
+        )
+        return data
+
+    async def free_slots(self, identity: Identity, first: str, last: str) -> list[dict[str, Any]]:
+        """Every specialist with their free slots between two local dates."""
+        url = self.settings.requests_url
+        specialists: list[dict[str, Any]] = await self.call(url, "GET", "/specialists", identity)
+        slots = await asyncio.gather(
+            *(
+                self.call(
+                    url,
+                    "GET",
+                    f"/specialists/{quote(s['specialist_id'], safe='')}/slots",
+                    identity,
+                    params={"from": first, "to": last},
+                )
+                for s in specialists
+            )
+        )
+        return [
+            {**s, "free": [slot for slot in found["slots"] if slot["status"] == "free"]}
+            for s, found in zip(specialists, slots, strict=True)
+        ]

@@ -35,6 +35,9 @@ class GatewaySettings(ServiceSettings):
     login_lockout_base_s: float = Field(default=30.0, gt=0)
     login_lockout_max_s: float = Field(default=900.0, gt=0)
     default_language: str = "ru"
+    timezone: str = Field(
+        default="Europe/Moscow", description="The region's time zone for times shown in the UI"
+    )
 
     oidc_enabled: bool = False
     oidc_issuer: str = ""

@@ -1,6 +1,8 @@
 """The curator's and dispatcher's forms: errors next to the field, nothing typed is lost,
 changes reach the passport, every change is in the audit log."""
 
+import re
+
 import pytest
 from patronage_common.testing import eventually
 
@@ -117,3 +119,92 @@ async def test_the_curators_requests_carry_sla_badges(stack: Stack) -> None:
         curator.cookies.set("lang", "en")
         english = (await curator.get(f"/requests/{request_id}")).text
         assert "resolution: running" in english
+
+
+async def test_the_dispatcher_logs_calls_and_books_a_free_slot(stack: Stack) -> None:
+    async with browser(stack, "cur-elets-1") as curator:
+        form = family_form("elets", "Зайцева Марина Львовна", phone="+7 915 700-81-82")
+        family_id = await register_family(curator, form)
+    async with browser(stack, "dispatcher-1") as dispatcher:
+        # A caller nobody knows: a consultation is all a call without a family can be.
+        desk = await dispatcher.get("/dispatcher")
+        assert 'data-testid="call-form"' in desk.text
+        no_family = await dispatcher.post(
+            "/dispatcher/calls",
+            data={
+                "subject": "Куда обратиться за выплатой",
+                "outcome": "request_created",
+                "description": "Нужна выплата",
+                "category": "material",
+                "csrf_token": csrf_of(desk.text),
+            },
+        )
+        assert no_family.status_code == 422
+        assert "Сначала найдите и выберите семью звонящего" in no_family.text
+        assert "Куда обратиться за выплатой" in no_family.text  # nothing typed is lost
+        advised = await dispatcher.post(
+            "/dispatcher/calls",
+            data={
+                "subject": "Куда обратиться за выплатой",
+                "outcome": "consultation",
+                "notes": "Рассказали про МФЦ",
+                "csrf_token": csrf_of(desk.text),
+            },
+        )
+        assert advised.status_code == 303, advised.text
+
+        # The family on the line: choose it, pick a free slot from the list, book.
+        chosen = await dispatcher.get(
+            "/dispatcher", params={"phone": "89157008182", "family": family_id}
+        )
+        slots = re.findall(r'<option value="([^"|]+\|[^"]+)"', chosen.text)
+        assert slots, "free slots are offered"
+        booked = await dispatcher.post(
+            "/dispatcher/calls",
+            data={
+                "family_id": family_id,
+                "subject": "Ребёнку нужен психолог",
+                "category": "psychological",
+                "outcome": "appointment_booked",
+                "slot": slots[0],
+                "csrf_token": csrf_of(chosen.text),
+            },
+        )
+        assert booked.status_code == 303, booked.text
+        log = await dispatcher.get(booked.headers["location"])
+        assert "Ребёнку нужен психолог" in log.text
+        assert 'data-outcome="appointment_booked"' in log.text
+        assert 'data-outcome="consultation"' in log.text
+        again = await dispatcher.get("/dispatcher", params={"family": family_id})
+        assert f'<option value="{slots[0]}"' not in again.text  # the slot is taken now
+
+        # The same slot a second time: refused by the requests service, shown at the field.
+        taken = await dispatcher.post(
+            "/dispatcher/calls",
+            data={
+                "family_id": family_id,
+                "subject": "Ещё одна запись",
+                "outcome": "appointment_booked",
+                "slot": slots[0],
+                "csrf_token": csrf_of(chosen.text),
+            },
+        )
+        assert taken.status_code == 409
+        assert 'id="ce-slot" role="alert">слот уже занят' in taken.text
+
+        # A request from the call.
+        request_call = await dispatcher.post(
+            "/dispatcher/calls",
+            data={
+                "family_id": family_id,
+                "subject": "Течёт крыша",
+                "category": "housing",
+                "outcome": "request_created",
+                "description": "Течёт крыша над детской",
+                "csrf_token": csrf_of(chosen.text),
+            },
+        )
+        assert request_call.status_code == 303, request_call.text
+        log = await dispatcher.get(request_call.headers["location"])
+        assert 'data-outcome="request_created"' in log.text
+        assert re.search(r'href="/requests/[0-9a-f-]{36}"', log.text)

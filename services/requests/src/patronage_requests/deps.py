@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
+from patronage_common.access import Caller, CallerDep, enforce
 from patronage_common.runtime import ServiceRuntime
 from patronage_contracts import utc_now
 
 from .appointments.catalogue import SpecialistCatalogue, load_catalogue
+from .help_requests.access import may_work_the_line
 from .routing.service import Router, load_router
 from .settings import RequestsSettings
 
@@ -45,3 +47,13 @@ def get_clock(request: Request) -> Clock:
 
 ClockDep = Annotated[Clock, Depends(get_clock)]
 """FastAPI dependency: the service clock."""
+
+
+def line_worker(who: CallerDep) -> Caller:
+    """Only the line's roles (dispatcher, regional administrator, services) log calls and
+    book, move or cancel appointments; 403 for everyone else."""
+    enforce(may_work_the_line(who.identity))
+    return who
+
+
+LineWorkerDep = Annotated[Caller, Depends(line_worker)]

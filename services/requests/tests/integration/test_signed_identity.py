@@ -240,3 +240,32 @@ async def test_sla_clocks_and_badges_follow_the_same_scope(strict: dict[str, Any
     assert [b["clock"] for b in read["sla"]] == [b["clock"] for b in line["sla"]]
     minimal = (await api.get(f"/requests/{request_id}", headers=signed(HOUSING))).json()
     assert "sla" not in minimal
+
+
+async def test_calls_and_appointments_are_the_lines_work(strict: dict[str, Any]) -> None:
+    api, family_id = strict["api"], strict["family_id"]
+    consultation = {"subject": "Вопрос о выплатах", "outcome": "consultation"}
+
+    def log_call(h: dict[str, str]) -> Any:
+        return api.post("/calls", json=consultation, headers=h)
+
+    rows = [(DISPATCHER, 201), (REGIONAL, 201)] + [
+        (i, 403) for i in (CURATOR, HEAD, HQ, HOUSING, AUDITOR, MEDICAL)
+    ]
+    assert await statuses(rows, log_call) == {}
+    day = (await api.get("/calls", headers=signed(DISPATCHER))).json()
+    assert {c["dispatcher_id"] for c in day["items"]} == {"dispatcher-1", "region-1"}
+    assert (await api.get("/calls", headers=signed(CURATOR))).status_code == 403
+    refused = await api.post("/calls", json=consultation, headers=signed(CURATOR))
+    assert refused.json()["detail"] == "звонки и записи на приём ведёт диспетчер линии 129"
+
+    specialists = await api.get("/specialists", headers=signed(CURATOR))
+    assert specialists.status_code == 200
+    booking = {"family_id": family_id, "specialist_id": "nobody", "starts_at": "2030-01-01T09:00Z"}
+    assert (
+        await api.post("/appointments", json=booking, headers=signed(CURATOR))
+    ).status_code == 403
+    # The dispatcher passes the scope check (and gets the booking's own validation).
+    assert (
+        await api.post("/appointments", json=booking, headers=signed(DISPATCHER))
+    ).status_code == 422

@@ -5,10 +5,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, status
+from patronage_common.access import actor_of
 from patronage_common.runtime import RuntimeDep, ServiceRuntime
 from patronage_contracts.appointments import SPECIALIST_KIND_RU
 
-from ..deps import ClockDep, get_specialists, settings_of
+from ..deps import ClockDep, LineWorkerDep, get_specialists, settings_of
 from . import flows, service
 from .catalogue import WEEKDAY_RU, Specialist
 from .domain import SlotRefusedError, check_slot_range, schedule_label, slots_between
@@ -98,17 +99,23 @@ async def list_slots(
 
 @router.post("/appointments", status_code=status.HTTP_201_CREATED, response_model=AppointmentRead)
 async def book_appointment(
-    data: AppointmentCreate, runtime: RuntimeDep, clock: ClockDep, actor: ActorHeader = "system"
+    data: AppointmentCreate,
+    runtime: RuntimeDep,
+    clock: ClockDep,
+    who: LineWorkerDep,
+    actor: ActorHeader = "system",
 ) -> dict[str, Any]:
     """Book a family to a free slot (409 if somebody holds it)."""
     appointment_id = await flows.book_appointment(
-        runtime=runtime, data=data, actor=actor, now=clock()
+        runtime=runtime, data=data, actor=actor_of(who.identity, actor, "system"), now=clock()
     )
     return await _read(runtime, appointment_id)
 
 
 @router.get("/appointments/{appointment_id}", response_model=AppointmentRead)
-async def read_appointment(appointment_id: UUID, runtime: RuntimeDep) -> dict[str, Any]:
+async def read_appointment(
+    appointment_id: UUID, runtime: RuntimeDep, who: LineWorkerDep
+) -> dict[str, Any]:
     """An appointment."""
     return await _read(runtime, appointment_id)
 
@@ -119,11 +126,16 @@ async def cancel_appointment(
     data: AppointmentCancel,
     runtime: RuntimeDep,
     clock: ClockDep,
+    who: LineWorkerDep,
     actor: ActorHeader = "system",
 ) -> dict[str, Any]:
     """Cancel an appointment; its slot becomes free."""
     await flows.cancel_appointment(
-        runtime=runtime, appointment_id=appointment_id, reason=data.reason, actor=actor, now=clock()
+        runtime=runtime,
+        appointment_id=appointment_id,
+        reason=data.reason,
+        actor=actor_of(who.identity, actor, "system"),
+        now=clock(),
     )
     return await _read(runtime, appointment_id)
 
@@ -134,11 +146,16 @@ async def reschedule_appointment(
     data: AppointmentReschedule,
     runtime: RuntimeDep,
     clock: ClockDep,
+    who: LineWorkerDep,
     actor: ActorHeader = "system",
 ) -> dict[str, Any]:
     """Move an appointment to another free slot."""
     await flows.reschedule_appointment(
-        runtime=runtime, appointment_id=appointment_id, data=data, actor=actor, now=clock()
+        runtime=runtime,
+        appointment_id=appointment_id,
+        data=data,
+        actor=actor_of(who.identity, actor, "system"),
+        now=clock(),
     )
     return await _read(runtime, appointment_id)
 

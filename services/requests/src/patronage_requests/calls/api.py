@@ -4,17 +4,18 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Depends, Header, Query, status
+from patronage_common.access import CallerDep, actor_of
 from patronage_common.runtime import RuntimeDep, ServiceRuntime
 from patronage_contracts import CallOutcome
 from patronage_contracts.appointments import CALL_OUTCOME_RU
 
 from ..appointments.errors import NotFoundError
-from ..deps import ClockDep, settings_of
+from ..deps import ClockDep, line_worker, settings_of
 from . import flows, service
 from .models import CallCreate, CallLogRead, CallRead, FamilyLookupRead
 
-router = APIRouter(prefix="/calls", tags=["calls"])
+router = APIRouter(prefix="/calls", tags=["calls"], dependencies=[Depends(line_worker)])
 
 DispatcherHeader = Annotated[str, Header(alias="X-Actor", description="Диспетчер")]
 
@@ -32,10 +33,16 @@ async def family_lookup(
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CallRead)
 async def register_call(
-    data: CallCreate, runtime: RuntimeDep, clock: ClockDep, actor: DispatcherHeader = "dispatcher"
+    data: CallCreate,
+    runtime: RuntimeDep,
+    clock: ClockDep,
+    who: CallerDep,
+    actor: DispatcherHeader = "dispatcher",
 ) -> dict[str, Any]:
-    """Register a call with its outcome: advice, a help request or an appointment."""
-    call_id = await flows.register_call(runtime=runtime, data=data, actor=actor, now=clock())
+    """Register a call with its outcome: advice, a help request or an appointment (the
+    dispatcher is the signed identity's, else the X-Actor header's)."""
+    dispatcher = actor_of(who.identity, actor, "dispatcher")
+    call_id = await flows.register_call(runtime=runtime, data=data, actor=dispatcher, now=clock())
     return await _read(runtime, call_id)
 
 

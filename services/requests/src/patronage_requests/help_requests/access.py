@@ -116,6 +116,16 @@ def may_list_district_overdue(identity: Identity | None, district: str) -> Decis
     return deny("ваша роль не позволяет просматривать просроченные заявки района")
 
 
+LINE_ROLES = frozenset({Role.DISPATCHER, Role.REGIONAL_ADMIN, Role.SERVICE})
+
+
+def may_work_the_line(identity: Identity | None) -> Decision:
+    """May the caller log calls and book, move or cancel appointments (line 129)?"""
+    if identity is None or identity.role in LINE_ROLES:
+        return ALLOW
+    return deny("звонки и записи на приём ведёт диспетчер линии 129")
+
+
 def may_list_agency(identity: Identity | None, agency: Agency) -> Decision:
     """May the caller list one agency's requests?"""
     if identity is None or identity.role in (Role.REGIONAL_ADMIN, Role.SERVICE):
