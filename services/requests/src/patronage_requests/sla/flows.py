@@ -176,7 +176,10 @@ async def _still_allowed(
             due = domain.due_firings(record, now, scale)
             check = domain.check_against_request(record, due, current, history)
         else:
-            await service.mark_behind(db=runtime.db, request_id=record.request_id, mark=mark)
+            # Locked: FerretDB v1 rewrites the whole record, and the consumer may be
+            # saving the very status change this look is waiting for.
+            async with locked(runtime.db, f"{service.CLOCKS}:{record.request_id}"):
+                await service.mark_behind(db=runtime.db, request_id=record.request_id, mark=mark)
     if len(check.fire) < len(due) or check.look_again:
         log.info(
             "SLA firings held back: the request moved on",
