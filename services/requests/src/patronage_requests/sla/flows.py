@@ -144,7 +144,10 @@ async def fire_due(*, runtime: ServiceRuntime, request_id: UUID, now: datetime) 
             pass  # another replica (or an earlier run) fired it
         done.append(trigger.key)
     if done:
-        await service.mark_fired(db=db, request_id=request_id, keys=done)
+        # Locked like every other write of the record: an unguarded rewrite could undo a
+        # status change the consumer saves meanwhile, leaving the record behind.
+        async with locked(db, f"{service.CLOCKS}:{request_id}"):
+            await service.mark_fired(db=db, request_id=request_id, keys=done)
     return published
 
 
