@@ -521,14 +521,14 @@ async def test_requests_that_moved_on_before_their_clocks_saw_it_fire_nothing(
 
     # Past the first response's warning, breach and first escalation (Tuesday 14:00).
     harness.clock.set(msk(3, 3, 15))
-    events = await harness.sla_events_until(
-        still_open, "RequestEscalated:first_response:district_head"
-    )
-    assert [name(e) for e in events] == [
+    fired = [
         "SlaWarning:first_response",
         "SlaBreached:first_response",
         "RequestEscalated:first_response:district_head",
     ]
+    # Fired in one scan, each from its own outbox document: on the topic in any order.
+    events = await harness.sla_events_until(still_open, *fired)
+    assert sorted(name(e) for e in events) == sorted(fired)
     marker = await harness.create(Urgency.URGENT, family_id=family)  # warns at 18:00
     harness.clock.set(msk(3, 3, 18, 30))
     assert await harness.sla_events_until(resolved, marker=marker) == []
