@@ -45,6 +45,14 @@ class RequestsSettings(ServiceSettings):
         default=4.0, gt=0, description="Untouched time after a breach before each escalation"
     )
     sla_scan_interval_s: float = Field(default=30.0, gt=0)
+    sla_lag_rechecks: int = Field(
+        default=10,
+        ge=0,
+        description=(
+            "Scans a due request may wait for the status events its clocks have not seen; "
+            "then the clocks catch up from the request's own document"
+        ),
+    )
 
     @model_validator(mode="after")
     def _sla_time_zone_exists(self) -> Self:

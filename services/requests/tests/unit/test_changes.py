@@ -196,3 +196,24 @@ def test_a_good_rating_is_only_recorded() -> None:
     )
     assert [type(e) for e in events] == [FeedbackReceived]
     assert "attention" not in update["$set"]
+
+
+def test_a_change_of_status_is_recorded_in_the_request_history() -> None:
+    document = request(("social_protection", "accepted"), status="accepted")
+    update, events = changes.agency_report(
+        document, report(document, 0, "needs_info", question="СНИЛС?"), NOW
+    )
+    changed = next(e for e in events if isinstance(e, RequestStatusChanged))
+    assert update["$push"]["status_history"] == {
+        "version": 5,
+        "status": "needs_info",
+        "at": changed.occurred_at.isoformat(),
+    }
+    assert "applied_reports" in update["$push"]  # the report is still marked applied
+    # Closing a request records its move too; a change without a move records nothing.
+    closed, _ = changes.close(
+        {**document, "status": "resolved"}, flow=flow(), comment=None, actor="c", now=NOW
+    )
+    assert closed["$push"]["status_history"]["status"] == "closed"
+    rated, _ = changes.feedback(document, flow=flow(), rating=5, comment=None, actor="f", now=NOW)
+    assert "status_history" not in rated.get("$push", {})

@@ -133,16 +133,29 @@ def test_a_late_scan_still_fires_what_came_due_before_the_stop() -> None:
     assert domain.view(record, FR, msk(3, 3, 12), BUSINESS).state is ClockState.MISSED
 
 
-def test_firings_a_request_has_moved_past_are_held_back() -> None:
+def test_a_record_behind_its_request_fires_nothing_and_looks_again() -> None:
     record = change(new_record(), RequestStatus.ROUTED, MONDAY_10)
     due = domain.due_firings(record, msk(3, 3, 10), BUSINESS)
     assert [t.key for t in due] == ["first_response:warning", "first_response:breach"]
-    for finished in (RequestStatus.RESOLVED, RequestStatus.CANCELLED, RequestStatus.NEEDS_INFO):
-        # The request ended or waits for the family; its clock record has not seen it yet.
-        assert domain.check_against_request(record, due, finished) == ([], False)
-    # Accepted: the first response was given, whatever the record still says.
-    assert domain.check_against_request(record, due, RequestStatus.ACCEPTED) == ([], False)
+    moved_on = (
+        RequestStatus.RESOLVED,
+        RequestStatus.CANCELLED,
+        RequestStatus.NEEDS_INFO,
+        RequestStatus.ACCEPTED,
+    )
+    for status in moved_on:
+        # The request moved on; its clock record has not seen it yet: look again (the
+        # record catches up, from its events or from the request itself).
+        assert domain.check_against_request(record, due, status) == ([], True)
     assert domain.check_against_request(record, due, RequestStatus.ROUTED) == (due, False)
+
+
+def test_a_record_that_saw_the_stop_drops_what_its_status_stops() -> None:
+    record = change(new_record(), RequestStatus.ROUTED, MONDAY_10)
+    record = change(record, RequestStatus.RESOLVED, msk(3, 3, 11))  # after the breach
+    due = domain.due_firings(record, msk(3, 3, 12), BUSINESS)
+    assert [t.key for t in due] == ["first_response:warning", "first_response:breach"]
+    assert domain.check_against_request(record, due, RequestStatus.RESOLVED) == ([], False)
 
 
 def test_a_running_clock_behind_the_request_looks_again_later() -> None:
@@ -153,6 +166,119 @@ def test_a_running_clock_behind_the_request_looks_again_later() -> None:
     # In progress since, unseen by the record: somebody may have acted on the breach.
     check = domain.check_against_request(record, due, RequestStatus.IN_PROGRESS)
     assert check == ([], True)
+
+
+def history(
+    record: SlaRecord, *changes: tuple[RequestStatus, dt.datetime]
+) -> tuple[domain.StatusEntry, ...]:
+    """The request document's history: the record's version, then ``changes`` after it."""
+    raw = [
+        {"version": record.version + i, "status": status.value, "at": at.isoformat()}
+        for i, (status, at) in enumerate(changes, start=1)
+    ]
+    return domain.recorded_history(list(reversed(raw)))
+
+
+def test_the_request_history_reads_oldest_first_and_may_be_missing() -> None:
+    record = change(new_record(), RequestStatus.ROUTED, MONDAY_10)
+    entries = history(
+        record, (RequestStatus.ACCEPTED, msk(3, 2, 11)), (RequestStatus.RESOLVED, msk(3, 2, 12))
+    )
+    assert [(e.version, e.status, e.at) for e in entries] == [
+        (2, RequestStatus.ACCEPTED, msk(3, 2, 11)),
+        (3, RequestStatus.RESOLVED, msk(3, 2, 12)),
+    ]
+    assert domain.recorded_history(None) == ()
+
+
+def test_a_pause_begun_and_ended_unseen_shows_in_the_request_history() -> None:
+    record = change(new_record(), RequestStatus.ACCEPTED, msk(3, 2, 11))
+    record = change(record, RequestStatus.IN_PROGRESS, msk(3, 2, 11, 30))
+    warning_at = domain.triggers(record, RES, BUSINESS)[0].at
+    due = domain.due_firings(record, warning_at, BUSINESS)
+    assert [t.key for t in due] == ["resolution:warning"]
+    # Asked the family Monday 12:00, answered Thursday 12:00: same status as the record
+    # saw, but two changes it has not seen.
+    unseen = history(
+        record,
+        (RequestStatus.NEEDS_INFO, msk(3, 2, 12)),
+        (RequestStatus.IN_PROGRESS, msk(3, 5, 12)),
+    )
+    assert not domain.lags_behind(record, RequestStatus.IN_PROGRESS)  # the status alone
+    assert domain.lags_behind(record, RequestStatus.IN_PROGRESS, unseen)
+    assert domain.check_against_request(record, due, RequestStatus.IN_PROGRESS, unseen) == (
+        [],
+        True,
+    )
+    caught_up = domain.reconcile(
+        record,
+        current_status=RequestStatus.IN_PROGRESS,
+        version=record.version + 2,
+        updated_at=msk(3, 5, 12),
+        history=unseen,
+        now=warning_at,
+        scale=BUSINESS,
+    )
+    assert (caught_up.status, caught_up.version) == (RequestStatus.IN_PROGRESS, record.version + 2)
+    # Mon 12-18, Tue and Wed 9-18, Thu 9-12: 27 working hours paused, none of it counted.
+    assert domain.due_at(caught_up, RES, BUSINESS) == BUSINESS.add(
+        domain.due_at(record, RES, BUSINESS), 27 * H
+    )
+    assert domain.due_firings(caught_up, warning_at, BUSINESS) == []
+    assert not domain.lags_behind(caught_up, RequestStatus.IN_PROGRESS, unseen)
+    # The same changes arriving later as events are stale.
+    assert (
+        domain.apply_status(
+            caught_up,
+            status=RequestStatus.IN_PROGRESS,
+            version=record.version + 2,
+            at=msk(3, 5, 12),
+            scale=BUSINESS,
+        )
+        is None
+    )
+
+
+def test_without_a_history_the_current_status_stops_or_pauses_the_clocks() -> None:
+    record = change(new_record(), RequestStatus.ROUTED, MONDAY_10)
+    now = msk(3, 10, 12)
+
+    def caught_up(status: RequestStatus, updated_at: dt.datetime | None) -> SlaRecord:
+        return domain.reconcile(
+            record,
+            current_status=status,
+            version=5,
+            updated_at=updated_at,
+            history=(),
+            now=now,
+            scale=BUSINESS,
+        )
+
+    resolved = caught_up(RequestStatus.RESOLVED, msk(3, 2, 15))
+    assert (resolved.status, resolved.version) == (RequestStatus.RESOLVED, 5)
+    assert all(c.stopped_at == msk(3, 2, 15) for c in resolved.clocks.values())
+    assert domain.pending_times(resolved, BUSINESS) == []
+    waiting = caught_up(RequestStatus.NEEDS_INFO, msk(3, 2, 12))
+    assert waiting.paused_since == msk(3, 2, 12)
+    assert domain.view(waiting, RES, now, BUSINESS).state is ClockState.PAUSED
+    assert domain.due_firings(waiting, now, BUSINESS) == []
+    # No instant known: as of the last change the record saw; never after now.
+    assert caught_up(RequestStatus.CANCELLED, None).clocks[RES].stopped_at == MONDAY_10
+    assert caught_up(RequestStatus.CLOSED, msk(3, 30, 9)).clocks[RES].stopped_at == now
+    assert caught_up(RequestStatus.ROUTED, None) == record  # nothing to catch up
+
+
+def test_looks_at_a_lagging_record_are_counted_per_record_version() -> None:
+    record = change(new_record(), RequestStatus.ROUTED, MONDAY_10)
+    first = domain.next_lag_mark(record, msk(3, 2, 12))
+    assert (first.version, first.since, first.checks) == (1, msk(3, 2, 12), 1)
+    record = record.model_copy(update={"behind": first})
+    again = domain.next_lag_mark(record, msk(3, 2, 13))
+    assert (again.since, again.checks) == (msk(3, 2, 12), 2)
+    moved = change(
+        record.model_copy(update={"behind": again}), RequestStatus.ACCEPTED, msk(3, 3, 9)
+    )
+    assert domain.next_lag_mark(moved, msk(3, 3, 10)).checks == 1  # the events are coming
 
 
 def test_which_statuses_run_which_clock() -> None:

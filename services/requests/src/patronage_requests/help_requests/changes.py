@@ -1,7 +1,8 @@
 """Pure changes of a stored help request: each returns the store update and its events.
 
 ``flows`` runs them under the request's lock and stores update and events in one write.
-Every change raises the request's version by one.
+Every change raises the request's version by one; a change of status is also appended to
+the request's ``status_history`` (version, status, instant), as its event tells it.
 """
 
 from datetime import datetime
@@ -83,6 +84,19 @@ def status_changed(
     )
 
 
+def history_entry(changed: RequestStatusChanged) -> Document:
+    """The request's own record of one status change (``status_history``).
+
+    Exactly what its RequestStatusChanged says, so whoever reads it (the SLA clocks, when
+    their consumer lags) derives the same thing as from the event.
+    """
+    return {
+        "version": changed.version,
+        "status": changed.status.value,
+        "at": changed.occurred_at.isoformat(),
+    }
+
+
 def handle_command(
     document: Document,
     task: Document,
@@ -138,7 +152,7 @@ def _with_status(
     changed = status_changed(
         document, flow=flow, version=version, status=status, changed_by=actor, reason=reason
     )
-    update = {
+    update: Document = {
         "$set": {
             "tasks": tasks,
             "status": status.value,
@@ -147,6 +161,8 @@ def _with_status(
             **(extra or {}),
         }
     }
+    if changed is not None:
+        update["$push"] = {"status_history": history_entry(changed)}
     return update, [*events, *([changed] if changed else [])]
 
 
@@ -200,7 +216,7 @@ def agency_report(document: Document, report: AgencyTaskStatusReported, now: dat
         now=now,
         events=[task_changed],
     )
-    return {**update, **mark_applied}, events
+    return {**update, "$push": {**update.get("$push", {}), **mark_applied["$push"]}}, events
 
 
 def answer(

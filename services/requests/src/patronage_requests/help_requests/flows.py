@@ -120,7 +120,10 @@ async def create_help_request(
         *(changes.handle_command(document, task, family, flow=flow) for task in tasks),
     ]
     document.update(
-        status=RequestStatus.ROUTED.value, version=1, correlation_id=str(created.correlation_id)
+        status=RequestStatus.ROUTED.value,
+        version=1,
+        correlation_id=str(created.correlation_id),
+        status_history=[changes.history_entry(routed)],
     )
     # Indexed first: an id whose request was never stored is skipped when listing.
     await service.add_to_family_index(

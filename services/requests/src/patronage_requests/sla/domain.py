@@ -12,6 +12,12 @@ coordinator.
 Every firing time follows from the record alone, so the scheduler can recompute what is
 due at any moment, and a late scheduler still fires what came due while it was away —
 unless the request itself has since moved to a status that stops or pauses the clock.
+
+The record follows the request's status events. When it lags the request's own document
+(the document's ``status_history`` holds changes the record has not seen, or, for a
+document without a history, its status differs), nothing fires until it has caught up;
+if the events do not come within a bounded number of looks, the record is caught up from
+the document itself (``reconcile``), pauses included, so nothing waits forever.
 """
 
 import math
@@ -114,6 +120,16 @@ class ClockRecord(BaseModel):
         return timedelta(seconds=self.paused_s)
 
 
+class LagMark(BaseModel):
+    """The scheduler found the record behind its request: at which version, since, how often."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: int
+    since: datetime
+    checks: int = 1
+
+
 class SlaRecord(BaseModel):
     """Everything the SLA of one request depends on."""
 
@@ -137,6 +153,15 @@ class SlaRecord(BaseModel):
     status_changes: tuple[datetime, ...] = ()
     fired: frozenset[str] = frozenset()
     clocks: dict[SlaClock, ClockRecord]
+    behind: LagMark | None = None
+
+
+class StatusEntry(NamedTuple):
+    """One status change as the request's own document recorded it."""
+
+    version: int
+    status: RequestStatus
+    at: datetime
 
 
 class Trigger(NamedTuple):
@@ -287,22 +312,103 @@ class FiringCheck(NamedTuple):
     look_again: bool
 
 
+def recorded_history(raw: object) -> tuple[StatusEntry, ...]:
+    """A request document's ``status_history``, oldest first (empty if it keeps none)."""
+    if not isinstance(raw, list):
+        return ()
+    entries = [
+        StatusEntry(int(e["version"]), RequestStatus(e["status"]), datetime.fromisoformat(e["at"]))
+        for e in raw
+    ]
+    return tuple(sorted(entries, key=lambda e: e.version))
+
+
+def lags_behind(
+    record: SlaRecord, current_status: RequestStatus, history: tuple[StatusEntry, ...] = ()
+) -> bool:
+    """Whether the request changed status in ways the record has not seen yet.
+
+    With the request's recorded history this is exact: a pause that began and ended
+    unseen counts, though the status is the same again. A document without a history
+    (stored before it was kept) shows only a different current status.
+    """
+    if history and history[-1].version > record.version:
+        return True
+    return current_status is not record.status
+
+
 def check_against_request(
-    record: SlaRecord, due: list[Trigger], current_status: RequestStatus
+    record: SlaRecord,
+    due: list[Trigger],
+    current_status: RequestStatus,
+    history: tuple[StatusEntry, ...] = (),
 ) -> FiringCheck:
     """Hold back firings the request's current status no longer allows.
 
     The record follows the status events, which may lag the request itself (after a
     restart or a first deploy the scheduler can scan before the consumer caught up). A
-    firing of a clock the current status stops or pauses is dropped: once the consumer
-    applies that status the clock stops, or it resumes and schedules again. If the clock
-    still runs but the record has not seen the current status, firing now could escalate
-    a request somebody acted on: look again once the record has caught up.
+    firing of a clock the current status stops or pauses is dropped. While the record
+    has not seen every status change of the request, nothing fires: a clock that still
+    runs may have been paused meanwhile (its deadlines move) or acted on (no
+    escalation); look again once the record has caught up — or, if it never does, once
+    ``reconcile`` caught it up from the document.
     """
-    running = [t for t in due if clock_runs(t.clock, current_status)]
-    if running and current_status is not record.status:
+    if lags_behind(record, current_status, history):
         return FiringCheck(fire=[], look_again=True)
-    return FiringCheck(fire=running, look_again=False)
+    return FiringCheck(
+        fire=[t for t in due if clock_runs(t.clock, current_status)], look_again=False
+    )
+
+
+def next_lag_mark(record: SlaRecord, now: datetime) -> LagMark:
+    """The record's lag mark after one more look found it behind its request."""
+    mark = record.behind
+    if mark is None or mark.version != record.version:
+        return LagMark(version=record.version, since=now)
+    return mark.model_copy(update={"checks": mark.checks + 1})
+
+
+def reconcile(
+    record: SlaRecord,
+    *,
+    current_status: RequestStatus,
+    version: int,
+    updated_at: datetime | None,
+    history: tuple[StatusEntry, ...],
+    now: datetime,
+    scale: TimeScale,
+) -> SlaRecord:
+    """The record caught up from the request's own document, its status events not come.
+
+    Changes the history holds and the record has not seen are applied as their events
+    would have been, pauses included. What no history tells (a document stored before it
+    was kept) comes from the current status: stopped if final, paused if waiting for the
+    family, as of the document's last update — never before what the record already
+    knows, never after ``now``.
+    """
+    result = record
+    for entry in history:
+        if entry.version > result.version:
+            result = (
+                apply_status(
+                    result, status=entry.status, version=entry.version, at=entry.at, scale=scale
+                )
+                or result
+            )
+    if result.status is not current_status:
+        known = max((*result.status_changes, *(c.started_at for c in result.clocks.values())))
+        at = min(max(updated_at or known, known), now)
+        result = (
+            apply_status(
+                result,
+                status=current_status,
+                version=max(version, result.version + 1),
+                at=at,
+                scale=scale,
+            )
+            or result
+        )
+    return result
 
 
 def pending_times(record: SlaRecord, scale: TimeScale) -> list[datetime]:

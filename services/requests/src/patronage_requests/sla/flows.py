@@ -1,11 +1,12 @@
 """SLA use cases: start the clocks, follow the request's statuses, fire what is due."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 from patronage_common.locks import locked
 from patronage_common.logging import get_logger
 from patronage_common.runtime import ServiceRuntime
+from patronage_common.store import Database, Document
 from patronage_contracts import RequestCreated, RequestStatus, RequestStatusChanged, SlaClock
 from pymongo.errors import DuplicateKeyError
 
@@ -74,16 +75,7 @@ async def follow_status(*, runtime: ServiceRuntime, changed: RequestStatusChange
         )
         if updated is not None:
             await service.save_record(db=db, record=updated)
-    stopped = [
-        clock
-        for clock in SlaClock
-        if updated is not None
-        and record.clocks[clock].stopped_at is None
-        and updated.clocks[clock].stopped_at is not None
-    ]
-    await service.remove_overdue(
-        db=db, district=record.district, request_id=record.request_id, clocks=stopped
-    )
+    await _unlist_stopped(db=db, before=record, after=updated)
     resumed = updated is not None and record.paused_since and updated.paused_since is None
     if resumed or updated is None:
         # Resumed: the deadlines moved. Stale or repeated: schedule again in case the
@@ -95,6 +87,20 @@ async def follow_status(*, runtime: ServiceRuntime, changed: RequestStatusChange
             times=domain.pending_times(current, scale),
             token=str(changed.event_id),
         )
+
+
+async def _unlist_stopped(*, db: Database, before: SlaRecord, after: SlaRecord | None) -> None:
+    """Take the clocks a change stopped off their district's overdue list."""
+    stopped = [
+        clock
+        for clock in SlaClock
+        if after is not None
+        and before.clocks[clock].stopped_at is None
+        and after.clocks[clock].stopped_at is not None
+    ]
+    await service.remove_overdue(
+        db=db, district=before.district, request_id=before.request_id, clocks=stopped
+    )
 
 
 async def fire_due(*, runtime: ServiceRuntime, request_id: UUID, now: datetime) -> int:
@@ -109,8 +115,8 @@ async def fire_due(*, runtime: ServiceRuntime, request_id: UUID, now: datetime) 
     if record is None:
         return 0
     scale = _scale(runtime, record)
-    due = await _still_allowed(
-        runtime=runtime, record=record, due=domain.due_firings(record, now, scale)
+    record, due = await _still_allowed(
+        runtime=runtime, record=record, due=domain.due_firings(record, now, scale), now=now
     )
     published, done = 0, []
     for trigger in due:
@@ -138,25 +144,45 @@ async def fire_due(*, runtime: ServiceRuntime, request_id: UUID, now: datetime) 
             pass  # another replica (or an earlier run) fired it
         done.append(trigger.key)
     if done:
-        await service.mark_fired(db=db, request_id=request_id, keys=done)
+        # Locked like every other write of the record: an unguarded rewrite could undo a
+        # status change the consumer saves meanwhile, leaving the record behind.
+        async with locked(db, f"{service.CLOCKS}:{request_id}"):
+            await service.mark_fired(db=db, request_id=request_id, keys=done)
     return published
 
 
 async def _still_allowed(
-    *, runtime: ServiceRuntime, record: SlaRecord, due: list[domain.Trigger]
-) -> list[domain.Trigger]:
-    """The due firings the request's own current status still allows (one ``_id`` read).
+    *, runtime: ServiceRuntime, record: SlaRecord, due: list[domain.Trigger], now: datetime
+) -> tuple[SlaRecord, list[domain.Trigger]]:
+    """The record to fire from and the due firings the request's own document allows.
 
-    A request without a stored document (its events published by another writer) is
-    judged by the record alone.
+    One ``_id`` read of the request. A record behind its request fires nothing and is
+    looked at again; after ``sla_lag_rechecks`` such looks at the same record version
+    (its status events lost or stuck) it is caught up from the document instead, so no
+    request is looked at forever and none fires from a status it has left. A request
+    without a stored document (its events published by another writer) is judged by the
+    record alone.
     """
     if not due:
-        return due
+        return record, due
     request = await requests_service.get_request(db=runtime.db, request_id=record.request_id)
     if request is None:
-        return due
+        return record, due
     current = RequestStatus(request["status"])
-    check = domain.check_against_request(record, due, current)
+    history = domain.recorded_history(request.get("status_history"))
+    check = domain.check_against_request(record, due, current, history)
+    if check.look_again:
+        mark = domain.next_lag_mark(record, now)
+        if mark.checks > _settings(runtime).sla_lag_rechecks:
+            record = await _reconcile(runtime=runtime, request=request, now=now, mark=mark)
+            scale = _scale(runtime, record)
+            due = domain.due_firings(record, now, scale)
+            check = domain.check_against_request(record, due, current, history)
+        else:
+            # Locked: FerretDB v1 rewrites the whole record, and the consumer may be
+            # saving the very status change this look is waiting for.
+            async with locked(runtime.db, f"{service.CLOCKS}:{record.request_id}"):
+                await service.mark_behind(db=runtime.db, request_id=record.request_id, mark=mark)
     if len(check.fire) < len(due) or check.look_again:
         log.info(
             "SLA firings held back: the request moved on",
@@ -170,7 +196,52 @@ async def _still_allowed(
         await service.look_again_soon(
             db=runtime.db, request_id=record.request_id, token=f"behind:{uuid4()}"
         )
-    return check.fire
+    return record, check.fire
+
+
+async def _reconcile(
+    *, runtime: ServiceRuntime, request: Document, now: datetime, mark: domain.LagMark
+) -> SlaRecord:
+    """Catch the clocks up from the request's document; the status events did not come."""
+    db = runtime.db
+    request_id = UUID(request["_id"])
+    async with locked(db, f"{service.CLOCKS}:{request_id}"):
+        record = await service.get_record(db=db, request_id=request_id)
+        assert record is not None  # records are never deleted
+        scale = _scale(runtime, record)
+        updated_at = request.get("updated_at")
+        if isinstance(updated_at, datetime) and updated_at.tzinfo is None:
+            updated_at = updated_at.replace(tzinfo=UTC)
+        caught_up = domain.reconcile(
+            record,
+            current_status=RequestStatus(request["status"]),
+            version=int(request.get("version", 0)),
+            updated_at=updated_at if isinstance(updated_at, datetime) else None,
+            history=domain.recorded_history(request.get("status_history")),
+            now=now,
+            scale=scale,
+        )
+        if caught_up != record:
+            await service.save_record(db=db, record=caught_up)
+    if caught_up != record:
+        log.warning(
+            "SLA clocks caught up from the request itself: its status events did not come",
+            request=str(request_id),
+            clocks_seen_status=record.status,
+            clocks_seen_version=record.version,
+            status=caught_up.status,
+            version=caught_up.version,
+            behind_since=mark.since,
+            looks=mark.checks,
+        )
+    await _unlist_stopped(db=db, before=record, after=caught_up)
+    await service.schedule(
+        db=db,
+        request_id=request_id,
+        times=domain.pending_times(caught_up, scale),
+        token=f"caught-up:{uuid4()}",
+    )
+    return caught_up
 
 
 async def scan_due(*, runtime: ServiceRuntime, now: datetime) -> int:

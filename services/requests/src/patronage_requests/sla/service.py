@@ -22,7 +22,7 @@ from patronage_common.store import Database, upsert_one
 from patronage_contracts import SlaClock
 from pymongo.errors import DuplicateKeyError
 
-from .domain import SlaRecord
+from .domain import LagMark, SlaRecord
 
 CLOCKS = "sla_clocks"
 SCHEDULE = "sla_schedule"
@@ -65,9 +65,16 @@ async def insert_record(*, db: Database, record: SlaRecord) -> bool:
 
 
 async def save_record(*, db: Database, record: SlaRecord) -> None:
-    """Store a changed record; ``fired`` stays as the scheduler wrote it."""
-    fields = record.model_dump(mode="json", exclude={"fired"})
+    """Store a changed record; ``fired`` and ``behind`` stay as the scheduler wrote them."""
+    fields = record.model_dump(mode="json", exclude={"fired", "behind"})
     await db[CLOCKS].update_one({"_id": str(record.request_id)}, {"$set": fields})
+
+
+async def mark_behind(*, db: Database, request_id: UUID, mark: LagMark) -> None:
+    """Remember that (and how often) the scheduler found the record behind its request."""
+    await db[CLOCKS].update_one(
+        {"_id": str(request_id)}, {"$set": {"behind": mark.model_dump(mode="json")}}
+    )
 
 
 async def mark_fired(*, db: Database, request_id: UUID, keys: Iterable[str]) -> None:
