@@ -20,8 +20,9 @@ over the phase, divided by the reads): the cost of a read, which the machine's o
 distorts far less than latency does. ``store`` is FerretDB's when it runs on this machine:
 shared with whatever else uses it at the time, so an upper bound.
 
-``--profile page`` (or ``api``) instead runs the services under cProfile, does only the
-closed-loop phase of that kind and prints each process's functions by own time per read.
+``--profile page`` (or ``api``) instead runs the services under cProfile (CPU time, from the
+measured phase on), does only the closed-loop phase of that kind and prints each process's
+functions by own time per read.
 """
 
 import argparse
@@ -31,6 +32,7 @@ import os
 import pstats
 import random
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -217,11 +219,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "api": ([f"/api/passports/{f}" for f in families], {"headers": token}),
             }
             phases = [args.profile] if args.profile else list(kinds)
-            if not args.profile:  # a profile keeps the first reads: its per-read figures count all
-                for paths, credentials in kinds.values():
-                    await load(urls["gateway"], paths, [credentials] * 5, 2.0)
+            for paths, credentials in kinds.values():
+                await load(urls["gateway"], paths, [credentials] * 5, 2.0)
             for phase in phases:
                 paths, credentials = kinds[phase]
+                if args.profile:
+                    for name in ("gateway", "passport", "requests"):
+                        os.kill(pids[name], signal.SIGUSR1)  # start profiling
                 if not args.profile:
                     think = (args.think_min, args.think_max)
                     users = await measured(
@@ -245,7 +249,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 results.setdefault(phase, {})["saturation"] = saturation
             results["load_average"] = os.getloadavg()[0]
     if profile_dir is not None:
-        # The services wrote their profiles when they stopped (start-up included).
+        # The services wrote their profiles when they stopped.
         print_profiles(profile_dir, results[args.profile]["saturation"]["reads"])
     return results
 

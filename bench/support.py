@@ -41,13 +41,15 @@ def running_services(
     processes = []
     try:
         for name, port in ports.items():
-            profiler = (
-                ["-m", "cProfile", "-o", str(profile_dir / f"{name}.prof")] if profile_dir else []
+            command = (
+                [str(Path(__file__).parent / "profiled.py"), str(profile_dir / f"{name}.prof")]
+                if profile_dir
+                else ["-m"]
             )
             processes.append(
                 spawn(
                     name,
-                    [sys.executable, *profiler, "-m", f"patronage_{name}"],
+                    [sys.executable, *command, f"patronage_{name}"],
                     log_path=log_dir / f"{name}.log",
                     env={
                         **os.environ,
