@@ -143,15 +143,32 @@ async def load(
     }
 
 
-async def measured(
-    gateway: str, pids: dict[str, int], *load_args: Any, **load_kwargs: Any
-) -> dict[str, Any]:
-    """``load`` and each process's CPU milliseconds per read over it."""
+async def idle_cpu(pids: dict[str, int], seconds: float = 3.0) -> dict[str, float]:
+    """Each process's CPU milliseconds per second while nobody reads (Kafka consumers
+    polling, the outbox relay; for the store, everyone else's use of it)."""
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    await asyncio.sleep(seconds)
+    return {name: 1000 * (cpu_seconds(pid) - before[name]) / seconds for name, pid in pids.items()}
+
+
+async def measured(
+    gateway: str,
+    pids: dict[str, int],
+    idle: dict[str, float],
+    *load_args: Any,
+    **load_kwargs: Any,
+) -> dict[str, Any]:
+    """``load`` and each process's CPU milliseconds per read over it: all of it, and net of
+    its idle rate (``idle``), which at a low read rate would otherwise dominate."""
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    started = time.monotonic()
     figures: dict[str, Any] = await load(gateway, *load_args, **load_kwargs)
+    elapsed = time.monotonic() - started
+    reads = max(1, figures["reads"])
     for name, pid in pids.items():
-        spent = cpu_seconds(pid) - before[name]
-        figures[f"{name}_cpu_ms_per_read"] = 1000 * spent / max(1, figures["reads"])
+        spent = 1000 * (cpu_seconds(pid) - before[name])
+        figures[f"{name}_cpu_ms_per_read"] = spent / reads
+        figures[f"{name}_net_cpu_ms_per_read"] = (spent - idle[name] * elapsed) / reads
     return figures
 
 
@@ -221,6 +238,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             phases = [args.profile] if args.profile else list(kinds)
             for paths, credentials in kinds.values():
                 await load(urls["gateway"], paths, [credentials] * 5, 2.0)
+            idle = await idle_cpu(pids)
+            print(f"idle CPU ms/s: {idle}", flush=True)
+            results["idle_cpu_ms_per_s"] = idle
             for phase in phases:
                 paths, credentials = kinds[phase]
                 if args.profile:
@@ -231,6 +251,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     users = await measured(
                         urls["gateway"],
                         pids,
+                        idle,
                         paths,
                         [credentials] * args.users,
                         args.seconds,
@@ -241,6 +262,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 saturation = await measured(
                     urls["gateway"],
                     pids,
+                    idle,
                     paths,
                     [credentials] * args.saturation_users,
                     args.saturation_seconds,
