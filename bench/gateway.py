@@ -238,6 +238,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             phases = [args.profile] if args.profile else list(kinds)
             for paths, credentials in kinds.values():
                 await load(urls["gateway"], paths, [credentials] * 5, 2.0)
+            await asyncio.sleep(3.0)  # the consumers catch up with the registrations first
             idle = await idle_cpu(pids)
             print(f"idle CPU ms/s: {idle}", flush=True)
             results["idle_cpu_ms_per_s"] = idle
