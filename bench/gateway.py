@@ -17,26 +17,41 @@ the two processes sustain. Its latency is queueing, not a user's experience.
 
 For every phase: CPU milliseconds per read of each process (its /proc user + system time
 over the phase, divided by the reads): the cost of a read, which the machine's other load
-distorts far less than latency does.
+distorts far less than latency does. ``store`` is FerretDB's when it runs on this machine:
+shared with whatever else uses it at the time, so an upper bound.
+
+``--profile page`` (or ``api``) instead runs the services under cProfile (CPU time, from the
+measured phase on), does only the closed-loop phase of that kind and prints each process's
+functions by own time per read.
 """
 
 import argparse
 import asyncio
 import json
 import os
+import pstats
 import random
 import re
+import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.support import cpu_seconds, percentile, running_services, wait_ready  # noqa: E402
+from bench.support import (  # noqa: E402
+    cpu_seconds,
+    percentile,
+    pid_listening_on,
+    running_services,
+    wait_ready,
+)
 
 PREFIX = "benchgw."
 CURATOR = "cur-elets-1"
@@ -128,16 +143,62 @@ async def load(
     }
 
 
-async def measured(
-    gateway: str, pids: dict[str, int], *load_args: Any, **load_kwargs: Any
-) -> dict[str, Any]:
-    """``load`` and each process's CPU milliseconds per read over it."""
+async def idle_cpu(pids: dict[str, int], seconds: float = 3.0) -> dict[str, float]:
+    """Each process's CPU milliseconds per second while nobody reads (Kafka consumers
+    polling, the outbox relay; for the store, everyone else's use of it)."""
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    await asyncio.sleep(seconds)
+    return {name: 1000 * (cpu_seconds(pid) - before[name]) / seconds for name, pid in pids.items()}
+
+
+async def measured(
+    gateway: str,
+    pids: dict[str, int],
+    idle: dict[str, float],
+    *load_args: Any,
+    **load_kwargs: Any,
+) -> dict[str, Any]:
+    """``load`` and each process's CPU milliseconds per read over it: all of it, and net of
+    its idle rate (``idle``), which at a low read rate would otherwise dominate."""
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    started = time.monotonic()
     figures: dict[str, Any] = await load(gateway, *load_args, **load_kwargs)
+    elapsed = time.monotonic() - started
+    reads = max(1, figures["reads"])
     for name, pid in pids.items():
-        spent = cpu_seconds(pid) - before[name]
-        figures[f"{name}_cpu_ms_per_read"] = 1000 * spent / max(1, figures["reads"])
+        spent = 1000 * (cpu_seconds(pid) - before[name])
+        figures[f"{name}_cpu_ms_per_read"] = spent / reads
+        figures[f"{name}_net_cpu_ms_per_read"] = (spent - idle[name] * elapsed) / reads
     return figures
+
+
+def store_pid(mongodb_url: str) -> dict[str, int]:
+    """FerretDB's pid when it listens on this machine (and this user may see it)."""
+    address = urlsplit(mongodb_url)
+    if address.hostname in ("127.0.0.1", "localhost") and address.port:
+        pid = pid_listening_on(address.port)
+        if pid is not None:
+            return {"store": pid}
+    return {}
+
+
+def print_profiles(profile_dir: Path, reads: int, top: int = 25) -> None:
+    """Each service's functions by own time, in milliseconds per read."""
+    for path in sorted(profile_dir.glob("*.prof")):
+        stats = pstats.Stats(str(path))
+        rows = sorted(
+            stats.stats.items(),  # type: ignore[attr-defined]
+            key=lambda item: item[1][2],
+            reverse=True,
+        )
+        total = sum(row[1][2] for row in rows)
+        print(f"\n== {path.stem}: {1000 * total / reads:.2f} ms profiled per read; top own time")
+        for (file, line, function), (_, calls, own, cumulative, _) in rows[:top]:
+            where = f"{Path(file).parent.name}/{Path(file).name}:{line}" if line else file
+            print(
+                f"{1000 * own / reads:8.3f} own {1000 * cumulative / reads:8.3f} cum ms/read "
+                f"{calls / reads:7.2f} calls/read  {function} ({where})"
+            )
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -149,7 +210,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "seconds": args.seconds,
         "saturation_users": args.saturation_users,
         "saturation_seconds": args.saturation_seconds,
+        "trace_sample_ratio": args.trace_sample_ratio,
     }
+    profile_dir = Path(tempfile.mkdtemp(prefix="benchgw-prof-")) if args.profile else None
     with resolve() as infra:
         results["store"] = f"{infra.kind} ({infra.store_backend})"
         database_prefix = f"benchgw{random.randint(0, 10**6)}"
@@ -159,35 +222,58 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             ("passport", "requests", "gateway"),
             topic_prefix=PREFIX,
             database_prefix=database_prefix,
+            extra_env={"TRACE_SAMPLE_RATIO": str(args.trace_sample_ratio)},
+            profile_dir=profile_dir,
         ) as (urls, pids):
+            pids = {**pids, **store_pid(infra.mongodb_url)}
             for url in urls.values():
                 await wait_ready(url)
             families = await register_families(urls["passport"], args.families)
             cookie = await session_cookie(urls["gateway"])
             token = await bearer(urls["gateway"])
-            pages = [f"/families/{f}" for f in families]
-            api = [f"/api/passports/{f}" for f in families]
-            await load(urls["gateway"], pages, [{"cookies": cookie}] * 5, 2.0)
-            await load(urls["gateway"], api, [{"headers": token}] * 5, 1.0)
-            for phase, paths, credentials in (
-                ("page", pages, {"cookies": cookie}),
-                ("api", api, {"headers": token}),
-            ):
-                think = (args.think_min, args.think_max)
-                users = await measured(
-                    urls["gateway"], pids, paths, [credentials] * args.users, args.seconds, think
-                )
-                print(f"{phase}, {args.users} users thinking {think} s: {users}", flush=True)
+            kinds = {
+                "page": ([f"/families/{f}" for f in families], {"cookies": cookie}),
+                "api": ([f"/api/passports/{f}" for f in families], {"headers": token}),
+            }
+            phases = [args.profile] if args.profile else list(kinds)
+            for paths, credentials in kinds.values():
+                await load(urls["gateway"], paths, [credentials] * 5, 2.0)
+            await asyncio.sleep(3.0)  # the consumers catch up with the registrations first
+            idle = await idle_cpu(pids)
+            print(f"idle CPU ms/s: {idle}", flush=True)
+            results["idle_cpu_ms_per_s"] = idle
+            for phase in phases:
+                paths, credentials = kinds[phase]
+                if args.profile:
+                    for name in ("gateway", "passport", "requests"):
+                        os.kill(pids[name], signal.SIGUSR1)  # start profiling
+                if not args.profile:
+                    think = (args.think_min, args.think_max)
+                    users = await measured(
+                        urls["gateway"],
+                        pids,
+                        idle,
+                        paths,
+                        [credentials] * args.users,
+                        args.seconds,
+                        think,
+                    )
+                    print(f"{phase}, {args.users} users thinking {think} s: {users}", flush=True)
+                    results.setdefault(phase, {})["users"] = users
                 saturation = await measured(
                     urls["gateway"],
                     pids,
+                    idle,
                     paths,
                     [credentials] * args.saturation_users,
                     args.saturation_seconds,
                 )
                 print(f"{phase}, saturation: {saturation}", flush=True)
-                results[phase] = {"users": users, "saturation": saturation}
+                results.setdefault(phase, {})["saturation"] = saturation
             results["load_average"] = os.getloadavg()[0]
+    if profile_dir is not None:
+        # The services wrote their profiles when they stopped.
+        print_profiles(profile_dir, results[args.profile]["saturation"]["reads"])
     return results
 
 
@@ -202,8 +288,16 @@ def main() -> int:
     parser.add_argument("--saturation-users", type=int, default=50, help="closed-loop clients")
     parser.add_argument("--saturation-seconds", type=float, default=10.0)
     parser.add_argument("--families", type=int, default=50)
+    parser.add_argument(
+        "--trace-sample-ratio", type=float, default=1.0, help="TRACE_SAMPLE_RATIO of the services"
+    )
+    parser.add_argument(
+        "--profile", choices=["page", "api"], help="profile one kind of read (no results file)"
+    )
     args = parser.parse_args()
     results = asyncio.run(run(args))
+    if args.profile:
+        return 0
 
     def rounded(value: Any) -> Any:
         if isinstance(value, dict):

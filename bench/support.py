@@ -26,10 +26,12 @@ def running_services(
     topic_prefix: str,
     database_prefix: str,
     extra_env: Mapping[str, str] | None = None,
+    profile_dir: Path | None = None,
 ) -> Iterator[tuple[dict[str, str], dict[str, int]]]:
     """``python -m patronage_<name>`` for each name on free ports; their URLs and pids.
 
-    Every service learns every other's URL (``PASSPORT_URL``, ``REQUESTS_URL``, …).
+    Every service learns every other's URL (``PASSPORT_URL``, ``REQUESTS_URL``, …). With
+    ``profile_dir`` each runs under cProfile and writes ``<name>.prof`` there when stopped.
     """
     from patronage_devinfra.processes import free_port, spawn
 
@@ -39,10 +41,15 @@ def running_services(
     processes = []
     try:
         for name, port in ports.items():
+            command = (
+                [str(Path(__file__).parent / "profiled.py"), str(profile_dir / f"{name}.prof")]
+                if profile_dir
+                else ["-m"]
+            )
             processes.append(
                 spawn(
                     name,
-                    [sys.executable, "-m", f"patronage_{name}"],
+                    [sys.executable, *command, f"patronage_{name}"],
                     log_path=log_dir / f"{name}.log",
                     env={
                         **os.environ,

@@ -25,6 +25,13 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     outbox_relay_interval_s: float = Field(default=2.0, gt=0)
+    trace_sample_ratio: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of new traces recorded (a caller's sampled trace is always "
+        "continued); lower it under load: every recorded span costs CPU",
+    )
     identity_secret: str = DEVELOPMENT_SECRET
     identity_required: bool = Field(
         default=False,

@@ -9,11 +9,16 @@ from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
 
-def create_tracer_provider(service_name: str) -> TracerProvider:
-    """A tracer provider for the service; OTEL_TRACES_EXPORTER=console prints spans."""
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+def create_tracer_provider(service_name: str, sample_ratio: float = 1.0) -> TracerProvider:
+    """A tracer provider for the service recording ``sample_ratio`` of new traces (a
+    caller's decision is followed); OTEL_TRACES_EXPORTER=console prints spans."""
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": service_name}),
+        sampler=ParentBased(TraceIdRatioBased(sample_ratio)),
+    )
     if os.environ.get("OTEL_TRACES_EXPORTER") == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     return provider

@@ -245,7 +245,8 @@ async def search_audit(
     day: date,
     actor: str | None = None,
     subject: str | None = None,
+    flagged_only: bool = False,
 ) -> list[AuditEntry]:
-    """Audit entries of one day, optionally of one actor or subject."""
-    query = AuditQuery(day=day, actor=actor, subject_id=subject)
+    """Audit entries of one day, optionally of one actor or subject, or only flagged ones."""
+    query = AuditQuery(day=day, actor=actor, subject_id=subject, flagged_only=flagged_only)
     return await audit_store.search(db=runtime.db, query=query)

@@ -40,8 +40,9 @@ class AuditEntry(BaseModel):
 
 
 class AuditQuery(BaseModel):
-    """A search of the log: one day, optionally one actor or one subject."""
+    """A search of the log: one day, optionally one actor, one subject, only flagged entries."""
 
     day: date
     actor: str | None = None
     subject_id: str | None = None
+    flagged_only: bool = False

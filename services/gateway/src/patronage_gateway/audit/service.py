@@ -1,53 +1,65 @@
-"""Append-only audit storage designed for look-ups by ``_id``.
+"""Append-only audit storage in small pages, every look-up by ``_id``.
 
-Each entry is pushed into three bucket documents: its ten minutes of the day, the actor's
-day and the subject's day. A search reads one actor or subject bucket, or the day's 144
-ten-minute buckets: never a scan. Entries are only ever appended (``$push``); small time
-buckets keep every document small, since the store rewrites a document on each update.
+Each entry is appended to one page of each of its indexes: the day, the actor's day, the
+subject's day and, for a flagged entry, the day's flagged entries. A page holds at most
+``PAGE_SIZE`` entries: the store rewrites a whole document on every update, so documents
+that grow all day made each append slower (4 ms at 10 entries, 314 ms at 2,000).
 
-Writes are group-committed: concurrent entries are appended together, one update per
-bucket, and each caller returns only once its entry is stored (a failed write fails the
-calls whose entries it held, so nothing is served unaudited).
+Page ``n`` of an index has the ``_id`` ``<index key>#<n>``. A writer claims a page by
+inserting it with its first entries; a duplicate key means another writer (another replica)
+claimed it, and it tries the next number. Only the writer that claimed a page appends to it
+(``$push``, one update at a time), so no two updates of one document ever race: the store
+loses concurrent updates of one document (as it loses concurrent ``$inc``). Pages are
+therefore numbered without gaps, and a search reads pages 0, 1, 2, … until one is missing.
+
+Writes are group-committed: concurrent entries are appended together, one write per page,
+and each caller returns only once its entry is stored (a failed write fails the calls whose
+entries it held, so nothing is served unaudited).
 """
 
 import asyncio
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass
 from typing import Any
 
-from patronage_common.store import Database, upsert_one
+from patronage_common.store import Collection, Database, Document
+from pymongo.errors import DuplicateKeyError
 
+from .legacy import read_legacy
 from .models import AuditEntry, AuditQuery
 
-AUDIT = "audit"
-SLOT_MINUTES = 10
+AUDIT_PAGES = "audit_pages"
+PAGE_SIZE = 10
+# Pages read at once by a search (all by ``_id``).
+READ_AHEAD = 16
+# Indexes whose open page a writer remembers; a forgotten one costs a look-up and a new page.
+REMEMBERED_INDEXES = 10_000
 
 
-def _slot(hour: int, minute: int) -> str:
-    return f"{hour:02d}{minute - minute % SLOT_MINUTES:02d}"
-
-
-def bucket_ids(entry: AuditEntry) -> list[str]:
-    """The bucket documents an entry is appended to."""
+def index_keys(entry: AuditEntry) -> list[str]:
+    """The indexes an entry is appended to."""
     day = entry.at.date().isoformat()
-    return [
-        f"time:{day}:{_slot(entry.at.hour, entry.at.minute)}",
-        f"actor:{entry.actor}:{day}",
-        f"subject:{entry.subject_id}:{day}",
-    ]
+    keys = [f"day:{day}", f"actor:{day}:{entry.actor}", f"subject:{day}:{entry.subject_id}"]
+    if entry.flagged:
+        keys.append(f"flagged:{day}")
+    return keys
 
 
-def query_bucket_ids(query: AuditQuery) -> list[str]:
-    """The buckets that hold every entry a query may match."""
+def query_index_key(query: AuditQuery) -> str:
+    """The one index that holds every entry a query may match (the narrowest)."""
     day = query.day.isoformat()
     if query.actor:
-        return [f"actor:{query.actor}:{day}"]
+        return f"actor:{day}:{query.actor}"
     if query.subject_id:
-        return [f"subject:{query.subject_id}:{day}"]
-    return [
-        f"time:{day}:{_slot(hour, minute)}"
-        for hour in range(24)
-        for minute in range(0, 60, SLOT_MINUTES)
-    ]
+        return f"subject:{day}:{query.subject_id}"
+    if query.flagged_only:
+        return f"flagged:{day}"
+    return f"day:{day}"
+
+
+def page_id(key: str, number: int) -> str:
+    """``_id`` of page ``number`` of the index ``key``."""
+    return f"{key}#{number}"
 
 
 def matches(entry: AuditEntry, query: AuditQuery) -> bool:
@@ -56,7 +68,36 @@ def matches(entry: AuditEntry, query: AuditQuery) -> bool:
         entry.at.date() == query.day
         and query.actor in (None, "", entry.actor)
         and query.subject_id in (None, "", entry.subject_id)
+        and (entry.flagged or not query.flagged_only)
     )
+
+
+async def _page_exists(pages: Collection, key: str, number: int) -> bool:
+    return await pages.find_one({"_id": page_id(key, number)}, {"_id": 1}) is not None
+
+
+async def last_page(pages: Collection, key: str) -> int:
+    """The number of the index's last page, -1 if it has none (a logarithmic probe)."""
+    if not await _page_exists(pages, key, 0):
+        return -1
+    present, absent = 0, 1
+    while await _page_exists(pages, key, absent):
+        present, absent = absent, absent * 2
+    while absent - present > 1:
+        middle = (present + absent) // 2
+        if await _page_exists(pages, key, middle):
+            present = middle
+        else:
+            absent = middle
+    return present
+
+
+@dataclass
+class _OpenPage:
+    """A page this writer claimed: only it appends there."""
+
+    number: int
+    entries: int
 
 
 class AuditWriter:
@@ -64,6 +105,8 @@ class AuditWriter:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._pages = db[AUDIT_PAGES]
+        self._open: OrderedDict[str, _OpenPage] = OrderedDict()
         self._pending: list[tuple[AuditEntry, asyncio.Future[None]]] = []
         self._flushing: asyncio.Task[None] | None = None
 
@@ -79,7 +122,7 @@ class AuditWriter:
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                await write_entries(db=self._db, entries=[entry for entry, _ in batch])
+                await self.write_entries([entry for entry, _ in batch])
             except Exception as exc:
                 for _, done in batch:
                     if not done.done():
@@ -89,43 +132,99 @@ class AuditWriter:
                     if not done.done():
                         done.set_result(None)
 
+    async def write_entries(self, entries: list[AuditEntry]) -> None:
+        """Append entries to a page of each of their indexes, the indexes concurrently."""
+        by_index: dict[str, list[Document]] = defaultdict(list)
+        for entry in entries:
+            stored = entry.model_dump(mode="python")
+            for key in index_keys(entry):
+                by_index[key].append(stored)
+        await asyncio.gather(*(self._append(key, batch) for key, batch in by_index.items()))
 
-async def write_entries(*, db: Database, entries: list[AuditEntry]) -> None:
-    """Append entries to their buckets: one ``$push`` per bucket."""
-    by_bucket: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for entry in entries:
-        stored = entry.model_dump(mode="python")
-        for bucket in bucket_ids(entry):
-            by_bucket[bucket].append(stored)
-    await asyncio.gather(
-        *(
-            upsert_one(db[AUDIT], {"_id": bucket}, {"$push": {"entries": {"$each": batch}}})
-            for bucket, batch in by_bucket.items()
-        )
-    )
+    async def _append(self, key: str, entries: list[Document]) -> None:
+        """Fill this writer's open page of the index, then claim new pages for the rest."""
+        try:
+            await self._append_claiming(key, entries)
+        except BaseException:
+            # Whether the write landed is unknown: never append to that page again.
+            self._open.pop(key, None)
+            raise
+
+    async def _append_claiming(self, key: str, entries: list[Document]) -> None:
+        page = self._open.get(key)
+        if page is not None and page.entries < PAGE_SIZE:
+            room = PAGE_SIZE - page.entries
+            head, entries = entries[:room], entries[room:]
+            result = await self._pages.update_one(
+                {"_id": page_id(key, page.number)}, {"$push": {"entries": {"$each": head}}}
+            )
+            if result.matched_count == 1:
+                page.entries += len(head)
+            else:  # the page is gone (never expected): its entries go to a new page
+                entries = head + entries
+        if not entries:
+            return
+        number = page.number + 1 if page is not None else await last_page(self._pages, key) + 1
+        while entries:
+            head = entries[:PAGE_SIZE]
+            try:
+                await self._pages.insert_one(
+                    {"_id": page_id(key, number), "index": key, "page": number, "entries": head}
+                )
+            except DuplicateKeyError:
+                # Claimed by another writer: the next page, past any others claimed since.
+                number = max(number + 1, await last_page(self._pages, key) + 1)
+                continue
+            self._remember(key, _OpenPage(number, len(head)))
+            entries = entries[PAGE_SIZE:]
+            number += 1
+
+    def _remember(self, key: str, page: _OpenPage) -> None:
+        self._open[key] = page
+        self._open.move_to_end(key)
+        while len(self._open) > REMEMBERED_INDEXES:
+            self._open.popitem(last=False)
 
 
 # One writer per database object (the process's store connection); it keeps the object.
 _writers: dict[int, AuditWriter] = {}
 
 
-async def append(*, db: Database, entry: AuditEntry) -> None:
-    """Append an entry to its buckets (group-committed with concurrent entries)."""
+def writer_of(db: Database) -> AuditWriter:
+    """The process's writer for this database."""
     writer = _writers.get(id(db))
     if writer is None:
         writer = _writers[id(db)] = AuditWriter(db)
-    await writer.append(entry)
+    return writer
+
+
+async def append(*, db: Database, entry: AuditEntry) -> None:
+    """Append an entry to its indexes (group-committed with concurrent entries)."""
+    await writer_of(db).append(entry)
+
+
+async def read_index(*, db: Database, key: str) -> list[AuditEntry]:
+    """Every entry of an index: its pages in order, ``READ_AHEAD`` at a time, until one is
+    missing."""
+    pages = db[AUDIT_PAGES]
+    entries: list[AuditEntry] = []
+    first = 0
+    while True:
+        documents: list[Any] = await asyncio.gather(
+            *(pages.find_one({"_id": page_id(key, n)}) for n in range(first, first + READ_AHEAD))
+        )
+        for document in documents:
+            if document:
+                entries.extend(AuditEntry.model_validate(raw) for raw in document["entries"])
+        if not all(documents):
+            return entries
+        first += READ_AHEAD
 
 
 async def search(*, db: Database, query: AuditQuery) -> list[AuditEntry]:
-    """Entries matching the query, newest first."""
-    documents = await asyncio.gather(
-        *(db[AUDIT].find_one({"_id": bucket}) for bucket in query_bucket_ids(query))
+    """Entries matching the query, newest first (the previous layout's entries included)."""
+    paged, legacy = await asyncio.gather(
+        read_index(db=db, key=query_index_key(query)), read_legacy(db=db, query=query)
     )
-    entries = [
-        AuditEntry.model_validate(raw)
-        for document in documents
-        if document
-        for raw in document.get("entries", [])
-    ]
-    return sorted((e for e in entries if matches(e, query)), key=lambda e: e.at, reverse=True)
+    unique = {entry.entry_id: entry for entry in [*legacy, *paged] if matches(entry, query)}
+    return sorted(unique.values(), key=lambda e: e.at, reverse=True)

@@ -29,17 +29,21 @@ async def audit_log(
     subject: Annotated[str, Query(max_length=100)] = "",
     flagged_only: bool = False,
 ) -> Response:
-    """Entries of one day (today by default), optionally of one actor or subject."""
+    """Entries of one day (today by default), optionally of one actor or subject, or only
+    the flagged ones (reads out of scope, refusals)."""
     errors: dict[str, str] = {}
     try:
         chosen = date.fromisoformat(day) if day else utc_now().date()
     except ValueError:
         chosen = utc_now().date()
         errors["day"] = "Неверная дата: ожидается ГГГГ-ММ-ДД"
-    query = AuditQuery(day=chosen, actor=actor.strip() or None, subject_id=subject.strip() or None)
+    query = AuditQuery(
+        day=chosen,
+        actor=actor.strip() or None,
+        subject_id=subject.strip() or None,
+        flagged_only=flagged_only,
+    )
     entries = await service.search(db=runtime.db, query=query)
-    if flagged_only:
-        entries = [e for e in entries if e.flagged]
     return render(
         request,
         "audit.html",
