@@ -28,7 +28,7 @@ def test_inflected_words_are_lemmatized() -> None:
 
 def test_family_status_text_is_plain_russian() -> None:
     data = {"request_id": "12345678-aaaa", "status": "accepted", "category": "housing"}
-    rendered = Templates().render("family_request_status", template_context(data, urgent=False))
+    rendered = Templates().render("family_request_status", template_context(data))
     assert rendered.subject == "Заявка № 12345678: принята ведомством"
     assert rendered.body == (
         "Здравствуйте! Ведомство приняло вашу заявку «жильё» (№ 12345678) в работу."
