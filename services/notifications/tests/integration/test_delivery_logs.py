@@ -78,3 +78,15 @@ async def test_two_writers_creating_the_same_page_both_keep_their_entries(db: Da
     assert len(written) == 4
     assert written[2:] == [["a-2"], ["b-2"]]
     assert set(await one.newest(db=db, key=key, limit=10)) == {"a-1", "b-1", "a-2", "b-2"}
+
+
+async def test_appends_of_one_writer_at_once_take_their_pages_in_turn(db: Database) -> None:
+    logs = CountedLogs()
+    shared = "recipient:curator:curator-1"  # two slices of a batch both tell this curator
+
+    await asyncio.gather(
+        *(logs.append(db=db, entries={shared: [f"n-{n}"]}, at=AT) for n in range(3))
+    )
+
+    assert logs.look_ups == 0  # no collision with itself, so nothing to look for
+    assert sorted(await pages(db, shared)) == [["n-0"], ["n-1"], ["n-2"]]

@@ -40,6 +40,9 @@ class PagedLogs:
 
     def __init__(self) -> None:
         self._next: OrderedDict[str, int] = OrderedDict()
+        # One append at a time in a process: two at once (two slices of a batch) would both
+        # claim the next page of the staff logs they share, and one would collide and read.
+        self._appending = asyncio.Lock()
 
     async def _exists(self, db: Database, key: str, page: int) -> bool:
         return await db[LOGS].find_one({"_id": f"{key}#{page}"}, {"_id": 1}) is not None
@@ -85,6 +88,12 @@ class PagedLogs:
         self, *, db: Database, entries: Mapping[str, Sequence[str]], at: datetime
     ) -> None:
         """Append ids to logs: one new page per log, all pages in one batch insert."""
+        async with self._appending:
+            await self._append(db=db, entries=entries, at=at)
+
+    async def _append(
+        self, *, db: Database, entries: Mapping[str, Sequence[str]], at: datetime
+    ) -> None:
         pending = {key: list(ids) for key, ids in entries.items() if ids}
         collided: set[str] = set()  # logs whose page another writer had: probe them
         for _ in range(WRITE_ROUNDS):

@@ -38,9 +38,8 @@ async def notify(*, notifier: Notifier, events: Sequence[Event]) -> int:
     slice's notifications are inserted in one bulk write whose unique ``_id``s
     (event:role:recipient:channel) let the store reject repeats, and only then are they
     announced, logged and handed over, while the next slice is decided. Safe to run again
-    for the same events
-    (a redelivered batch, a repeated event): nothing is added twice, and what a crash left
-    unsent is sent now.
+    for the same events (a redelivered batch, a repeated event): nothing is added twice,
+    and what a crash left unsent is sent now.
     """
     matched = [
         (event, data, rules)
