@@ -34,12 +34,6 @@ class NotificationsSettings(ServiceSettings):
     scheduler_interval_s: float = Field(default=1.0, gt=0)
     channel_concurrency: int = Field(default=200, ge=1)
     batch_max_records: int = Field(default=1000, ge=1)
-    batch_slices: int = Field(
-        default=2,
-        ge=1,
-        description="A consumed batch is decided in this many slices of whole families: "
-        "the store writes of one overlap the deciding of the next",
-    )
     contact_cache_ttl_s: float = Field(
         default=30.0, ge=0, description="How long a replica reuses a contact it read (0: never)"
     )

@@ -82,7 +82,7 @@ async def test_two_writers_creating_the_same_page_both_keep_their_entries(db: Da
 
 async def test_appends_of_one_writer_at_once_take_their_pages_in_turn(db: Database) -> None:
     logs = CountedLogs()
-    shared = "recipient:curator:curator-1"  # two slices of a batch both tell this curator
+    shared = "recipient:curator:curator-1"  # batches of several topics tell this curator
 
     await asyncio.gather(
         *(logs.append(db=db, entries={shared: [f"n-{n}"]}, at=AT) for n in range(3))

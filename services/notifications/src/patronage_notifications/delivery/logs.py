@@ -40,8 +40,9 @@ class PagedLogs:
 
     def __init__(self) -> None:
         self._next: OrderedDict[str, int] = OrderedDict()
-        # One append at a time in a process: two at once (two slices of a batch) would both
-        # claim the next page of the staff logs they share, and one would collide and read.
+        # One append at a time in a process: two at once (batches of two topics' consumers,
+        # the scheduler) would both claim the next page of a staff log they share, and one
+        # would collide and read.
         self._appending = asyncio.Lock()
 
     async def _exists(self, db: Database, key: str, page: int) -> bool:

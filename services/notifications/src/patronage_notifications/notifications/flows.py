@@ -3,8 +3,8 @@
 import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 from patronage_common.logging import get_logger
 from patronage_common.store import Document
@@ -23,7 +23,6 @@ from .templates import template_context
 log = get_logger(__name__)
 RECORDED_NAMESPACE = uuid.UUID("6f1c1d52-3d0e-4c55-9d7a-6b7d1f0a2e11")
 DECIDE_SLICE = 200  # events decided between two yields to the event loop
-T = TypeVar("T")
 
 
 def recorded_event_id(notification_id: str) -> uuid.UUID:
@@ -34,12 +33,11 @@ def recorded_event_id(notification_id: str) -> uuid.UUID:
 async def notify(*, notifier: Notifier, events: Sequence[Event]) -> int:
     """Record and send what ``events`` call for; return how many notifications were new.
 
-    The batch is decided in memory in ``batch_slices`` slices of whole families; each
-    slice's notifications are inserted in one bulk write whose unique ``_id``s
-    (event:role:recipient:channel) let the store reject repeats, and only then are they
-    announced, logged and handed over, while the next slice is decided. Safe to run again
-    for the same events (a redelivered batch, a repeated event): nothing is added twice,
-    and what a crash left unsent is sent now.
+    The batch is decided in memory, its notifications are inserted in one bulk write whose
+    unique ``_id``s (event:role:recipient:channel) let the store reject repeats, and only
+    then are they announced, logged and handed over. Safe to run again for the same events
+    (a redelivered batch, a repeated event): nothing is added twice, and what a crash left
+    unsent is sent now.
     """
     matched = [
         (event, data, rules)
@@ -49,40 +47,7 @@ async def notify(*, notifier: Notifier, events: Sequence[Event]) -> int:
     if not matched:
         return 0
     contacts = await _contacts(notifier, {str(e.family_id) for e, _, _ in matched})
-    slices = family_slices(
-        matched, family_of=lambda m: str(m[0].family_id), count=notifier.settings.batch_slices
-    )
-    # Each slice is stored and handed over while the next one is decided.
-    stored: list[asyncio.Task[int]] = []
-    async with asyncio.TaskGroup() as group:
-        for part in slices:
-            documents, causes = await _decide_batch(notifier, part, contacts)
-            stored.append(group.create_task(_store(notifier, documents, causes)))
-            await asyncio.sleep(0)  # the slice's first write goes out before the next is decided
-    return sum(task.result() for task in stored)
-
-
-def family_slices(
-    items: Sequence[T], *, family_of: Callable[[T], str], count: int
-) -> list[list[T]]:
-    """``items`` in at most ``count`` slices of whole families, each in its original order.
-
-    A family's events stay in one slice (its notifications keep their order); families are
-    dealt out by their number of items, the largest first, to the lightest slice.
-    """
-    by_family: dict[str, list[T]] = defaultdict(list)
-    for item in items:
-        by_family[family_of(item)].append(item)
-    slices: list[list[T]] = [[] for _ in range(max(1, min(count, len(by_family))))]
-    for family_items in sorted(by_family.values(), key=len, reverse=True):
-        min(slices, key=len).extend(family_items)
-    return [part for part in slices if part]
-
-
-async def _store(
-    notifier: Notifier, documents: dict[str, Document], causes: dict[str, Event]
-) -> int:
-    """Insert a slice's notifications, then record and hand over the new and the unfinished."""
+    documents, causes = await _decide_batch(notifier, matched, contacts)
     existing = await store.insert_notifications(
         db=notifier.runtime.db, documents=list(documents.values())
     )
