@@ -4,7 +4,8 @@ Not a test. Runs the notifications service in this process against the real Kafk
 store (``patronage_devinfra.resolve()``: the local ones, or KAFKA_BOOTSTRAP_SERVERS /
 MONGODB_URL), with channels that answer instantly. Each event is a request status change
 for a family whose contacts are already known: two notifications (the family by SMS, the
-curator in the app). Writes bench/results/notifications-<events>.json.
+curator in the app), at any hour (no quiet hours). Writes
+bench/results/notifications-<events>.json.
 
 Two phases: throughput — ``--events`` are on the topic before the service starts, and the
 rate is notifications handed over per second from the first to the last; latency —
@@ -28,6 +29,7 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from datetime import time as time_of_day
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -101,6 +103,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             log_level="WARNING",
             log_json=False,
             batch_max_records=args.batch,
+            # No quiet hours (start = end): at night they would defer every family's SMS.
+            quiet_hours_start=time_of_day(0, 0),
+            quiet_hours_end=time_of_day(0, 0),
         )
         client = create_mongo_client(settings)
         db = client[settings.database_name]

@@ -28,7 +28,7 @@ def test_inflected_words_are_lemmatized() -> None:
 
 def test_family_status_text_is_plain_russian() -> None:
     data = {"request_id": "12345678-aaaa", "status": "accepted", "category": "housing"}
-    rendered = Templates().render("family_request_status", template_context(data, urgent=False))
+    rendered = Templates().render("family_request_status", template_context(data))
     assert rendered.subject == "Заявка № 12345678: принята ведомством"
     assert rendered.body == (
         "Здравствуйте! Ведомство приняло вашу заявку «жильё» (№ 12345678) в работу."
@@ -37,3 +37,16 @@ def test_family_status_text_is_plain_russian() -> None:
 
 def test_backoff_doubles_and_is_capped() -> None:
     assert [backoff_s(n, base_s=2, max_s=10) for n in (1, 2, 3, 4)] == [2, 4, 8, 10]
+
+
+def test_one_context_per_event_serves_urgent_and_normal_notifications() -> None:
+    context = template_context({"request_id": "12345678-aaaa", "category": "health"})
+    templates = Templates()
+
+    urgent = templates.render("curator_new_request", context, urgent=True)
+    normal = templates.render("curator_new_request", context, urgent=False)
+
+    assert urgent.subject == "Новая заявка № 12345678 (срочно)"
+    assert urgent.body.startswith("СРОЧНО. Новая заявка «здоровье»")
+    assert normal.subject == "Новая заявка № 12345678"
+    assert "urgent" not in context  # a render does not change the event's shared context

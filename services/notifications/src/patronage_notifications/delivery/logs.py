@@ -4,6 +4,8 @@ A log is a run of page documents ``<key>#0``, ``<key>#1``, … each written once
 insert (FerretDB inserts thousands of documents per second in one batch, but updates
 documents one by one at a few hundred per second). A writer claims the next page by
 inserting it: a duplicate key means another writer took it, so it tries the next one.
+A log this writer does not know yet is assumed new: its page 0 is inserted without
+reading first, and only a duplicate key sends the writer to look for the log's last page.
 A reader finds the last page by probing ``_id``s (exponential then binary search) and reads
 backwards. No page grows after it is written, and nothing scans the collection.
 """
@@ -11,6 +13,7 @@ backwards. No page grows after it is written, and nothing scans the collection.
 import asyncio
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 
 from patronage_common.store import Database, Document
@@ -37,6 +40,10 @@ class PagedLogs:
 
     def __init__(self) -> None:
         self._next: OrderedDict[str, int] = OrderedDict()
+        # One append at a time in a process: two at once (batches of two topics' consumers,
+        # the scheduler) would both claim the next page of a staff log they share, and one
+        # would collide and read.
+        self._appending = asyncio.Lock()
 
     async def _exists(self, db: Database, key: str, page: int) -> bool:
         return await db[LOGS].find_one({"_id": f"{key}#{page}"}, {"_id": 1}) is not None
@@ -56,19 +63,20 @@ class PagedLogs:
                 high = middle
         return low
 
-    async def _next_page(self, db: Database, key: str) -> int:
-        if key in self._next:
-            self._next.move_to_end(key)
-            return self._next[key]
-        return await self.last_page(db, key) + 1
+    async def _next_pages(
+        self, db: Database, keys: Sequence[str], taken: AbstractSet[str]
+    ) -> list[int]:
+        """Next page of each log to try inserting.
 
-    async def _next_pages(self, db: Database, keys: Sequence[str]) -> list[int]:
-        """Next page of each log: remembered ones at once, the others probed concurrently."""
-        pages = [self._next.get(key, -1) for key in keys]
+        Remembered logs at once; a log not remembered is assumed new (page 0, no read)
+        unless its page was already found ``taken`` by another writer: then its last page
+        is probed, those logs concurrently.
+        """
+        pages = [self._next.get(key, -1 if key in taken else 0) for key in keys]
         unknown = [i for i, page in enumerate(pages) if page < 0]
-        probed = await asyncio.gather(*(self._next_page(db, keys[i]) for i in unknown))
+        probed = await asyncio.gather(*(self.last_page(db, keys[i]) for i in unknown))
         for index, page in zip(unknown, probed, strict=True):
-            pages[index] = page
+            pages[index] = page + 1
         return pages
 
     def _remember(self, key: str, page: int) -> None:
@@ -81,12 +89,19 @@ class PagedLogs:
         self, *, db: Database, entries: Mapping[str, Sequence[str]], at: datetime
     ) -> None:
         """Append ids to logs: one new page per log, all pages in one batch insert."""
+        async with self._appending:
+            await self._append(db=db, entries=entries, at=at)
+
+    async def _append(
+        self, *, db: Database, entries: Mapping[str, Sequence[str]], at: datetime
+    ) -> None:
         pending = {key: list(ids) for key, ids in entries.items() if ids}
+        collided: set[str] = set()  # logs whose page another writer had: probe them
         for _ in range(WRITE_ROUNDS):
             if not pending:
                 return
             keys = list(pending)
-            pages = await self._next_pages(db, keys)
+            pages = await self._next_pages(db, keys, collided)
             documents: list[Document] = [
                 {"_id": f"{k}#{p}", "ids": pending[k], "at": at}
                 for k, p in zip(keys, pages, strict=True)
@@ -104,6 +119,7 @@ class PagedLogs:
             for index, (key, page) in enumerate(zip(keys, pages, strict=True)):
                 if index in taken:
                     self._next.pop(key, None)  # another writer got there: look again
+                    collided.add(key)
                 else:
                     self._remember(key, page + 1)
                     del pending[key]

@@ -1,6 +1,9 @@
 """Data access: notifications, their attempts, the delivery logs and the schedule.
 
-Every read and write is by ``_id``:
+Every read and write is by ``_id``. Batches are only ever inserts (FerretDB 1.24 commits an
+``insert`` command 100 documents at a time, so a batch of thousands is safe); every update
+is a single-statement ``update_one`` (an ``update`` command of 100 statements or more
+never answers), and nothing counts with ``$inc`` (concurrent ones lose increments):
 - ``notifications``: ``<event_id>:<role>:<recipient_id>:<channel>`` (a redelivered event
   cannot add a second one);
 - ``delivery_attempts``: ``<notification_id>#<n>``, one per attempt, insert-only;

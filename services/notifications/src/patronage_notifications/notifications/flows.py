@@ -69,6 +69,7 @@ async def _decide_batch(
     documents: dict[str, Document] = {}
     causes: dict[str, Event] = {}
     for n, (event, data, rules) in enumerate(matched, start=1):
+        context = template_context(data)  # one per event, whatever its recipients
         for decision in decide(
             rules=rules,
             data=data,
@@ -77,7 +78,7 @@ async def _decide_batch(
             now=now,
             quiet=quiet,
         ):
-            document = _document(notifier, event, data, decision, now)
+            document = _document(notifier, event, data, context, decision, now)
             if document["_id"] not in documents:
                 documents[document["_id"]] = document
                 causes[document["_id"]] = event
@@ -122,11 +123,14 @@ async def _contacts(notifier: Notifier, family_ids: set[str]) -> dict[str, Conta
 
 
 def _document(
-    notifier: Notifier, event: Event, data: dict[str, Any], decision: Decision, now: Any
+    notifier: Notifier,
+    event: Event,
+    data: dict[str, Any],
+    context: dict[str, Any],
+    decision: Decision,
+    now: Any,
 ) -> Document:
-    rendered = notifier.templates.render(
-        decision.rule.template, template_context(data, urgent=decision.urgent)
-    )
+    rendered = notifier.templates.render(decision.rule.template, context, urgent=decision.urgent)
     notification_id = store.notification_id(
         event_id=str(event.event_id),
         role=decision.recipient_role.value,

@@ -69,12 +69,13 @@ class Templates:
         """Whether a template of that name can be loaded."""
         return f"{name}.j2" in self._names
 
-    def render(self, name: str, context: Mapping[str, Any]) -> Rendered:
-        """Subject and body of template ``name`` for ``context``."""
+    def render(self, name: str, context: Mapping[str, Any], *, urgent: bool = False) -> Rendered:
+        """Subject and body of template ``name`` for ``context`` (one event's, shared by all
+        its notifications) and a notification's urgency."""
         if not self.exists(name):
             raise TemplateMissingError(f"template {name}.j2 not found")
         template = self._env.get_template(f"{name}.j2")
-        ctx = template.new_context(dict(context))
+        ctx = template.new_context({**context, "urgent": urgent})
         subject = "".join(template.blocks["subject"](ctx)).strip()
         body = "".join(template.blocks["body"](ctx)).strip()
         return Rendered(subject=subject, body=body)
@@ -95,12 +96,12 @@ def _label(labels: Mapping[Any, str], value: Any) -> str:
     return labels.get(str(value), str(value))
 
 
-def template_context(data: Mapping[str, Any], *, urgent: bool) -> dict[str, Any]:
-    """What every template may use: the event's fields and their Russian names."""
+def template_context(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What every template may use: the event's fields and their Russian names (built once
+    per event; ``urgent`` is the notification's, given to ``Templates.render``)."""
     request_id = data.get("request_id")
     return {
         "event": _Fields(data),
-        "urgent": urgent,
         "request_ref": f"№ {str(request_id)[:8]}" if request_id else "",
         "category": _label(NEED_CATEGORY_RU, data.get("category")),
         "status": _label(REQUEST_STATUS_RU, data.get("status")),
