@@ -9,7 +9,8 @@ from patronage_common.store import Database, create_mongo_client
 from patronage_passport.demo.generator import generate_families
 from patronage_passport.passports.bulk import import_passports
 from patronage_passport.search import service
-from patronage_passport.search.flows import decode_cursor, indexed_keys, reindex_family, search
+from patronage_passport.search.flows import decode_cursor, reindex_family, search
+from patronage_passport.search.lines import indexed_keys
 from patronage_passport.search.keys import entry_of, name_tokens
 from patronage_passport.search.rebuild import rebuild_index
 from patronage_passport.settings import PassportSettings

@@ -1,0 +1,86 @@
+"""What a posting page keeps of each passport: enough to filter and show it (no I/O).
+
+A posting is ``{"entry", "line", "match"}``: the passport's sorted posting entry, its
+search-result line (``PassportSummary`` without the family id, which names the posting in
+its page) and its name and phone keys. With the line's own district, HQ, curator,
+categories and open needs these give back every key the passport is indexed under, so a
+search checks its other criteria and renders a page from the posting pages alone.
+
+Nothing the passport store seals (SNILS, health notes, the serviceman's status notes) is
+in a posting; after consent withdrawal the name and phone are hidden and unindexed.
+"""
+
+from typing import Any
+
+from ..passports.documents import applicant_of
+from ..passports.enums import ConsentScope
+from .keys import OPEN_NEED_STATUSES, entry_of, search_keys
+
+Document = dict[str, Any]
+
+ALL = "all:"
+PERSONAL_KEYS = ("name:", "phone:")
+"""Keys a result line cannot give back, and which consent withdrawal unindexes."""
+
+HIDDEN_NAME = "скрыто"
+
+
+def _restricted(document: Document) -> set[str]:
+    return set(document.get("restricted_scopes") or [])
+
+
+def indexed_keys(document: Document) -> list[str]:
+    """Keys a stored passport is indexed under (names and phones not after consent withdrawal)."""
+    keys = [ALL, *search_keys(document)]
+    if ConsentScope.PERSONAL_DATA.value in _restricted(document):
+        keys = [k for k in keys if not k.startswith(PERSONAL_KEYS)]
+    return keys
+
+
+def summary_of(document: Document) -> Document:
+    """The search-result line of a stored passport (what a reader may still see of it)."""
+    restricted = _restricted(document)
+    personal = ConsentScope.PERSONAL_DATA.value in restricted
+    # ``restrict`` drops the contacts for either withdrawal: the line shows no phone then.
+    hide_phone = personal or ConsentScope.CONTACT.value in restricted
+    return {
+        "family_id": document["_id"],
+        "applicant_full_name": HIDDEN_NAME if personal else applicant_of(document)["full_name"],
+        "phone": None
+        if hide_phone
+        else ((document.get("contacts") or {}).get("phones") or [None])[0],
+        "district": document["address"]["district"],
+        "hq": document["address"]["hq"],
+        "curator_id": document.get("curator_id"),
+        "categories": list(document["categories"]),
+        "open_needs": sorted(
+            {n["category"] for n in document["needs"] if n["status"] in OPEN_NEED_STATUSES}
+        ),
+    }
+
+
+def posting_of(document: Document) -> Document:
+    """What every posting page of the passport keeps of it."""
+    line = summary_of(document)
+    del line["family_id"]
+    return {
+        "entry": entry_of(document),
+        "line": line,
+        "match": [k for k in indexed_keys(document) if k.startswith(PERSONAL_KEYS)],
+    }
+
+
+def result_line(family_id: str, posting: Document) -> Document:
+    """The search-result line of a posting."""
+    return {"family_id": family_id, **posting["line"]}
+
+
+def posting_keys(posting: Document) -> set[str]:
+    """Every key the posting's passport is indexed under (``indexed_keys``, given back)."""
+    line = posting["line"]
+    keys = {ALL, *posting["match"], f"district:{line['district']}", f"hq:{line['hq']}"}
+    if line["curator_id"]:
+        keys.add(f"curator:{line['curator_id']}")
+    keys.update(f"category:{c}" for c in line["categories"])
+    keys.update(f"need:{n}" for n in line["open_needs"])
+    return keys
