@@ -11,7 +11,7 @@ from patronage_passport.passports.bulk import import_passports
 from patronage_passport.search import service
 from patronage_passport.search.flows import decode_cursor, reindex_family, search
 from patronage_passport.search.keys import entry_of, group_of, is_fine, leaf_for, name_tokens
-from patronage_passport.search.lines import indexed_keys, posting_of, summary_of
+from patronage_passport.search.lines import indexed_keys, posting_of, summary_of, unpack
 from patronage_passport.search.rebuild import rebuild_index
 from patronage_passport.settings import PassportSettings
 
@@ -109,7 +109,11 @@ async def assert_index_holds(db: Database, documents: list[dict[str, Any]]) -> N
             want.setdefault(page_of(key, document), {})[document["_id"]] = posting_of(document)
             counts[key] = counts.get(key, 0) + 1
     pages = {p["_id"]: p async for p in db[service.POSTINGS].find({})}
-    held = {k: v.get("lines", {}) for k, v in pages.items() if v.get("lines")}
+    held = {
+        k: {f: unpack(packed) for f, packed in v["lines"].items()}
+        for k, v in pages.items()
+        if v.get("lines")
+    }
     assert held == want
     assert not any(p.get("entries") for p in pages.values())
     stored = {d["_id"]: d async for d in db[service.COUNTS].find({})}

@@ -12,10 +12,12 @@ from patronage_passport.passports.flows import new_passport
 from patronage_passport.search.keys import entry_of
 from patronage_passport.search.lines import (
     indexed_keys,
+    pack,
     posting_keys,
     posting_of,
     result_line,
     summary_of,
+    unpack,
 )
 
 pytestmark = pytest.mark.unit
@@ -44,6 +46,7 @@ def test_a_posting_gives_back_every_key_its_passport_is_indexed_under() -> None:
             posting = posting_of(document)
             assert posting_keys(posting) == set(indexed_keys(document)), scopes
             assert posting["entry"] == entry_of(document)
+            assert unpack(pack(posting)) == posting
 
 
 def test_the_result_line_of_a_posting_is_the_passports_summary() -> None:

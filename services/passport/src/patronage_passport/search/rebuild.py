@@ -3,12 +3,13 @@
 from collections import defaultdict
 from collections.abc import Callable
 
-from patronage_common.store import Database, Document
+from patronage_common.store import Database
 
 from ..passports import service as passports
 from . import service
 from .flows import state_of
 from .keys import group_of, is_fine, leaf_for
+from .lines import pack
 
 BATCH = 1000
 PAGES_AT_ONCE = 100
@@ -21,7 +22,7 @@ async def rebuild_index(*, db: Database, on_progress: Callable[[int], None] | No
     Always writes the current format (result lines in the posting pages), so it also
     converts an index built by an earlier version.
     """
-    postings: dict[str, dict[str, Document]] = defaultdict(dict)
+    postings: dict[str, dict[str, str]] = defaultdict(dict)
     leaves: dict[str, set[str]] = defaultdict(set)
     counts: dict[str, int] = defaultdict(int)
     groups: dict[str, set[str]] = defaultdict(set)
@@ -29,7 +30,7 @@ async def rebuild_index(*, db: Database, on_progress: Callable[[int], None] | No
     indexed = 0
     async for document in db[passports.PASSPORTS].find({}, {"outbox": 0}):
         state = state_of(document)
-        entry, posting = state["entry"], state["posting"]
+        entry, posting = state["entry"], pack(state["posting"])
         for key in state["keys"]:
             leaf = leaf_for(key, entry)
             postings[f"{key}|{leaf}"][document["_id"]] = posting

@@ -3,9 +3,10 @@
 Three levels per key: ``search_counts`` (``_id = key``: how many passports, which groups),
 ``search_groups`` (``_id = "key|group"``: the leaves of a two-letter group) and
 ``search_postings`` (``_id = "key|leaf"``: the postings of one leaf, ``lines`` by family id,
-each with its entry and result line; a leaf is the surname and initial for the large and
-the name keys, two letters for the others, whose leaf is its own group).
-Every document stays small, which is what FerretDB reads and rewrites fast.
+each its entry and result line packed in a string; a leaf is the surname and initial for
+the large and the name keys, two letters for the others, whose leaf is its own group).
+Every document stays small, which is what FerretDB reads and rewrites fast: a page holds
+a few hundred postings at most.
 """
 
 from patronage_common.store import Collection, Database, Document
@@ -13,6 +14,7 @@ from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from .keys import family_of, group_of, is_fine, leaf_for
+from .lines import pack, unpack
 
 POSTINGS = "search_postings"
 GROUPS = "search_groups"
@@ -54,7 +56,7 @@ async def move_postings(
     for page in dict.fromkeys([*taken_out, *put_in, *legacy_entries]):
         update: Document = {}
         if page in put_in:
-            update["$set"] = {field: put_in[page]}
+            update["$set"] = {field: pack(put_in[page])}
         elif page in taken_out:
             update["$unset"] = {field: ""}
         if page in legacy_entries:
@@ -107,8 +109,11 @@ async def leaf_postings(
     document = await db[POSTINGS].find_one({"_id": f"{key}|{leaf}"})
     if document is None:
         return []
-    lines: dict[str, Document] = document.get("lines") or {}
-    found = [(posting["entry"], family_id, posting) for family_id, posting in lines.items()]
+    lines: dict[str, str] = document.get("lines") or {}
+    found = []
+    for family_id, packed in lines.items():
+        posting = unpack(packed)
+        found.append((posting["entry"], family_id, posting))
     legacy: list[tuple[str, str, Document | None]] = [
         (entry, family_of(entry), None)
         for entry in document.get("entries") or []
