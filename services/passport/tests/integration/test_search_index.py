@@ -110,7 +110,7 @@ async def assert_index_holds(db: Database, documents: list[dict[str, Any]]) -> N
             counts[key] = counts.get(key, 0) + 1
     pages = {p["_id"]: p async for p in db[service.POSTINGS].find({})}
     held = {
-        k: {f: unpack(packed) for f, packed in v["lines"].items()}
+        k: {f: unpack(f, packed) for f, packed in v["lines"].items()}
         for k, v in pages.items()
         if v.get("lines")
     }

@@ -46,7 +46,7 @@ def test_a_posting_gives_back_every_key_its_passport_is_indexed_under() -> None:
             posting = posting_of(document)
             assert posting_keys(posting) == set(indexed_keys(document)), scopes
             assert posting["entry"] == entry_of(document)
-            assert unpack(pack(posting)) == posting
+            assert unpack(document["_id"], pack(posting)) == posting
 
 
 def test_the_result_line_of_a_posting_is_the_passports_summary() -> None:

@@ -12,21 +12,20 @@ from patronage_common.store import Database
 from ..passports import service as passports
 from ..passports.documents import Document
 from . import service
-from .keys import group_of, is_fine, leaf_for
-from .lines import ALL, indexed_keys, posting_keys, posting_of, result_line
+from .keys import entry_of, group_of, is_fine, leaf_for
+from .lines import ALL, indexed_keys, pack, posting_keys, posting_of, result_line, unpack
 
 log = get_logger(__name__)
 
 
 def state_of(document: Document) -> Document:
-    """What the index keeps for a passport: entry, keys, version and its posting."""
-    posting = posting_of(document)
+    """What the index keeps for a passport: entry, keys, version and its packed posting."""
     return {
         "format": service.FORMAT,
-        "entry": posting["entry"],
+        "entry": entry_of(document),
         "keys": indexed_keys(document),
         "version": document["version"],
-        "posting": posting,
+        "posting": pack(posting_of(document)),
     }
 
 
@@ -170,8 +169,8 @@ async def _matching(
         # A stale entry (its family since renamed) is not the family's current one.
         if state is not None and state["entry"] == entry and others <= set(state["keys"]):
             # A format-2 state has the posting; a format-1 state its result line.
-            posting = state.get("posting")
-            line = result_line(family_id, posting) if posting else state["summary"]
+            packed = state.get("posting")
+            line = result_line(family_id, unpack(family_id, packed)) if packed else state["summary"]
             matching.append((entry, line))
     return matching
 

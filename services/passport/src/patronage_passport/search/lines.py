@@ -18,7 +18,7 @@ from typing import Any
 
 from ..passports.documents import applicant_of
 from ..passports.enums import ConsentScope
-from .keys import OPEN_NEED_STATUSES, entry_of, search_keys
+from .keys import OPEN_NEED_STATUSES, SEPARATOR, entry_of, search_keys
 
 Document = dict[str, Any]
 
@@ -102,14 +102,22 @@ LINE_FIELDS = (
 
 
 def pack(posting: Document) -> str:
-    """A posting as stored in its pages: one compact JSON string."""
+    """A posting as stored in its pages: one compact JSON string.
+
+    The entry's family id is left out: the page names the posting by it.
+    """
     line = [posting["line"][field] for field in LINE_FIELDS]
+    sort_name = posting["entry"].rsplit(SEPARATOR, 1)[0]
     return json.dumps(
-        [posting["entry"], line, posting["match"]], ensure_ascii=False, separators=(",", ":")
+        [sort_name, line, posting["match"]], ensure_ascii=False, separators=(",", ":")
     )
 
 
-def unpack(packed: str) -> Document:
-    """A posting as ``pack`` stored it."""
-    entry, line, match = json.loads(packed)
-    return {"entry": entry, "line": dict(zip(LINE_FIELDS, line, strict=True)), "match": match}
+def unpack(family_id: str, packed: str) -> Document:
+    """The posting of ``family_id`` as ``pack`` stored it."""
+    sort_name, line, match = json.loads(packed)
+    return {
+        "entry": f"{sort_name}{SEPARATOR}{family_id}",
+        "line": dict(zip(LINE_FIELDS, line, strict=True)),
+        "match": match,
+    }

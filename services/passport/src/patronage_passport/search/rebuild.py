@@ -9,7 +9,6 @@ from ..passports import service as passports
 from . import service
 from .flows import state_of
 from .keys import group_of, is_fine, leaf_for
-from .lines import pack
 
 BATCH = 1000
 PAGES_AT_ONCE = 100
@@ -30,7 +29,7 @@ async def rebuild_index(*, db: Database, on_progress: Callable[[int], None] | No
     indexed = 0
     async for document in db[passports.PASSPORTS].find({}, {"outbox": 0}):
         state = state_of(document)
-        entry, posting = state["entry"], pack(state["posting"])
+        entry, posting = state["entry"], state["posting"]
         for key in state["keys"]:
             leaf = leaf_for(key, entry)
             postings[f"{key}|{leaf}"][document["_id"]] = posting

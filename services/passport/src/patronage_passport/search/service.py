@@ -14,7 +14,7 @@ from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from .keys import family_of, group_of, is_fine, leaf_for
-from .lines import pack, unpack
+from .lines import unpack
 
 POSTINGS = "search_postings"
 GROUPS = "search_groups"
@@ -39,7 +39,7 @@ async def move_postings(
     db: Database,
     family_id: str,
     taken_out: list[str],
-    put_in: dict[str, Document],
+    put_in: dict[str, str],
     legacy_entries: dict[str, str],
     new_leaves: list[tuple[str, str]],
     count_changes: dict[str, tuple[int, str | None]],
@@ -47,7 +47,7 @@ async def move_postings(
     """Change one family's postings, a few round trips whatever its number of keys.
 
     ``taken_out`` pages lose the family's posting, ``put_in`` pages get it (page id →
-    posting), ``legacy_entries`` pages lose a format-1 entry; ``new_leaves`` (key, leaf)
+    packed posting), ``legacy_entries`` pages lose a format-1 entry; ``new_leaves`` (key, leaf)
     are registered in their group; ``count_changes`` adds to a key's count and registers a
     group. One statement per page, so no bulk upserts one ``_id`` twice.
     """
@@ -56,7 +56,7 @@ async def move_postings(
     for page in dict.fromkeys([*taken_out, *put_in, *legacy_entries]):
         update: Document = {}
         if page in put_in:
-            update["$set"] = {field: pack(put_in[page])}
+            update["$set"] = {field: put_in[page]}
         elif page in taken_out:
             update["$unset"] = {field: ""}
         if page in legacy_entries:
@@ -112,7 +112,7 @@ async def leaf_postings(
     lines: dict[str, str] = document.get("lines") or {}
     found = []
     for family_id, packed in lines.items():
-        posting = unpack(packed)
+        posting = unpack(family_id, packed)
         found.append((posting["entry"], family_id, posting))
     legacy: list[tuple[str, str, Document | None]] = [
         (entry, family_of(entry), None)
