@@ -146,6 +146,10 @@ async def _once(leaves: list[str]) -> AsyncIterator[list[str]]:
     yield leaves
 
 
+_warned_format_1: list[bool] = []
+"""Whether this process has logged finding a format-1 page (once is enough)."""
+
+
 async def _matching(
     db: Database, postings: list[tuple[str, str, Document | None]], others: set[str]
 ) -> list[tuple[str, Document]]:
@@ -156,7 +160,9 @@ async def _matching(
     legacy = [family_id for _, family_id, posting in postings if posting is None]
     states: dict[str, Document | None] = {}
     if legacy:
-        log.warning("search index in format 1: run rebuild_index", entries=len(legacy))
+        if not _warned_format_1:
+            _warned_format_1.append(True)
+            log.warning("search index partly in format 1 (slower): run rebuild_index")
         found = await asyncio.gather(*(service.get_state(db=db, family_id=f) for f in legacy))
         states = dict(zip(legacy, found, strict=True))
     matching = []
@@ -198,7 +204,7 @@ async def search(*, db: Database, keys: list[str], after: str | None, limit: int
         return Found([], None, 0)
     key = criteria[counts.index(min(counts))]
     others = set(criteria) - {key}
-    everyone = summaries[ALL][0] if others else 0
+    everyone = max(1, summaries[ALL][0]) if others else 1
     share = prod(min(1.0, summaries[k][0] / everyone) for k in others) if others else 1.0
     driver = _Driver(key, summaries[key][0], summaries[key][1], share)
     found: list[tuple[str, Document]] = []
@@ -207,7 +213,11 @@ async def search(*, db: Database, keys: list[str], after: str | None, limit: int
         return limit + 1 - len(found)
 
     async for postings in _driver_postings(db, driver, after, wanted):
-        found.extend(await _matching(db, postings, others))
+        # A page's worth at a time: format-1 entries cost a look-up each.
+        for offset in range(0, len(postings), limit + 1):
+            found.extend(await _matching(db, postings[offset : offset + limit + 1], others))
+            if len(found) > limit:
+                break
         if len(found) > limit:
             break
     page = found[:limit]
