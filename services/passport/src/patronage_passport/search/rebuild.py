@@ -1,11 +1,20 @@
-"""Rebuild the whole search index from the passports (after a bulk import, or to repair)."""
+"""Rebuild the whole search index from the passports (after a bulk import, or to repair).
 
+``python -m patronage_passport.search.rebuild`` rebuilds the index of the store the
+environment names (``MONGODB_URL``, ``MONGODB_DATABASE``): after an upgrade that changes the
+index format, or a bulk import. Run it with the service stopped: a passport changed while
+the index is rebuilt may keep its old posting until its next change.
+"""
+
+import asyncio
+import sys
 from collections import defaultdict
 from collections.abc import Callable
 
-from patronage_common.store import Database
+from patronage_common.store import Database, create_mongo_client
 
 from ..passports import service as passports
+from ..settings import get_settings
 from . import service
 from .flows import state_of
 from .keys import group_of, is_fine, leaf_for
@@ -56,3 +65,26 @@ async def rebuild_index(*, db: Database, on_progress: Callable[[int], None] | No
         for start in range(0, len(rows), at_once):
             await db[name].insert_many(rows[start : start + at_once])
     return indexed
+
+
+async def _rebuild_configured_store() -> int:
+    settings = get_settings()
+    client = create_mongo_client(settings)
+    try:
+        return await rebuild_index(
+            db=client[settings.database_name],
+            on_progress=lambda done: print(f"\r  прочитано паспортов: {done}", end="", flush=True),
+        )
+    finally:
+        await client.close()
+
+
+def main() -> int:
+    """Rebuild the configured store's search index and say how many passports it holds."""
+    indexed = asyncio.run(_rebuild_configured_store())
+    print(f"\nиндекс поиска перестроен: {indexed} паспортов")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
