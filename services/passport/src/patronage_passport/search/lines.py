@@ -2,9 +2,10 @@
 
 A posting is ``{"entry", "line", "match"}``: the passport's sorted posting entry, its
 search-result line (``PassportSummary`` without the family id, which names the posting in
-its page) and its name and phone keys. With the line's own district, HQ, curator,
-categories and open needs these give back every key the passport is indexed under, so a
-search checks its other criteria and renders a page from the posting pages alone.
+its page) and the name and phone keys the line does not show (other members' names, other
+phones). With the line's own name, phone, district, HQ, curator, categories and open needs
+these give back every key the passport is indexed under, so a search checks its other
+criteria and renders a page from the posting pages alone.
 
 A page stores each posting packed into one JSON string: FerretDB keeps a type schema next
 to every nested field, which made pages of nested postings eight times larger.
@@ -18,7 +19,7 @@ from typing import Any
 
 from ..passports.documents import applicant_of
 from ..passports.enums import ConsentScope
-from .keys import OPEN_NEED_STATUSES, SEPARATOR, entry_of, search_keys
+from .keys import OPEN_NEED_STATUSES, SEPARATOR, entry_of, name_tokens, search_keys
 
 Document = dict[str, Any]
 
@@ -67,10 +68,13 @@ def posting_of(document: Document) -> Document:
     """What every posting page of the passport keeps of it."""
     line = summary_of(document)
     del line["family_id"]
+    shown = _line_keys(line)
     return {
         "entry": entry_of(document),
         "line": line,
-        "match": [k for k in indexed_keys(document) if k.startswith(PERSONAL_KEYS)],
+        "match": [
+            k for k in indexed_keys(document) if k.startswith(PERSONAL_KEYS) and k not in shown
+        ],
     }
 
 
@@ -81,12 +85,23 @@ def result_line(family_id: str, posting: Document) -> Document:
 
 def posting_keys(posting: Document) -> set[str]:
     """Every key the posting's passport is indexed under (``indexed_keys``, given back)."""
-    line = posting["line"]
-    keys = {ALL, *posting["match"], f"district:{line['district']}", f"hq:{line['hq']}"}
+    return _line_keys(posting["line"]) | set(posting["match"])
+
+
+def _line_keys(line: Document) -> set[str]:
+    """The keys a result line shows by itself.
+
+    A name or phone on the line is one consent still allows, so it is indexed too.
+    """
+    keys = {ALL, f"district:{line['district']}", f"hq:{line['hq']}"}
     if line["curator_id"]:
         keys.add(f"curator:{line['curator_id']}")
     keys.update(f"category:{c}" for c in line["categories"])
     keys.update(f"need:{n}" for n in line["open_needs"])
+    if line["applicant_full_name"] != HIDDEN_NAME:
+        keys.update(f"name:{t}" for t in name_tokens(line["applicant_full_name"]))
+    if line["phone"]:
+        keys.add(f"phone:{line['phone']}")
     return keys
 
 
