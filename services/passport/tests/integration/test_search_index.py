@@ -1,5 +1,6 @@
 """The search index answers every query shape page by page exactly as a full scan would."""
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -273,5 +274,26 @@ async def test_a_format_1_index_answers_until_rebuilt_and_converts_family_by_fam
         await assert_index_holds(db, documents)
         for keys in queries:
             assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
+    finally:
+        await client.close()
+
+
+async def test_indexers_running_at_once_lose_no_posting_and_no_count(
+    make_settings: Callable[..., Any],
+) -> None:
+    # FerretDB v1 loses one of two concurrent updates of a document: replicas' indexers,
+    # whose families share pages and counts, must not write at the same time.
+    settings: PassportSettings = make_settings(PassportSettings)
+    cipher = FieldCipher.from_setting(settings.data_encryption_keys)
+    client = create_mongo_client(settings)
+    db = client[settings.database_name]
+    try:
+        await import_passports(
+            db=db, cipher=cipher, passports=generate_families(20, seed=31), actor="import"
+        )
+        documents = [d async for d in db["passports"].find({}, {"outbox": 0})]
+        await asyncio.gather(*(reindex_family(db=db, family_id=d["_id"]) for d in documents))
+        await assert_index_holds(db, documents)
+        assert (await search(db=db, keys=[], after=None, limit=1)).total == 20
     finally:
         await client.close()

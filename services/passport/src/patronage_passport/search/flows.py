@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from math import ceil, prod
 
+from patronage_common.locks import locked
 from patronage_common.logging import get_logger
 from patronage_common.store import Database
 
@@ -29,13 +30,25 @@ def state_of(document: Document) -> Document:
     }
 
 
+INDEX_LOCK = "search-index"
+
+
 async def reindex_family(*, db: Database, family_id: str) -> None:
     """Make the family's postings match its current passport (safe to repeat).
 
     Pages whose posting is unchanged are not written: a change of the result line alone
     (a new first phone, say) rewrites every page, a new key only its own. A family indexed
     in format 1 is moved out of its bare entries and into lines.
+
+    One indexer writes at a time (service replicas each run one): FerretDB v1 loses one of
+    two concurrent updates of a document, ``$set`` of other fields and ``$inc`` alike, and
+    families share pages and counts.
     """
+    async with locked(db, INDEX_LOCK):
+        await _reindex(db, family_id)
+
+
+async def _reindex(db: Database, family_id: str) -> None:
     document = await passports.get_document(db=db, family_id=family_id)
     state = await service.get_state(db=db, family_id=family_id) or {
         "format": service.FORMAT,
