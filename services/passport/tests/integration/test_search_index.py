@@ -1,5 +1,6 @@
 """The search index answers every query shape page by page exactly as a full scan would."""
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -9,8 +10,9 @@ from patronage_common.store import Database, create_mongo_client
 from patronage_passport.demo.generator import generate_families
 from patronage_passport.passports.bulk import import_passports
 from patronage_passport.search import service
-from patronage_passport.search.flows import decode_cursor, indexed_keys, reindex_family, search
-from patronage_passport.search.keys import entry_of, name_tokens
+from patronage_passport.search.flows import decode_cursor, reindex_family, search
+from patronage_passport.search.keys import entry_of, group_of, is_fine, leaf_for, name_tokens
+from patronage_passport.search.lines import indexed_keys, posting_of, summary_of, unpack
 from patronage_passport.search.rebuild import rebuild_index
 from patronage_passport.settings import PassportSettings
 
@@ -93,3 +95,205 @@ async def test_every_query_shape_pages_exactly_like_a_scan_built_live_or_rebuilt
 async def _counts(db: Database) -> Any:
     async for document in db[service.COUNTS].find({}):
         yield document["_id"], (document["count"], sorted(document.get("groups", [])))
+
+
+def page_of(key: str, document: dict[str, Any]) -> str:
+    return f"{key}|{leaf_for(key, entry_of(document))}"
+
+
+async def assert_index_holds(db: Database, documents: list[dict[str, Any]]) -> None:
+    """Every page holds exactly its passports' current postings; counts and groups agree."""
+    want: dict[str, dict[str, Any]] = {}
+    counts: dict[str, int] = {}
+    for document in documents:
+        for key in indexed_keys(document):
+            want.setdefault(page_of(key, document), {})[document["_id"]] = posting_of(document)
+            counts[key] = counts.get(key, 0) + 1
+    pages = {p["_id"]: p async for p in db[service.POSTINGS].find({})}
+    held = {
+        k: {f: unpack(f, packed) for f, packed in v["lines"].items()}
+        for k, v in pages.items()
+        if v.get("lines")
+    }
+    assert held == want
+    assert not any(p.get("entries") for p in pages.values())
+    stored = {d["_id"]: d async for d in db[service.COUNTS].find({})}
+    assert {k: d["count"] for k, d in stored.items() if d["count"]} == counts
+    for page in want:
+        key, leaf = page.split("|", 1)
+        assert group_of(leaf) in stored[key]["groups"], page
+        if is_fine(key):
+            group = await db[service.GROUPS].find_one({"_id": f"{key}|{group_of(leaf)}"})
+            assert group is not None, page
+            assert leaf in group["leaves"], page
+
+
+async def change(db: Database, family_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """Store a new version of a passport, as ``change_passport`` does, and reindex it."""
+    await db["passports"].update_one({"_id": family_id}, {"$set": fields, "$inc": {"version": 1}})
+    await reindex_family(db=db, family_id=family_id)
+    document = await db["passports"].find_one({"_id": family_id}, {"outbox": 0})
+    assert document is not None
+    return document
+
+
+async def lines_found(db: Database, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """Result lines of every page of a search, by family id."""
+    lines: dict[str, dict[str, Any]] = {}
+    after = None
+    while True:
+        page = await search(db=db, keys=keys, after=after, limit=5)
+        lines.update({item["family_id"]: item for item in page.items})
+        if page.next_cursor is None:
+            return lines
+        after = decode_cursor(page.next_cursor)
+
+
+async def test_result_lines_follow_changes_curators_and_consent_withdrawal(
+    make_settings: Callable[..., Any],
+) -> None:
+    settings: PassportSettings = make_settings(PassportSettings)
+    cipher = FieldCipher.from_setting(settings.data_encryption_keys)
+    client = create_mongo_client(settings)
+    db = client[settings.database_name]
+    try:
+        families = list(generate_families(30, seed=23))
+        await import_passports(db=db, cipher=cipher, passports=families, actor="import")
+        documents = {d["_id"]: d async for d in db["passports"].find({}, {"outbox": 0})}
+        for family_id in documents:
+            await reindex_family(db=db, family_id=family_id)
+        await assert_index_holds(db, list(documents.values()))
+        everyone = await lines_found(db, [])
+        assert everyone == {f: summary_of(d) for f, d in documents.items()}
+
+        family_id, document = next(iter(documents.items()))
+        district = document["address"]["district"]
+        surname = name_tokens(document["members"][0]["full_name"])[0]
+
+        # A new first phone changes only the line (and the phone keys): every page follows.
+        phones = ["+79990001122", *document["contacts"]["phones"]]
+        document = await change(db, family_id, {"contacts.phones": phones})
+        documents[family_id] = document
+        await assert_index_holds(db, list(documents.values()))
+        assert (await lines_found(db, [f"district:{district}"]))[family_id]["phone"] == phones[0]
+        assert list(await lines_found(db, ["phone:+79990001122"])) == [family_id]
+
+        # A new curator: found under the new one, with the new one on the line.
+        document = await change(db, family_id, {"curator_id": "cur-new-1"})
+        documents[family_id] = document
+        await assert_index_holds(db, list(documents.values()))
+        assert list(await lines_found(db, ["curator:cur-new-1"])) == [family_id]
+        line = (await lines_found(db, [f"name:{surname}"]))[family_id]
+        assert line["curator_id"] == "cur-new-1"
+
+        # Contact consent withdrawn: the phone leaves the line, the name stays.
+        document = await change(db, family_id, {"restricted_scopes": ["contact"]})
+        documents[family_id] = document
+        await assert_index_holds(db, list(documents.values()))
+        line = (await lines_found(db, [f"district:{district}"]))[family_id]
+        assert line["phone"] is None
+        assert line["applicant_full_name"] == document["members"][0]["full_name"]
+
+        # Personal-data consent withdrawn: the name is hidden and no longer found.
+        document = await change(db, family_id, {"restricted_scopes": ["contact", "personal_data"]})
+        documents[family_id] = document
+        await assert_index_holds(db, list(documents.values()))
+        line = (await lines_found(db, [f"district:{district}"]))[family_id]
+        assert (line["applicant_full_name"], line["phone"]) == ("скрыто", None)
+        assert family_id not in await lines_found(db, [f"name:{surname}"])
+        assert family_id not in await lines_found(db, ["phone:+79990001122"])
+
+        # Reindexing again writes nothing new; a rebuild holds the same.
+        await reindex_family(db=db, family_id=family_id)
+        await assert_index_holds(db, list(documents.values()))
+        assert await rebuild_index(db=db) == 30
+        await assert_index_holds(db, list(documents.values()))
+        assert await lines_found(db, []) == {f: summary_of(d) for f, d in documents.items()}
+    finally:
+        await client.close()
+
+
+async def write_format_1_index(db: Database, documents: list[dict[str, Any]]) -> None:
+    """The index as the previous version stored it: bare entries, result lines in states."""
+    pages: dict[str, list[str]] = {}
+    for document in documents:
+        for key in indexed_keys(document):
+            pages.setdefault(page_of(key, document), []).append(entry_of(document))
+    await rebuild_index(db=db)  # counts and groups are the same in both formats
+    await db[service.POSTINGS].drop()
+    await db[service.POSTINGS].insert_many(
+        [{"_id": p, "entries": sorted(e)} for p, e in pages.items()]
+    )
+    await db[service.STATE].drop()
+    await db[service.STATE].insert_many(
+        [
+            {
+                "_id": d["_id"],
+                "entry": entry_of(d),
+                "keys": indexed_keys(d),
+                "version": d["version"],
+                "summary": summary_of(d),
+            }
+            for d in documents
+        ]
+    )
+
+
+async def test_a_format_1_index_answers_until_rebuilt_and_converts_family_by_family(
+    make_settings: Callable[..., Any],
+) -> None:
+    settings: PassportSettings = make_settings(PassportSettings)
+    cipher = FieldCipher.from_setting(settings.data_encryption_keys)
+    client = create_mongo_client(settings)
+    db = client[settings.database_name]
+    try:
+        await import_passports(
+            db=db, cipher=cipher, passports=generate_families(30, seed=29), actor="import"
+        )
+        documents = [d async for d in db["passports"].find({}, {"outbox": 0})]
+        district = documents[0]["address"]["district"]
+        queries = [[], [f"district:{district}"], [f"district:{district}", "category:elderly"]]
+        await write_format_1_index(db, documents)
+        for keys in queries:
+            assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
+        assert await lines_found(db, []) == {d["_id"]: summary_of(d) for d in documents}
+
+        # The indexer moves each family it touches into lines; mixed pages answer the same.
+        for document in documents[::2]:
+            await reindex_family(db=db, family_id=document["_id"])
+        for keys in queries:
+            assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
+        assert await lines_found(db, []) == {d["_id"]: summary_of(d) for d in documents}
+        for document in documents[1::2]:
+            await reindex_family(db=db, family_id=document["_id"])
+        await assert_index_holds(db, documents)
+
+        # A rebuild converts the whole index at once.
+        await write_format_1_index(db, documents)
+        assert await rebuild_index(db=db) == 30
+        await assert_index_holds(db, documents)
+        for keys in queries:
+            assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
+    finally:
+        await client.close()
+
+
+async def test_indexers_running_at_once_lose_no_posting_and_no_count(
+    make_settings: Callable[..., Any],
+) -> None:
+    # FerretDB v1 loses one of two concurrent updates of a document: replicas' indexers,
+    # whose families share pages and counts, must not write at the same time.
+    settings: PassportSettings = make_settings(PassportSettings)
+    cipher = FieldCipher.from_setting(settings.data_encryption_keys)
+    client = create_mongo_client(settings)
+    db = client[settings.database_name]
+    try:
+        await import_passports(
+            db=db, cipher=cipher, passports=generate_families(20, seed=31), actor="import"
+        )
+        documents = [d async for d in db["passports"].find({}, {"outbox": 0})]
+        await asyncio.gather(*(reindex_family(db=db, family_id=d["_id"]) for d in documents))
+        await assert_index_holds(db, documents)
+        assert (await search(db=db, keys=[], after=None, limit=1)).total == 20
+    finally:
+        await client.close()

@@ -2,69 +2,56 @@
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from math import ceil, prod
 
+from patronage_common.locks import locked
+from patronage_common.logging import get_logger
 from patronage_common.store import Database
 
 from ..passports import service as passports
-from ..passports.documents import Document, applicant_of
+from ..passports.documents import Document
 from . import service
-from .keys import (
-    OPEN_NEED_STATUSES,
-    entry_of,
-    family_of,
-    group_of,
-    is_fine,
-    leaf_for,
-    search_keys,
-)
+from .keys import entry_of, group_of, is_fine, leaf_for
+from .lines import ALL, indexed_keys, pack, posting_keys, posting_of, result_line, unpack
 
-ALL = "all:"
-RESTRICTED_KEYS = ("name:", "phone:")
-
-
-def indexed_keys(document: Document) -> list[str]:
-    """Keys a stored passport is indexed under (names and phones not after consent withdrawal)."""
-    keys = [ALL, *search_keys(document)]
-    if "personal_data" in (document.get("restricted_scopes") or []):
-        keys = [k for k in keys if not k.startswith(RESTRICTED_KEYS)]
-    return keys
-
-
-def summary_of(document: Document) -> Document:
-    """The search-result line of a stored passport, kept with its index state."""
-    restricted = "personal_data" in (document.get("restricted_scopes") or [])
-    return {
-        "family_id": document["_id"],
-        "applicant_full_name": "скрыто" if restricted else applicant_of(document)["full_name"],
-        "phone": None
-        if restricted
-        else ((document.get("contacts") or {}).get("phones") or [None])[0],
-        "district": document["address"]["district"],
-        "hq": document["address"]["hq"],
-        "curator_id": document.get("curator_id"),
-        "categories": document["categories"],
-        "open_needs": sorted(
-            {n["category"] for n in document["needs"] if n["status"] in OPEN_NEED_STATUSES}
-        ),
-    }
+log = get_logger(__name__)
 
 
 def state_of(document: Document) -> Document:
-    """What the index keeps for a passport: entry, keys, version and result line."""
+    """What the index keeps for a passport: entry, keys, version and its packed posting."""
     return {
+        "format": service.FORMAT,
         "entry": entry_of(document),
         "keys": indexed_keys(document),
         "version": document["version"],
-        "summary": summary_of(document),
+        "posting": pack(posting_of(document)),
     }
 
 
+INDEX_LOCK = "search-index"
+
+
 async def reindex_family(*, db: Database, family_id: str) -> None:
-    """Make the family's postings match its current passport (safe to repeat)."""
+    """Make the family's postings match its current passport (safe to repeat).
+
+    Pages whose posting is unchanged are not written: a change of the result line alone
+    (a new first phone, say) rewrites every page, a new key only its own. A family indexed
+    in format 1 is moved out of its bare entries and into lines.
+
+    One indexer writes at a time (service replicas each run one): FerretDB v1 loses one of
+    two concurrent updates of a document, ``$set`` of other fields and ``$inc`` alike, and
+    families share pages and counts.
+    """
+    async with locked(db, INDEX_LOCK):
+        await _reindex(db, family_id)
+
+
+async def _reindex(db: Database, family_id: str) -> None:
     document = await passports.get_document(db=db, family_id=family_id)
     state = await service.get_state(db=db, family_id=family_id) or {
+        "format": service.FORMAT,
         "entry": "",
         "keys": [],
         "version": 0,
@@ -72,12 +59,24 @@ async def reindex_family(*, db: Database, family_id: str) -> None:
     if document is None or document["version"] < state["version"]:
         return
     new_state = state_of(document)
-    entry, keys = new_state["entry"], new_state["keys"]
+    entry, keys, posting = new_state["entry"], new_state["keys"], new_state["posting"]
     old_entry, old_keys = state["entry"], state["keys"]
-    await service.move_entries(
+    legacy = state.get("format") != service.FORMAT
+    old_pages = {service.page_id(k, old_entry): k for k in old_keys}
+    new_pages = {service.page_id(k, entry): k for k in keys}
+    rewrite = legacy or state.get("posting") != posting
+    counts: dict[str, tuple[int, str | None]] = {k: (-1, None) for k in old_keys if k not in keys}
+    for page, key in new_pages.items():
+        if page not in old_pages:
+            counts[key] = (0 if key in old_keys else 1, group_of(leaf_for(key, entry)))
+    await service.move_postings(
         db=db,
-        removed=[(k, old_entry) for k in old_keys if k not in keys or old_entry != entry],
-        added=[(k, entry) for k in keys if k not in old_keys or old_entry != entry],
+        family_id=family_id,
+        taken_out=[p for p in old_pages if p not in new_pages],
+        put_in={p: posting for p in new_pages if rewrite or p not in old_pages},
+        legacy_entries={p: old_entry for p in old_pages} if legacy else {},
+        new_leaves=[(k, leaf_for(k, entry)) for p, k in new_pages.items() if p not in old_pages],
+        count_changes=counts,
     )
     await service.save_state(db=db, family_id=family_id, state=new_state)
 
@@ -106,66 +105,135 @@ def decode_cursor(cursor: str) -> str:
     return base64.urlsafe_b64decode(cursor.encode()).decode()
 
 
-async def _states(db: Database, entries: list[str]) -> list[Document]:
-    found = await asyncio.gather(
-        *(service.get_state(db=db, family_id=family_of(e)) for e in entries)
-    )
-    return [state for state in found if state is not None]
-
-
 LEAVES_AT_ONCE = 12
 
 
-async def _driver_entries(
-    db: Database, key: str, groups: list[str], after: str | None
-) -> AsyncIterator[list[str]]:
-    """The driving key's entries after ``after``, in name order, a few leaves at a time."""
+@dataclass(frozen=True)
+class _Driver:
+    """The key a search walks, how many passports it holds and in which groups."""
+
+    key: str
+    count: int
+    groups: list[str]
+    share: float
+    """Estimated share of its passports that meet the other criteria too."""
+
+    def leaves_for(self, wanted: int, leaves_per_group: int) -> int:
+        """Leaves to read at once for ``wanted`` matches, if the key fills its leaves evenly."""
+        per_leaf = self.count / max(1, len(self.groups)) / max(1, leaves_per_group)
+        needed = wanted / max(self.share, 0.01) / max(per_leaf, 0.1)
+        return max(1, min(LEAVES_AT_ONCE, ceil(needed * 1.25)))
+
+
+async def _driver_postings(
+    db: Database, driver: _Driver, after: str | None, wanted: Callable[[], int]
+) -> AsyncIterator[list[tuple[str, str, Document | None]]]:
+    """The driver's postings after ``after`` in name order, a page's worth of leaves at once."""
+    key = driver.key
     start = leaf_for(key, after) if after else ""
-    for group in (g for g in groups if g >= group_of(start)):
-        if is_fine(key):
-            leaves = await service.group_leaves(db=db, key=key, group=group)
-        else:
-            leaves = [group]  # a two-letter leaf is its own group
-        leaves = [leaf for leaf in leaves if leaf >= start]
-        for offset in range(0, len(leaves), LEAVES_AT_ONCE):
+    groups = [g for g in driver.groups if g >= group_of(start)]
+    spans: AsyncIterator[list[str]]
+    if is_fine(key):
+        spans = (await service.group_leaves(db=db, key=key, group=group) for group in groups)
+    else:
+        spans = _once(groups)  # a two-letter leaf is its own group: one span of them all
+    async for span in spans:
+        leaves = [leaf for leaf in span if leaf >= start]
+        per_group = len(leaves) if is_fine(key) else 1
+        offset = 0
+        while offset < len(leaves):
+            at_once = driver.leaves_for(wanted(), per_group)
             batch = await asyncio.gather(
                 *(
-                    service.leaf_entries(db=db, key=key, leaf=leaf)
-                    for leaf in leaves[offset : offset + LEAVES_AT_ONCE]
+                    service.leaf_postings(db=db, key=key, leaf=leaf)
+                    for leaf in leaves[offset : offset + at_once]
                 )
             )
-            entries = sorted(e for leaf in batch for e in leaf if after is None or e > after)
-            if entries:
-                yield entries
+            offset += at_once
+            postings = sorted(p for leaf in batch for p in leaf if after is None or p[0] > after)
+            if postings:
+                yield postings
+
+
+async def _once(leaves: list[str]) -> AsyncIterator[list[str]]:
+    yield leaves
+
+
+_warned_format_1: list[bool] = []
+"""Whether this process has logged finding a format-1 page (once is enough)."""
+
+
+async def _matching(
+    db: Database, postings: list[tuple[str, str, Document | None]], others: set[str]
+) -> list[tuple[str, Document]]:
+    """``(entry, result line)`` of the postings that meet the other criteria, in order.
+
+    A format-1 entry has no posting: its family's index state answers (one look-up).
+    """
+    legacy = [family_id for _, family_id, posting in postings if posting is None]
+    states: dict[str, Document | None] = {}
+    if legacy:
+        if not _warned_format_1:
+            _warned_format_1.append(True)
+            log.warning("search index partly in format 1 (slower): run rebuild_index")
+        found = await asyncio.gather(*(service.get_state(db=db, family_id=f) for f in legacy))
+        states = dict(zip(legacy, found, strict=True))
+    matching = []
+    for entry, family_id, posting in postings:
+        if posting is not None:
+            if others <= posting_keys(posting):
+                matching.append((entry, result_line(family_id, posting)))
+            continue
+        state = states[family_id]
+        # A stale entry (its family since renamed) is not the family's current one.
+        if state is not None and state["entry"] == entry and others <= set(state["keys"]):
+            # A format-2 state has the posting; a format-1 state its result line.
+            packed = state.get("posting")
+            line = result_line(family_id, unpack(family_id, packed)) if packed else state["summary"]
+            matching.append((entry, line))
+    return matching
 
 
 async def search(*, db: Database, keys: list[str], after: str | None, limit: int) -> Found:
     """Passports found by every key, sorted by applicant name, ``limit`` after ``after``.
 
-    The rarest key drives, leaf by leaf in name order; its candidates are checked against
-    the other keys through their small per-family index states (read by ``_id``,
-    concurrently), never through the other keys' postings, which may be large.
+    The rarest key drives, leaf by leaf in name order, a few leaves at a time (as many as
+    its count and the other keys' counts suggest a page needs); the other keys are checked
+    against the postings themselves, which also hold the result lines: a page costs the
+    counts, the driver's group and the leaves read, never a look-up per passport.
     """
     criteria = list(dict.fromkeys(keys)) or [ALL]
-    summaries = await asyncio.gather(*(service.key_summary(db=db, key=k) for k in criteria))
-    counts = [count for count, _ in summaries]
+    # Everyone's count, for how selective the other keys are, when there are others.
+    asked = [*criteria, ALL] if len(criteria) > 1 and ALL not in criteria else criteria
+    summaries = dict(
+        zip(
+            asked,
+            await asyncio.gather(*(service.key_summary(db=db, key=k) for k in asked)),
+            strict=True,
+        )
+    )
+    counts = [summaries[k][0] for k in criteria]
     if min(counts) == 0:
         return Found([], None, 0)
-    driver = criteria[counts.index(min(counts))]
-    others = set(criteria) - {driver}
-    found: list[Document] = []
-    groups = summaries[criteria.index(driver)][1]
-    async for entries in _driver_entries(db, driver, groups, after):
-        # Read candidates' states a chunk at a time: enough for the page, rarely more.
-        for offset in range(0, len(entries), limit + 1):
-            chunk = entries[offset : offset + limit + 1]
-            states = await _states(db, chunk)
-            found += [s for s in states if others <= set(s["keys"]) and s["entry"] in chunk]
+    key = criteria[counts.index(min(counts))]
+    others = set(criteria) - {key}
+    everyone = max(1, summaries[ALL][0]) if others else 1
+    share = prod(min(1.0, summaries[k][0] / everyone) for k in others) if others else 1.0
+    driver = _Driver(key, summaries[key][0], summaries[key][1], share)
+    found: list[tuple[str, Document]] = []
+
+    def wanted() -> int:
+        return limit + 1 - len(found)
+
+    async for postings in _driver_postings(db, driver, after, wanted):
+        # A page's worth at a time: format-1 entries cost a look-up each.
+        for offset in range(0, len(postings), limit + 1):
+            found.extend(await _matching(db, postings[offset : offset + limit + 1], others))
             if len(found) > limit:
                 break
         if len(found) > limit:
             break
     page = found[:limit]
-    next_cursor = encode_cursor(page[-1]["entry"]) if len(found) > limit else None
+    next_cursor = encode_cursor(page[-1][0]) if len(found) > limit else None
     total = counts[0] if len(criteria) == 1 else None
-    return Found([s["summary"] for s in page], next_cursor, total)
+    return Found([line for _, line in page], next_cursor, total)

@@ -2,16 +2,19 @@
 
 Three levels per key: ``search_counts`` (``_id = key``: how many passports, which groups),
 ``search_groups`` (``_id = "key|group"``: the leaves of a two-letter group) and
-``search_postings`` (``_id = "key|leaf"``: the entries of one leaf: surname and initial for
+``search_postings`` (``_id = "key|leaf"``: the postings of one leaf, ``lines`` by family id,
+each its entry and result line packed in a string; a leaf is the surname and initial for
 the large and the name keys, two letters for the others, whose leaf is its own group).
-Every document stays small, which is what FerretDB reads and rewrites fast.
+Every document stays small, which is what FerretDB reads and rewrites fast: a page holds
+a few hundred postings at most.
 """
 
 from patronage_common.store import Collection, Database, Document
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
-from .keys import group_of, is_fine, leaf_for
+from .keys import family_of, group_of, is_fine, leaf_for
+from .lines import unpack
 
 POSTINGS = "search_postings"
 GROUPS = "search_groups"
@@ -19,75 +22,104 @@ COUNTS = "search_counts"
 STATE = "search_state"
 
 
-async def move_entries(
-    *, db: Database, removed: list[tuple[str, str]], added: list[tuple[str, str]]
-) -> None:
-    """Take ``(key, entry)`` pairs out of their leaves and put others in: few round trips.
+FORMAT = 2
+"""Posting pages hold ``lines`` (family id → posting); format 1 held bare ``entries``."""
 
-    Counts follow the pairs (the caller passes a family's changes once, from its index
-    state); new leaves of fine keys are registered in their group.
+BULK_LIMIT = 50
+"""FerretDB never answers an ``update`` of 100 statements or more: stay well below."""
+
+
+def page_id(key: str, entry: str) -> str:
+    """``_id`` of the posting page of ``key`` that holds ``entry``."""
+    return f"{key}|{leaf_for(key, entry)}"
+
+
+async def move_postings(
+    *,
+    db: Database,
+    family_id: str,
+    taken_out: list[str],
+    put_in: dict[str, str],
+    legacy_entries: dict[str, str],
+    new_leaves: list[tuple[str, str]],
+    count_changes: dict[str, tuple[int, str | None]],
+) -> None:
+    """Change one family's postings, a few round trips whatever its number of keys.
+
+    ``taken_out`` pages lose the family's posting, ``put_in`` pages get it (page id →
+    packed posting), ``legacy_entries`` pages lose a format-1 entry; ``new_leaves`` (key, leaf)
+    are registered in their group; ``count_changes`` adds to a key's count and registers a
+    group. One statement per page, so no bulk upserts one ``_id`` twice.
     """
-    if not removed and not added:
-        return
-    operations = [
-        UpdateOne({"_id": f"{k}|{leaf_for(k, e)}"}, {"$pullAll": {"entries": [e]}})
-        for k, e in removed
-    ] + [
-        UpdateOne({"_id": f"{k}|{leaf_for(k, e)}"}, {"$addToSet": {"entries": e}}, upsert=True)
-        for k, e in added
-    ]
-    upserted = await _bulk(db[POSTINGS], operations)
-    new_leaves = [added[i - len(removed)] for i in upserted if i >= len(removed)]
-    groups = [
-        UpdateOne(
-            {"_id": f"{k}|{group_of(leaf_for(k, e))}"},
-            {"$addToSet": {"leaves": leaf_for(k, e)}},
-            upsert=True,
-        )
-        for k, e in new_leaves
-        if is_fine(k)  # a two-letter leaf is its own group
-    ]
-    await _bulk(db[GROUPS], groups)
-    delta: dict[str, int] = {}
-    for k, _ in removed:
-        delta[k] = delta.get(k, 0) - 1
-    for k, _ in added:
-        delta[k] = delta.get(k, 0) + 1
-    counts = [
-        UpdateOne(
-            {"_id": k},
-            {"$inc": {"count": delta.get(k, 0)}, "$addToSet": {"groups": group_of(leaf_for(k, e))}},
-            upsert=True,
-        )
-        for k, e in added
-    ] + [UpdateOne({"_id": k}, {"$inc": {"count": d}}) for k, d in delta.items() if d < 0]
+    field = f"lines.{family_id}"
+    operations = []
+    for page in dict.fromkeys([*taken_out, *put_in, *legacy_entries]):
+        update: Document = {}
+        if page in put_in:
+            update["$set"] = {field: put_in[page]}
+        elif page in taken_out:
+            update["$unset"] = {field: ""}
+        if page in legacy_entries:
+            update["$pullAll"] = {"entries": [legacy_entries[page]]}
+        operations.append(UpdateOne({"_id": page}, update, upsert=page in put_in))
+    await _bulk(db[POSTINGS], operations)
+    await _bulk(
+        db[GROUPS],
+        [
+            UpdateOne(
+                {"_id": f"{k}|{group_of(leaf)}"}, {"$addToSet": {"leaves": leaf}}, upsert=True
+            )
+            for k, leaf in dict.fromkeys(new_leaves)
+            if is_fine(k)  # a two-letter leaf is its own group
+        ],
+    )
+    counts = []
+    for key, (delta, group) in count_changes.items():
+        update = {"$inc": {"count": delta}}
+        if group is not None:
+            update["$addToSet"] = {"groups": group}
+        counts.append(UpdateOne({"_id": key}, update, upsert=group is not None))
     await _bulk(db[COUNTS], counts)
 
 
-async def _bulk(collection: Collection, operations: list[UpdateOne]) -> list[int]:
-    """Run updates in one round trip; return the positions that created their document.
+async def _bulk(collection: Collection, operations: list[UpdateOne]) -> None:
+    """Run updates in as few round trips as FerretDB takes (``BULK_LIMIT`` statements each).
 
     Two writers creating the same new document race: the loser's duplicate-key failures
     are simply run again, as updates of the document that now exists.
     """
-    if not operations:
-        return []
-    try:
-        result = await collection.bulk_write(operations, ordered=False)
-        return sorted(result.upserted_ids or {})
-    except BulkWriteError as exc:
-        failed = {e["index"] for e in exc.details["writeErrors"] if e.get("code") == 11000}
-        if len(failed) != len(exc.details["writeErrors"]):
-            raise
-        created = [u["index"] for u in exc.details.get("upserted", [])]
-        await collection.bulk_write([operations[i] for i in sorted(failed)], ordered=False)
-        return sorted(created)
+    for start in range(0, len(operations), BULK_LIMIT):
+        chunk = operations[start : start + BULK_LIMIT]
+        try:
+            await collection.bulk_write(chunk, ordered=False)
+        except BulkWriteError as exc:
+            failed = {e["index"] for e in exc.details["writeErrors"] if e.get("code") == 11000}
+            if len(failed) != len(exc.details["writeErrors"]):
+                raise
+            await collection.bulk_write([chunk[i] for i in sorted(failed)], ordered=False)
 
 
-async def leaf_entries(*, db: Database, key: str, leaf: str) -> list[str]:
-    """Entries of one leaf of a key."""
+async def leaf_postings(
+    *, db: Database, key: str, leaf: str
+) -> list[tuple[str, str, Document | None]]:
+    """``(entry, family id, posting)`` of one leaf of a key, in no order.
+
+    A format-1 entry (a page not yet rebuilt) comes without its posting.
+    """
     document = await db[POSTINGS].find_one({"_id": f"{key}|{leaf}"})
-    return list(document["entries"]) if document else []
+    if document is None:
+        return []
+    lines: dict[str, str] = document.get("lines") or {}
+    found = []
+    for family_id, packed in lines.items():
+        posting = unpack(family_id, packed)
+        found.append((posting["entry"], family_id, posting))
+    legacy: list[tuple[str, str, Document | None]] = [
+        (entry, family_of(entry), None)
+        for entry in document.get("entries") or []
+        if family_of(entry) not in lines
+    ]
+    return [*found, *legacy]
 
 
 async def group_leaves(*, db: Database, key: str, group: str) -> list[str]:

@@ -1,0 +1,199 @@
+"""What one passport search and one reindex cost: store round trips and CPU, at N families.
+
+Searches call the search flow in this process (no HTTP), so the CPU measured is the
+service's own work for a search; round trips are counted with pymongo's command
+monitoring. Run it against another checkout's package (``PYTHONPATH=<its src>``) to
+compare two versions of the index on the same data.
+"""
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from pymongo import monitoring
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.support import percentile  # noqa: E402
+
+
+class CommandCounter(monitoring.CommandListener):
+    """Counts the commands the client sends, by name."""
+
+    def __init__(self) -> None:
+        self.commands: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.commands[event.command_name] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+    def total(self) -> int:
+        """Commands sent so far (``endSessions`` and handshakes excluded)."""
+        return sum(n for name, n in self.commands.items() if name in ROUND_TRIPS)
+
+
+ROUND_TRIPS = {"find", "update", "insert", "delete", "getMore", "aggregate", "findAndModify"}
+
+
+def query_shapes(families: list[Any], rng: random.Random) -> list[tuple[str, list[str]]]:
+    """The five query shapes of ``bench/passports.py``, as index keys."""
+    from patronage_passport.search.keys import name_tokens
+
+    family = rng.choice(families)
+    applicant = next(m for m in family.members if m.relation.value == "applicant")
+    district = family.address.district
+    return [
+        ("name", [f"name:{name_tokens(applicant.full_name)[0]}"]),
+        ("phone", [f"phone:{family.contacts.phones[0]}"]),
+        ("district+category", [f"district:{district}", f"category:{family.categories[0].value}"]),
+        ("curator", [f"curator:{family.curator_id}"] if family.curator_id else []),
+        ("district+need", [f"district:{district}", "need:psychological"]),
+    ]
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    from patronage_common.crypto import DEVELOPMENT_KEY, FieldCipher
+    from patronage_common.store import create_mongo_client
+    from patronage_devinfra.resolver import resolve
+    from patronage_passport.demo.generator import generate_families
+    from patronage_passport.passports.bulk import import_passports
+    from patronage_passport.search import flows
+    from patronage_passport.search.rebuild import rebuild_index
+    from patronage_passport.settings import PassportSettings
+
+    counter = CommandCounter()
+    monitoring.register(counter)
+    results: dict[str, Any] = {"families": args.families, "searches": args.searches}
+    results["package"] = str(Path(flows.__file__).parent)
+    with resolve() as infra:
+        database = f"bench_passport_costs_{args.families}"
+        settings = PassportSettings(
+            kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
+            mongodb_url=infra.mongodb_url,
+            mongodb_database=database,
+        )
+        client = create_mongo_client(settings)
+        db = client[database]
+        try:
+            await client.drop_database(database)
+            families = list(generate_families(args.families, seed=args.seed))
+            stored = await import_passports(
+                db=db,
+                cipher=FieldCipher.from_setting(DEVELOPMENT_KEY),
+                passports=families,
+                actor="bench",
+            )
+            start = time.perf_counter()
+            await rebuild_index(db=db)
+            results["rebuild_s"] = round(time.perf_counter() - start, 2)
+            print(f"{len(stored)} passports, index rebuilt in {results['rebuild_s']} s", flush=True)
+            results["search"] = await measure_searches(args, db, families, counter, flows)
+            results["reindex"] = await measure_reindex(args, db, stored, counter, flows)
+            results["index_bytes"] = await index_sizes(db)
+        finally:
+            await client.drop_database(database)
+            await client.close()
+    return results
+
+
+async def measure_searches(
+    args: argparse.Namespace, db: Any, families: list[Any], counter: CommandCounter, flows: Any
+) -> dict[str, Any]:
+    """Round trips, CPU and wall time per search, over every shape and by shape."""
+    rng = random.Random(args.seed)
+    for _ in range(20):  # warm-up: connections, caches
+        for _, keys in query_shapes(families, rng):
+            await flows.search(db=db, keys=keys, after=None, limit=20)
+    samples: dict[str, list[tuple[int, float, float]]] = {}
+    for _ in range(args.searches // 5):
+        for shape, keys in query_shapes(families, rng):
+            trips, cpu, wall = counter.total(), time.process_time(), time.perf_counter()
+            await flows.search(db=db, keys=keys, after=None, limit=20)
+            samples.setdefault(shape, []).append(
+                (counter.total() - trips, time.process_time() - cpu, time.perf_counter() - wall)
+            )
+    every = [s for shape in samples.values() for s in shape]
+    out = {"all": summarize(every)} | {shape: summarize(s) for shape, s in samples.items()}
+    return out
+
+
+async def measure_reindex(
+    args: argparse.Namespace, db: Any, stored: list[str], counter: CommandCounter, flows: Any
+) -> dict[str, Any]:
+    """Round trips and CPU to reindex a passport whose first phone changed (line-only change)."""
+    rng = random.Random(args.seed + 1)
+    samples = []
+    for family_id in rng.sample(stored, min(args.reindexes, len(stored))):
+        document = await db["passports"].find_one({"_id": family_id}, {"contacts": 1})
+        phones = [f"+7999{rng.randrange(10**7):07d}", *document["contacts"]["phones"]]
+        await db["passports"].update_one(
+            {"_id": family_id}, {"$set": {"contacts.phones": phones}, "$inc": {"version": 1}}
+        )
+        trips, cpu, wall = counter.total(), time.process_time(), time.perf_counter()
+        await flows.reindex_family(db=db, family_id=family_id)
+        samples.append(
+            (counter.total() - trips, time.process_time() - cpu, time.perf_counter() - wall)
+        )
+    return summarize(samples)
+
+
+def summarize(samples: list[tuple[int, float, float]]) -> dict[str, float]:
+    """Mean round trips and CPU, wall p50/p99, of ``(trips, cpu s, wall s)`` samples."""
+    n = len(samples)
+    return {
+        "n": n,
+        "round_trips": round(sum(s[0] for s in samples) / n, 1),
+        "cpu_ms": round(sum(s[1] for s in samples) / n * 1000, 2),
+        "wall_p50_ms": round(percentile([s[2] for s in samples], 50), 2),
+        "wall_p99_ms": round(percentile([s[2] for s in samples], 99), 2),
+    }
+
+
+async def index_sizes(db: Any) -> dict[str, int]:
+    """Stored size of each index collection (FerretDB's ``collStats``)."""
+    sizes = {}
+    for name in ("search_postings", "search_groups", "search_counts", "search_state"):
+        try:
+            stats = await db.command("collStats", name)
+            sizes[name] = int(stats.get("size", 0))
+        except Exception:  # a figure we can do without
+            sizes[name] = -1
+    return sizes
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--families", type=int, default=3000)
+    parser.add_argument("--searches", type=int, default=500)
+    parser.add_argument("--reindexes", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--label", default="", help="suffix of the result file (e.g. before)")
+    args = parser.parse_args()
+    results = asyncio.run(run(args))
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+    print(f"\n{'search':18} {'trips':>6} {'CPU ms':>7} {'p50 ms':>7} {'p99 ms':>7}")
+    for shape, figures in [*results["search"].items(), ("reindex", results["reindex"])]:
+        print(
+            f"{shape:18} {figures['round_trips']:6.1f} {figures['cpu_ms']:7.2f}"
+            f" {figures['wall_p50_ms']:7.2f} {figures['wall_p99_ms']:7.2f}"
+        )
+    suffix = f"-{args.label}" if args.label else ""
+    out = ROOT / "bench" / "results" / f"passport-costs-{args.families}{suffix}.json"
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
