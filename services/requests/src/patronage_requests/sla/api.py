@@ -14,6 +14,7 @@ from ..help_requests import access
 from ..help_requests.service import get_request
 from ..settings import RequestsSettings
 from . import domain, service
+from .badges import badge_of, clock_views
 from .clock import Clock
 from .deps import get_clock, scale_for
 from .domain import CLOCK_STATE_RU, ClockState, SlaRecord
@@ -33,26 +34,17 @@ def _hours_label(delta: timedelta) -> str:
 
 
 def _clocks(record: SlaRecord, now: datetime, settings: RequestsSettings) -> list[dict[str, Any]]:
-    scale = scale_for(business_time=record.business_time, settings=settings)
     basis = "рабочего времени" if record.business_time else "календарного времени"
-    clocks = []
-    for clock in record.clocks:
-        v = domain.view(record, clock, now, scale)
-        clocks.append(
-            {
-                "clock": clock,
-                "clock_label": SLA_CLOCK_RU[clock],
-                "due_at": v.due_at,
-                "budget_s": round(v.budget.total_seconds()),
-                "elapsed_s": round(v.elapsed.total_seconds()),
-                "percent": v.percent,
-                "paused": v.paused,
-                "state": v.state,
-                "state_label": CLOCK_STATE_RU[v.state],
-                "summary": f"{_hours_label(v.elapsed)} из {_hours_label(v.budget)} {basis}",
-            }
-        )
-    return clocks
+    return [
+        {
+            **badge_of(v),
+            "budget_s": round(v.budget.total_seconds()),
+            "elapsed_s": round(v.elapsed.total_seconds()),
+            "paused": v.paused,
+            "summary": f"{_hours_label(v.elapsed)} из {_hours_label(v.budget)} {basis}",
+        }
+        for v in clock_views(record, now, settings)
+    ]
 
 
 def _settings(runtime: Any) -> RequestsSettings:

@@ -19,23 +19,29 @@ from .deps import scale_for
 from .domain import CLOCK_STATE_RU, SlaRecord
 
 
+def clock_views(
+    record: SlaRecord, now: datetime, settings: RequestsSettings
+) -> list[domain.ClockView]:
+    """Each clock of the request as it stands at ``now``, on its own time basis."""
+    scale = scale_for(business_time=record.business_time, settings=settings)
+    return [domain.view(record, clock, now, scale) for clock in record.clocks]
+
+
+def badge_of(view: domain.ClockView) -> dict[str, Any]:
+    """One clock's badge: its state, deadline and share of the time used."""
+    return {
+        "clock": view.clock,
+        "clock_label": SLA_CLOCK_RU[view.clock],
+        "state": view.state,
+        "state_label": CLOCK_STATE_RU[view.state],
+        "due_at": view.due_at,
+        "percent": view.percent,
+    }
+
+
 def badges_of(record: SlaRecord, now: datetime, settings: RequestsSettings) -> list[dict[str, Any]]:
     """Each clock of the request: its state, deadline and share of the time used."""
-    scale = scale_for(business_time=record.business_time, settings=settings)
-    badges = []
-    for clock in record.clocks:
-        view = domain.view(record, clock, now, scale)
-        badges.append(
-            {
-                "clock": clock,
-                "clock_label": SLA_CLOCK_RU[clock],
-                "state": view.state,
-                "state_label": CLOCK_STATE_RU[view.state],
-                "due_at": view.due_at,
-                "percent": view.percent,
-            }
-        )
-    return badges
+    return [badge_of(view) for view in clock_views(record, now, settings)]
 
 
 async def badges_by_request(
