@@ -64,8 +64,10 @@ REPLAYED_TOPICS = (
     PASSPORT_EVENTS_TOPIC.name,
     APPOINTMENT_EVENTS_TOPIC.name,
 )
-INSERT_CHUNK = 5000
+INSERT_CHUNK = 2000
 """Documents per ``insert_many`` (inserts have no statement limit; updates: ``BULK_CHUNK``)."""
+WRITE_CONNECTIONS = 3
+"""Chunks written at once: FerretDB converts documents on as many cores as it has."""
 Progressed = Callable[[int, int], None]
 
 
@@ -122,6 +124,10 @@ class _Writer:
         # inserted before a later flush updates it.
         self.states_lane = ThreadPoolExecutor(1, thread_name_prefix="replay-states")
         self.figures_lane = ThreadPoolExecutor(1, thread_name_prefix="replay-figures")
+        # The chunks of one flush go to the store at once: the inserts of a flush are of
+        # distinct new documents and its updates of distinct written ones, so their order
+        # does not matter (only that a flush's writes follow the previous flush's).
+        self.chunks = ThreadPoolExecutor(WRITE_CONNECTIONS, thread_name_prefix="replay-chunks")
         self.pending: list[Future[None]] = []
 
     async def flush(self, changes: Changes) -> Changes:
@@ -144,8 +150,10 @@ class _Writer:
         self.figure_documents += len(new_figures)
         updates = [UpdateOne({"_id": i}, u) for i, u in figure_updates.items()]
         self.pending = [
-            self.states_lane.submit(_write, self.states_collection, fresh, again),
-            self.figures_lane.submit(_write, self.figures_collection, new_figures, updates),
+            self.states_lane.submit(_write, self.chunks, self.states_collection, fresh, again),
+            self.figures_lane.submit(
+                _write, self.chunks, self.figures_collection, new_figures, updates
+            ),
         ]
         return Changes()
 
@@ -166,18 +174,30 @@ class _Writer:
             future.cancel()
         self.states_lane.shutdown(wait=True)
         self.figures_lane.shutdown(wait=True)
+        self.chunks.shutdown(wait=True)
 
 
 def _write(
+    chunks: ThreadPoolExecutor,
     collection: BlockingCollection[dict[str, Any]],
     documents: list[dict[str, Any]],
     updates: list[Any],
 ) -> None:
     """Insert new documents, then apply updates in bulk writes FerretDB answers."""
-    for start in range(0, len(documents), INSERT_CHUNK):
-        collection.insert_many(documents[start : start + INSERT_CHUNK], ordered=False)
-    for start in range(0, len(updates), BULK_CHUNK):
-        collection.bulk_write(updates[start : start + BULK_CHUNK], ordered=False)
+    inserted = [
+        chunks.submit(
+            collection.insert_many, documents[start : start + INSERT_CHUNK], ordered=False
+        )
+        for start in range(0, len(documents), INSERT_CHUNK)
+    ]
+    for inserting in inserted:
+        inserting.result()
+    updated = [
+        chunks.submit(collection.bulk_write, updates[start : start + BULK_CHUNK], ordered=False)
+        for start in range(0, len(updates), BULK_CHUNK)
+    ]
+    for updating in updated:
+        updating.result()
 
 
 @contextmanager
