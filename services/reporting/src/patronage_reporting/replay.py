@@ -13,15 +13,16 @@ It folds in memory and writes in bulk, never per event:
   the fields of the JSON form the contracts define, as the live consumer's
   ``model_dump(mode="json")`` gives them) and applied to the entity's state kept in memory
   and to one ``Changes`` of all figures;
-- every ``replay_flush_events`` events, the states and figure documents changed since the
-  last flush are handed to two writer threads (one for states, one for figures, each
-  writing its flushes in order) while the fold goes on: documents not written before with
-  ``insert_many`` into the emptied collections, the others by ``_id`` in unordered bulk
-  writes of at most ``BULK_CHUNK`` statements (states replaced, figures
-  ``$inc``/``$set``/``$unset``), which is what an upsert per event would have produced; a
-  counter touched by a million events between two flushes is one number. The threads use a
-  blocking client: they wait on the store's socket without the GIL, so the store writes
-  while Python folds (an asyncio task would only run while the fold awaits Kafka);
+- every ``replay_flush_events`` events (or a fifth of that when the writers are idle), the
+  states and figure documents changed since the last flush are handed to two writer threads
+  (one for states, one for figures, each writing its flushes in order) while the fold goes
+  on: documents not written before with ``insert_many`` into the emptied collections, the
+  others by ``_id`` in unordered bulk writes of at most ``BULK_CHUNK`` statements (states
+  replaced, figures ``$inc``/``$set``/``$unset``), which is what an upsert per event would
+  have produced; a counter touched by a million events between two flushes is one number.
+  The threads use a blocking client: they wait on the store's socket without the GIL, so
+  the store writes while Python folds (an asyncio task would only run while the fold awaits
+  Kafka). A flush's chunks go out on ``WRITE_CONNECTIONS`` connections at once;
 - a flush waits for the one before it, so at most two flushes' documents are in memory;
 - at the end the rest is written the same way and awaited.
 
@@ -66,6 +67,8 @@ REPLAYED_TOPICS = (
 )
 INSERT_CHUNK = 2000
 """Documents per ``insert_many`` (inserts have no statement limit; updates: ``BULK_CHUNK``)."""
+EARLY_FLUSH_PART = 5
+"""An idle store gets the changes of this part of ``replay_flush_events`` events already."""
 WRITE_CONNECTIONS = 3
 """Chunks written at once: FerretDB converts documents on as many cores as it has."""
 Progressed = Callable[[int, int], None]
@@ -156,6 +159,11 @@ class _Writer:
             ),
         ]
         return Changes()
+
+    @property
+    def idle(self) -> bool:
+        """Whether every flush handed over so far is written."""
+        return all(future.done() for future in self.pending)
 
     async def wait(self) -> None:
         """Wait until every flush handed over so far is written (re-raising its error)."""
@@ -251,7 +259,7 @@ async def replay(
         done = {tp for tp, end in ends.items() if end == 0}
         changes = Changes()
         zone = settings.zone
-        next_flush = settings.replay_flush_events
+        flushed = 0
         with _no_cyclic_gc():
             while len(done) < len(ends):
                 batch = await consumer.getmany(
@@ -267,9 +275,15 @@ async def replay(
                         projected += _project(record.value, writer, changes, zone)
                         if record.offset == end - 1:
                             done.add(tp)
-                if events >= next_flush:
+                # Flush every replay_flush_events events, or sooner when the store has
+                # written everything and waits: the first writes then start early.
+                since = events - flushed
+                if since >= settings.replay_flush_events or (
+                    writer.idle
+                    and since >= max(1, settings.replay_flush_events // EARLY_FLUSH_PART)
+                ):
                     changes = await writer.flush(changes)
-                    next_flush = events + settings.replay_flush_events
+                    flushed = events
                 if progressed is not None:
                     progressed(events, total)
             folded = time.monotonic()
