@@ -6,6 +6,7 @@ request; the replay merges the changes of a whole batch first, so a counter touc
 thousand events costs one ``$inc``.
 """
 
+import itertools
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -124,43 +125,41 @@ class Changes:
         """
         fresh: dict[str, dict[str, Any]] = {}
         incs: dict[str, dict[str, int]] = {}
-        # The spread entries are grouped by path and by tuple of documents first: the
-        # path's parts are split and each tuple's documents looked up once, not per pair.
-        by_ids: dict[tuple[str, ...], list[tuple[str, int]]] = {}
-        for (doc_ids, path), n in self._spread.items():
+        # The entries are grouped by tuple of documents first, each path split once: the
+        # work per (document, field) pair is then a walk down its parents and one addition.
+        by_ids: dict[tuple[str, ...], list[tuple[str, tuple[str, ...], str, int]]] = {}
+        split_paths: dict[str, tuple[tuple[str, ...], str]] = {}
+        for doc_ids, path, n in itertools.chain(
+            ((doc_ids, path, n) for (doc_ids, path), n in self._spread.items()),
+            (((doc_id,), path, n) for (doc_id, path), n in self._increments.items()),
+        ):
             entries = by_ids.get(doc_ids)
             if entries is None:
                 entries = by_ids[doc_ids] = []
-            entries.append((path, n))
-        for (doc_id, path), n in self._increments.items():
-            entries = by_ids.get((doc_id,))
-            if entries is None:
-                entries = by_ids[(doc_id,)] = []
-            entries.append((path, n))
-        parts_of: dict[str, tuple[str, ...]] = {}
+            parts = split_paths.get(path)
+            if parts is None:
+                every = _parts(path)
+                parts = split_paths[path] = (every[:-1], every[-1])
+            entries.append((path, parts[0], parts[1], n))
         for doc_ids, entries in by_ids.items():
             for doc_id in doc_ids:
                 if doc_id in written:
                     inc = incs.get(doc_id)
                     if inc is None:
                         inc = incs[doc_id] = {}
-                    for path, n in entries:
+                    for path, _, _, n in entries:
                         inc[path] = inc.get(path, 0) + n
                     continue
                 root = fresh.get(doc_id)
                 if root is None:
                     root = fresh[doc_id] = {"_id": doc_id}
-                for path, n in entries:
-                    parts = parts_of.get(path)
-                    if parts is None:
-                        parts = parts_of[path] = _parts(path)
+                for _, parents, leaf, n in entries:
                     document = root
-                    for part in parts[:-1]:
+                    for part in parents:
                         parent = document.get(part)
                         if parent is None:
                             parent = document[part] = {}
                         document = parent
-                    leaf = parts[-1]
                     document[leaf] = document.get(leaf, 0) + n
         updates: dict[str, dict[str, Any]] = {doc_id: {"$inc": inc} for doc_id, inc in incs.items()}
         for (doc_id, path), value in self.puts.items():
@@ -172,8 +171,8 @@ class Changes:
                     update.setdefault("$set", {})[path] = value
                 continue
             document = fresh.setdefault(doc_id, {"_id": doc_id})
-            *parents, leaf = _parts(path)
-            for part in parents:
+            *names, leaf = _parts(path)
+            for part in names:
                 parent = document.get(part)
                 if parent is None:
                     parent = document[part] = {}
