@@ -13,16 +13,17 @@ It folds in memory and writes in bulk, never per event:
   the fields of the JSON form the contracts define, as the live consumer's
   ``model_dump(mode="json")`` gives them) and applied to the entity's state kept in memory
   and to one ``Changes`` of all figures;
-- every ``replay_flush_events`` events (or a fifth of that when the writers are idle), the
-  states and figure documents changed since the last flush are handed to two writer threads
-  (one for states, one for figures, each writing its flushes in order) while the fold goes
-  on: documents not written before with ``insert_many`` into the emptied collections, the
-  others by ``_id`` in unordered bulk writes of at most ``BULK_CHUNK`` statements (states
-  replaced, figures ``$inc``/``$set``/``$unset``), which is what an upsert per event would
-  have produced; a counter touched by a million events between two flushes is one number.
-  The threads use a blocking client: they wait on the store's socket without the GIL, so
-  the store writes while Python folds (an asyncio task would only run while the fold awaits
-  Kafka). A flush's chunks go out on ``WRITE_CONNECTIONS`` connections at once;
+- every ``replay_flush_events`` events (or a fifth of that when the writer is idle), the
+  states and figure documents changed since the last flush are handed to a writer thread
+  while the fold goes on: documents not written before with ``insert_many`` into the
+  emptied collections, the others by ``_id`` in unordered bulk writes of at most
+  ``BULK_CHUNK`` statements (states replaced, figures ``$inc``/``$set``/``$unset``), which
+  is what an upsert per event would have produced; a counter touched by a million events
+  between two flushes is one number. The thread uses a blocking client: it waits on the
+  store's socket without the GIL, so the store writes while Python folds (an asyncio task
+  would only run while the fold awaits Kafka). It is one thread on one connection, writing
+  one request at a time: FerretDB 1.24 (SQLite) hung the database when updates ran on
+  several connections at once;
 - a flush waits for the one before it, so at most two flushes' documents are in memory;
 - at the end the rest is written the same way and awaited.
 
@@ -65,12 +66,10 @@ REPLAYED_TOPICS = (
     PASSPORT_EVENTS_TOPIC.name,
     APPOINTMENT_EVENTS_TOPIC.name,
 )
-INSERT_CHUNK = 2000
+INSERT_CHUNK = 5000
 """Documents per ``insert_many`` (inserts have no statement limit; updates: ``BULK_CHUNK``)."""
 EARLY_FLUSH_PART = 5
 """An idle store gets the changes of this part of ``replay_flush_events`` events already."""
-WRITE_CONNECTIONS = 3
-"""Chunks written at once: FerretDB converts documents on as many cores as it has."""
 Progressed = Callable[[int, int], None]
 
 
@@ -112,7 +111,7 @@ async def _end_offsets(consumer: AIOKafkaConsumer, topics: list[str]) -> dict[To
 
 
 class _Writer:
-    """States and figures folded in memory, written behind the fold by two threads."""
+    """States and figures folded in memory, written behind the fold by a thread."""
 
     def __init__(self, client: MongoClient[dict[str, Any]], database_name: str) -> None:
         db = client[database_name]
@@ -123,18 +122,13 @@ class _Writer:
         self.written: set[str] = set()
         self.written_figures: set[str] = set()
         self.figure_documents = 0
-        # One thread per collection: each writes its flushes in order, so a document is
-        # inserted before a later flush updates it.
-        self.states_lane = ThreadPoolExecutor(1, thread_name_prefix="replay-states")
-        self.figures_lane = ThreadPoolExecutor(1, thread_name_prefix="replay-figures")
-        # The chunks of one flush go to the store at once: the inserts of a flush are of
-        # distinct new documents and its updates of distinct written ones, so their order
-        # does not matter (only that a flush's writes follow the previous flush's).
-        self.chunks = ThreadPoolExecutor(WRITE_CONNECTIONS, thread_name_prefix="replay-chunks")
+        # One thread writes the flushes in order, so a document is inserted before a later
+        # flush updates it.
+        self.lane = ThreadPoolExecutor(1, thread_name_prefix="replay-writer")
         self.pending: list[Future[None]] = []
 
     async def flush(self, changes: Changes) -> Changes:
-        """Hand the states and figures changed since the last flush to the writer threads.
+        """Hand the states and figures changed since the last flush to the writer thread.
 
         Waits for the previous flush first. The documents are built now, so the fold may go
         on (into the fresh ``Changes`` returned).
@@ -153,10 +147,11 @@ class _Writer:
         self.figure_documents += len(new_figures)
         updates = [UpdateOne({"_id": i}, u) for i, u in figure_updates.items()]
         self.pending = [
-            self.states_lane.submit(_write, self.chunks, self.states_collection, fresh, again),
-            self.figures_lane.submit(
-                _write, self.chunks, self.figures_collection, new_figures, updates
-            ),
+            self.lane.submit(
+                _write,
+                (self.states_collection, fresh, again),
+                (self.figures_collection, new_figures, updates),
+            )
         ]
         return Changes()
 
@@ -177,35 +172,23 @@ class _Writer:
         await self.wait()
 
     def close(self) -> None:
-        """Stop the threads (after the writes handed over, or at once if none)."""
+        """Stop the thread (after the writes handed over, or at once if none)."""
         for future in self.pending:
             future.cancel()
-        self.states_lane.shutdown(wait=True)
-        self.figures_lane.shutdown(wait=True)
-        self.chunks.shutdown(wait=True)
+        self.lane.shutdown(wait=True)
 
 
-def _write(
-    chunks: ThreadPoolExecutor,
-    collection: BlockingCollection[dict[str, Any]],
-    documents: list[dict[str, Any]],
-    updates: list[Any],
-) -> None:
+Writes = tuple[BlockingCollection[dict[str, Any]], list[dict[str, Any]], list[Any]]
+"""A collection, the new documents to insert into it and the updates to apply to it."""
+
+
+def _write(*writes: Writes) -> None:
     """Insert new documents, then apply updates in bulk writes FerretDB answers."""
-    inserted = [
-        chunks.submit(
-            collection.insert_many, documents[start : start + INSERT_CHUNK], ordered=False
-        )
-        for start in range(0, len(documents), INSERT_CHUNK)
-    ]
-    for inserting in inserted:
-        inserting.result()
-    updated = [
-        chunks.submit(collection.bulk_write, updates[start : start + BULK_CHUNK], ordered=False)
-        for start in range(0, len(updates), BULK_CHUNK)
-    ]
-    for updating in updated:
-        updating.result()
+    for collection, documents, updates in writes:
+        for start in range(0, len(documents), INSERT_CHUNK):
+            collection.insert_many(documents[start : start + INSERT_CHUNK], ordered=False)
+        for start in range(0, len(updates), BULK_CHUNK):
+            collection.bulk_write(updates[start : start + BULK_CHUNK], ordered=False)
 
 
 @contextmanager
