@@ -692,10 +692,13 @@ async def test_scenario_figures_redelivery_rebuild_and_scoping(reporting: dict[s
     assert rebuilt[FIGURES] == live_after[FIGURES]
     assert rebuilt[STATES] == live_after[STATES]
 
-    # The same with a write behind the fold every 7 events: documents written before are
-    # then updated by _id, the others inserted; the result is the same.
+    # The same with states written behind the fold every 7 events and figures every 20:
+    # documents written before are then updated by _id, the others inserted; the result is
+    # the same.
     chunked_db = settings.database_name + "_chunked"
-    chunked = settings.model_copy(update={"replay_flush_events": 7})
+    chunked = settings.model_copy(
+        update={"replay_flush_events": 7, "replay_figure_flush_events": 20}
+    )
     db_client = create_mongo_client(settings)
     try:
         await replay(chunked, db_client[chunked_db], commit_offsets=False)

@@ -345,3 +345,53 @@ def test_any_window_is_read_from_few_documents_and_equals_the_scripted_counts() 
         resolved = period.get("sla", {}).get("resolution", {}).get("stopped", 0)
         assert resolved == sum(first <= d <= last for d in answered_on)
     assert len(keys.cover_range(date(2026, 9, 17), date(2026, 10, 16))) <= 11
+
+
+def _apply_update(document: dict[str, Any], update: dict[str, Any]) -> None:
+    """What the store does with ``$inc``/``$set``/``$unset`` of dotted paths (for the test)."""
+    for operator, fields in update.items():
+        for path, value in fields.items():
+            *parents, leaf = path.split(".")
+            target = document
+            for part in parents:
+                target = target.setdefault(part, {})
+            if operator == "$inc":
+                target[leaf] = target.get(leaf, 0) + value
+            elif operator == "$set":
+                target[leaf] = value
+            else:
+                target.pop(leaf, None)
+
+
+def test_a_flush_split_into_inserts_and_updates_equals_upserting_every_change() -> None:
+    """Spread and flat increments of one field add up; written documents get updates only."""
+    earlier, later = Changes(), Changes()
+    for changes in (earlier, later):
+        changes.inc_all(("a", "b"), "status.new")
+        changes.inc("a", "status.new", 2)
+        changes.inc_all(("b", "c"), "created")
+        changes.put("c", "ids.cur_1", 1)
+        changes.put("a", "r.x_first_response", {"clock": "first_response"})
+    later.remove("a", "r.x_first_response")
+    later.inc("b", "status.new", -1)
+
+    upserted: dict[str, dict[str, Any]] = {}
+    for changes in (earlier, later):
+        for doc_id, update in changes.as_dict().items():
+            _apply_update(upserted.setdefault(doc_id, {"_id": doc_id}), update)
+
+    stored: dict[str, dict[str, Any]] = {}
+    written: set[str] = set()
+    for changes in (earlier, later):
+        fresh, updates = changes.split(written)
+        assert not {d["_id"] for d in fresh} & written
+        assert set(updates) <= written
+        stored.update({d["_id"]: d for d in fresh})
+        written |= {d["_id"] for d in fresh}
+        for doc_id, update in updates.items():
+            _apply_update(stored[doc_id], update)
+
+    assert stored == upserted
+    assert stored["a"] == {"_id": "a", "status": {"new": 6}, "r": {}}
+    assert stored["b"] == {"_id": "b", "status": {"new": 1}, "created": 2}
+    assert stored["c"] == {"_id": "c", "created": 2, "ids": {"cur_1": 1}}

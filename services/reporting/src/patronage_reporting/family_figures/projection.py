@@ -24,7 +24,8 @@ Figures:
   lists the curators of a geo.
 """
 
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,24 +43,39 @@ def family_key(family_id: str) -> str:
     return f"family:{family_id}"
 
 
-def _fam_ids(state: State, period: str, agency: str = keys.ALL_AGENCIES) -> list[str]:
-    return [
-        keys.figure_id(period, geo, agency, keys.FAMILY_FIGURES)
-        for geo in keys.geos(state.get("d"), state.get("hq"))
-    ]
+def _fam_ids(state: State, period: str, agency: str = keys.ALL_AGENCIES) -> tuple[str, ...]:
+    return _family_scope_ids(period, agency, state.get("d"), state.get("hq"))
+
+
+@lru_cache(maxsize=65536)
+def _family_scope_ids(
+    period: str, agency: str, district: str | None, hq: str | None
+) -> tuple[str, ...]:
+    return tuple(
+        keys.figure_id(period, geo, agency, keys.FAMILY_FIGURES) for geo in keys.geos(district, hq)
+    )
+
+
+@lru_cache(maxsize=65536)
+def _family_day_ids(
+    day: date, agency: str, district: str | None, hq: str | None
+) -> tuple[str, ...]:
+    return tuple(
+        doc_id
+        for period in keys.periods_of(day)
+        for doc_id in _family_scope_ids(period, agency, district, hq)
+    )
 
 
 def _inc_live(changes: Changes, state: State, path: str, n: int = 1, agency: str = "-") -> None:
-    for doc_id in _fam_ids(state, keys.LIVE, agency):
-        changes.inc(doc_id, path, n)
+    changes.inc_all(_fam_ids(state, keys.LIVE, agency), path, n)
 
 
 def _inc_dated(
     changes: Changes, state: State, when: datetime, zone: ZoneInfo, path: str, agency: str = "-"
 ) -> None:
-    for period in keys.periods_of(keys.local_day(when, zone)):
-        for doc_id in _fam_ids(state, period, agency):
-            changes.inc(doc_id, path)
+    day = keys.local_day(when, zone)
+    changes.inc_all(_family_day_ids(day, agency, state.get("d"), state.get("hq")), path)
 
 
 def _inc_coverage(changes: Changes, state: State, path: str, n: int) -> None:

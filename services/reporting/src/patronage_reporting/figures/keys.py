@@ -76,12 +76,11 @@ def month_period(day: date) -> str:
 
 
 def local_day(moment: datetime, zone: ZoneInfo) -> date:
-    """The calendar day of ``moment`` in the region's time zone."""
-    return _local_day(moment, zone)
+    """The calendar day of ``moment`` in the region's time zone.
 
-
-@lru_cache(maxsize=1024)
-def _local_day(moment: datetime, zone: ZoneInfo) -> date:
+    Not memoized: every event has its own moment, and hashing an aware datetime for a cache
+    costs more than the conversion.
+    """
     return moment.astimezone(zone).date()
 
 
