@@ -184,7 +184,7 @@ async def test_curator_agency_and_head_work_one_request_in_the_browser(
 
     # The dispatcher finds the family by phone; the auditor sees who did what.
     dispatcher = await log_in(await open_context(), base, "dispatcher-1")  # type: ignore[operator]
-    await dispatcher.get_by_label("Телефон").fill("8 (910) 555-12-34")
+    await dispatcher.get_by_label("Телефон", exact=True).fill("8 (910) 555-12-34")
     await dispatcher.get_by_role("button", name="Найти").click()
     await expect(dispatcher.get_by_test_id("found")).to_contain_text("Кузнецова Елена Игоревна")
     await shot(dispatcher, "10-dispatcher-desk")
