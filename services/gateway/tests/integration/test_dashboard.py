@@ -6,7 +6,7 @@ import re
 import pytest
 from patronage_common.testing import eventually
 
-from ..conftest import Stack, api_token, browser
+from ..conftest import Stack, api_token, browser, csrf_of
 from ..helpers import create_request, family_form, register_family
 
 pytestmark = pytest.mark.integration
@@ -22,6 +22,21 @@ async def test_the_dashboard_tracks_requests_in_the_viewers_scope(stack: Stack) 
     async with browser(stack, "cur-elets-1") as curator:
         family_id = await register_family(curator, family_form("elets", "Лаптева Анна Юрьевна"))
         request_id = await create_request(curator, family_id, "housing")
+    # The line books the family to a specialist: an appointment of the Elets district.
+    async with browser(stack, "dispatcher-1") as dispatcher:
+        desk = await dispatcher.get("/dispatcher", params={"family": family_id})
+        slot = re.findall(r'<option value="([^"|]+\|[^"]+)"', desk.text)[0]
+        booked = await dispatcher.post(
+            "/dispatcher/calls",
+            data={
+                "family_id": family_id,
+                "subject": "Нужна консультация специалиста",
+                "outcome": "appointment_booked",
+                "slot": slot,
+                "csrf_token": csrf_of(desk.text),
+            },
+        )
+        assert booked.status_code == 303, booked.text
 
     async with browser(stack, "admin-1") as admin:
 
@@ -72,6 +87,23 @@ async def test_the_dashboard_tracks_requests_in_the_viewers_scope(stack: Stack) 
         assert "attachment" in xlsx.headers["content-disposition"]
 
     async with browser(stack, "head-elets") as head:
+
+        async def with_appointment() -> str | None:
+            page = await head.get("/dashboard")
+            return (
+                page.text
+                if 'data-testid="appointments"' in page.text and "data-kind=" in page.text
+                else None
+            )
+
+        own_text = await eventually(
+            with_appointment, interval_s=0.5, what="the appointment counted"
+        )
+        kind_row = re.search(
+            r'<tr data-kind="([a-z_]+)"><td>[^<]+</td><td class="count">(\d+)<', own_text
+        )
+        assert kind_row, own_text
+        assert int(kind_row.group(2)) == 1
         own = await head.get("/dashboard")
         assert own.status_code == 200
         assert count_of(own.text, "routed") >= 1
@@ -93,6 +125,7 @@ async def test_the_dashboard_tracks_requests_in_the_viewers_scope(stack: Stack) 
     async with browser(stack, "head-lipetsk-city") as elsewhere:
         page = await elsewhere.get("/dashboard")
         assert count_of(page.text, "routed") == 0  # not their district's request
+        assert "data-kind=" not in page.text  # nor its appointment
         assert request_id[:8] not in page.text
 
     # The same figures as JSON for authorities' own systems, scoped the same way.

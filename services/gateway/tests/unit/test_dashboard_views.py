@@ -5,6 +5,7 @@ from patronage_gateway.clients import ServiceError
 from patronage_gateway.dashboards.filters import chooses_place, read_query
 from patronage_gateway.dashboards.flows import errors_of
 from patronage_gateway.dashboards.views import (
+    appointment_rows,
     coverage_rows,
     daily_rows,
     duration,
@@ -131,3 +132,21 @@ def test_a_familys_most_urgent_deadline_is_flagged_on_the_curators_list() -> Non
         ]
     )
     assert alerts == {"f1": "breached", "f2": "at_risk"}
+
+
+def test_appointments_by_kind_of_specialist() -> None:
+    rows = appointment_rows(
+        {
+            "period": {
+                "booked": {"psychologist": 1, "lawyer": 3},
+                "cancelled": {"lawyer": 1},
+                "rescheduled": {},
+            },
+            "active": {"psychologist": 1, "lawyer": 2},
+        }
+    )
+    assert rows == [
+        {"kind": "lawyer", "booked": 3, "cancelled": 1, "rescheduled": 0, "active": 2},
+        {"kind": "psychologist", "booked": 1, "cancelled": 0, "rescheduled": 0, "active": 1},
+    ]
+    assert appointment_rows({}) == []

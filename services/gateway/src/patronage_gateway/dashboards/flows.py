@@ -18,6 +18,7 @@ SECTIONS = {
     "overdue": "overdue",
     "families": "families",
     "workload": "workload",
+    "appointments": "appointments",
 }
 
 

@@ -91,3 +91,25 @@ def workload_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     )
     top = max((int(r.get("open_requests", 0)) for r in ordered), default=0)
     return [{**r, "percent": share(int(r.get("open_requests", 0)), top)} for r in ordered]
+
+
+def appointment_rows(figures: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Appointments by kind of specialist: booked, cancelled, rescheduled in the period and
+    upcoming now, kinds with any figure only, most booked first."""
+    period = figures.get("period") or {}
+    active = figures.get("active") or {}
+    kinds = set(active).union(
+        *(period.get(w) or {} for w in ("booked", "cancelled", "rescheduled"))
+    )
+    rows = [
+        {
+            "kind": kind,
+            **{
+                w: (period.get(w) or {}).get(kind, 0)
+                for w in ("booked", "cancelled", "rescheduled")
+            },
+            "active": active.get(kind, 0),
+        }
+        for kind in kinds
+    ]
+    return sorted(rows, key=lambda r: (-r["booked"], r["kind"]))

@@ -86,6 +86,7 @@ async def dashboard(request: Request, user: Viewer, services: ServicesDep) -> Re
         coverage_rows=views.coverage_rows((families.get("coverage") or {}).get("by_district", {})),
         needs_open=families.get("needs_open") or {},
         workload=views.workload_rows(sections.get("workload") or []),
+        appointments=views.appointment_rows(sections.get("appointments") or {}),
         duration=lambda s: views.duration(s, lang),
         percent=views.percent,
         scope=user.identity.district or user.identity.hq,

@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from patronage_contracts import Agency, NeedCategory, RequestStatus
+from patronage_contracts.appointments import SPECIALIST_KIND_RU
 from patronage_contracts.labels import AGENCY_RU, NEED_CATEGORY_RU, REQUEST_STATUS_RU
 
 from ..access import HOME
@@ -80,6 +81,7 @@ SLA_STATE_RU = {
     "missed": "выполнено с опозданием",
 }
 SLA_CLOCK_RU = {"first_response": "первый ответ", "resolution": "решение"}
+SPECIALIST_KIND_LABELS = {k.value: v for k, v in SPECIALIST_KIND_RU.items()}
 
 LABELS = {
     "relation": RELATION_RU,
@@ -94,6 +96,7 @@ LABELS = {
     "service_kind": SERVICE_KIND_RU,
     "sla_state": SLA_STATE_RU,
     "sla_clock": SLA_CLOCK_RU,
+    "specialist_kind": SPECIALIST_KIND_LABELS,
 }
 LABELS_BY_LANGUAGE = {"ru": LABELS, "en": LABELS_EN}
 
