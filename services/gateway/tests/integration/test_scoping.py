@@ -198,7 +198,9 @@ async def test_a_familys_new_curator_reads_its_requests_without_a_reason(stack: 
         assert log.status_code == 200, log.text
         reads = [(e["outcome"], e["flagged"]) for e in log.json()]
         assert ("allowed", False) in reads  # their own family now: no reason, not flagged
-        assert all(not flagged for _, flagged in reads)
+        # (An attempt before the requests service heard of the hand-over is refused there
+        # and audited as such; every read that was let through is unflagged.)
+        assert all(not flagged for outcome, flagged in reads if outcome == "allowed")
 
 
 async def test_a_medical_organization_sees_health_data_only(stack: Stack) -> None:

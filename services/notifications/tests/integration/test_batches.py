@@ -105,7 +105,7 @@ async def test_a_transient_failure_in_a_batch_is_retried_and_the_others_are_sent
             found = [d for d in await deliveries(world, failing) if d["channel"] == "sms"]
             return found[0] if found and found[0]["status"] == "sent" else None
 
-        done = await eventually(retried, what="SMS sent after a retry")
+        done = await eventually(retried, timeout_s=120, what="SMS sent after a retry")
 
     assert done["attempts"] == 2
     assert [h["status"] for h in done["history"]] == ["queued", "retrying", "sent"]

@@ -6,7 +6,9 @@ request; the replay merges the changes of a whole batch first, so a counter touc
 thousand events costs one ``$inc``.
 """
 
+import asyncio
 import itertools
+import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -200,14 +202,36 @@ DUPLICATE_KEY = 11000
 UPSERT_ATTEMPTS = 3
 
 
+_WRITE_LOCKS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _write_lock() -> asyncio.Lock:
+    """One figure writer at a time in this process (per event loop)."""
+    loop = asyncio.get_running_loop()
+    lock = _WRITE_LOCKS.get(loop)
+    if lock is None:
+        lock = _WRITE_LOCKS[loop] = asyncio.Lock()
+    return lock
+
+
 async def write_changes(collection: Collection, changes: Changes) -> int:
-    """Apply the changes with unordered bulk upserts by ``_id``; return documents written."""
+    """Apply the changes with unordered bulk upserts by ``_id``; return documents written.
+
+    Figure documents are shared by many entities (a curator's counters by all their
+    families and requests, a district's by all of its), and FerretDB v1 loses one of two
+    concurrent updates of one document — ``$inc`` included (seen: a closed need's -1 lost
+    when the passport and requests consumers wrote one curator document at once). So the
+    consumers of this process write figures one change set at a time.
+    """
     operations = [
         UpdateOne({"_id": doc_id}, update, upsert=True)
         for doc_id, update in changes.as_dict().items()
     ]
-    for start in range(0, len(operations), BULK_CHUNK):
-        await _bulk_upsert(collection, operations[start : start + BULK_CHUNK])
+    async with _write_lock():
+        for start in range(0, len(operations), BULK_CHUNK):
+            await _bulk_upsert(collection, operations[start : start + BULK_CHUNK])
     return len(operations)
 
 
