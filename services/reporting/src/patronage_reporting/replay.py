@@ -36,12 +36,14 @@ and with millions of live dicts each full collection would cost more than the fo
 """
 
 import asyncio
+import functools
 import gc
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -60,6 +62,7 @@ from pymongo import MongoClient, ReplaceOne, UpdateOne
 from pymongo.collection import Collection as BlockingCollection
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from .figures import keys
 from .figures.ops import BULK_CHUNK, Changes
 from .projection.engine import FIGURES, STATES, State, route, state_document
 from .projection.handlers import EVENT_ROUTERS
@@ -89,6 +92,8 @@ class ReplayResult:
     write_seconds: float = 0.0
     """Of ``seconds``: the writes after the last event was folded."""
     figure_documents: int = 0
+    past_figure_documents: int = 0
+    """Of ``figure_documents``: those of months long past, written during the fold."""
 
     @property
     def events_per_s(self) -> float:
@@ -127,6 +132,7 @@ class _Writer:
         self.written: set[str] = set()
         self.written_figures: set[str] = set()
         self.figure_documents = 0
+        self.past_figure_documents = 0
         # One thread writes the flushes in order, so a document is inserted before a later
         # flush updates it.
         self.lane = ThreadPoolExecutor(1, thread_name_prefix="replay-writer")
@@ -136,11 +142,14 @@ class _Writer:
         self.inserters = ThreadPoolExecutor(INSERT_CONNECTIONS, thread_name_prefix="replay-insert")
         self.pending: list[Future[None]] = []
 
-    async def flush(self, changes: Changes, *, figures: bool = True) -> Changes:
+    async def flush(
+        self, changes: Changes, *, figures: bool = True, past: Changes | None = None
+    ) -> Changes:
         """Hand the states (and figures) changed since the last flush to the writer thread.
 
         Waits for the previous flush first. The documents are built now, so the fold may go
         on (into the fresh ``Changes`` returned, or the same one when the figures are kept).
+        ``past``: figures taken out of the kept ones, to be written with the states.
         """
         await self.wait()
         fresh = [state_document(self.states[k]) for k in self.dirty if k not in self.written]
@@ -151,24 +160,22 @@ class _Writer:
         ]
         self.written |= self.dirty
         self.dirty = set()
-        if not figures:
-            self.pending = [
-                self.lane.submit(_write, self.inserters, (self.states_collection, fresh, again))
-            ]
-            return changes
+        writes: list[Writes] = [(self.states_collection, fresh, again)]
+        if past is not None:
+            before = self.figure_documents
+            writes.append(self._figure_writes(past))
+            self.past_figure_documents += self.figure_documents - before
+        if figures:
+            writes.append(self._figure_writes(changes))
+        self.pending = [self.lane.submit(_write, self.inserters, *writes)]
+        return Changes() if figures else changes
+
+    def _figure_writes(self, changes: Changes) -> "Writes":
         new_figures, figure_updates = changes.split(self.written_figures)
         self.written_figures.update(d["_id"] for d in new_figures)
         self.figure_documents += len(new_figures)
         updates = [UpdateOne({"_id": i}, u) for i, u in figure_updates.items()]
-        self.pending = [
-            self.lane.submit(
-                _write,
-                self.inserters,
-                (self.states_collection, fresh, again),
-                (self.figures_collection, new_figures, updates),
-            )
-        ]
-        return Changes()
+        return (self.figures_collection, new_figures, updates)
 
     @property
     def idle(self) -> bool:
@@ -265,6 +272,8 @@ async def replay(
         changes = Changes()
         zone = settings.zone
         flushed = figures_flushed = 0
+        reached: dict[TopicPartition, str] = {}
+        closed_before = ""
         with _no_cyclic_gc():
             while len(done) < len(ends):
                 batch = await consumer.getmany(
@@ -280,6 +289,8 @@ async def replay(
                         projected += _project(record.value, writer, changes, zone)
                         if record.offset == end - 1:
                             done.add(tp)
+                    if records:
+                        reached[tp] = _occurred_at(records[-1].value) or reached.get(tp, "")
                 # States every replay_flush_events events, or sooner when the store has
                 # written everything and waits: the first writes then start early.
                 since = events - flushed
@@ -288,7 +299,14 @@ async def replay(
                     and since >= max(1, settings.replay_flush_events // EARLY_FLUSH_PART)
                 ):
                     with_figures = events - figures_flushed >= settings.replay_figure_flush_events
-                    changes = await writer.flush(changes, figures=with_figures)
+                    past = None
+                    month = _closed_before(reached, [tp for tp in ends if tp not in done], zone)
+                    if not with_figures and month > closed_before:
+                        # Figures of months long past: written now, behind the fold, as
+                        # inserts; a late event's change to one of them is an update later.
+                        closed_before = month
+                        past = changes.take(functools.partial(keys.dated_before, month))
+                    changes = await writer.flush(changes, figures=with_figures, past=past)
                     flushed = events
                     if with_figures:
                         figures_flushed = events
@@ -304,8 +322,44 @@ async def replay(
         await commit_live_offsets(settings, ends)
     finished = time.monotonic()
     return ReplayResult(
-        events, projected, finished - started, ends, finished - folded, writer.figure_documents
+        events,
+        projected,
+        finished - started,
+        ends,
+        finished - folded,
+        writer.figure_documents,
+        writer.past_figure_documents,
     )
+
+
+def _occurred_at(value: bytes | None) -> str | None:
+    """The ``occurred_at`` of an event record (ISO, UTC), if it has one."""
+    if value is None:
+        return None
+    moment = pydantic_core.from_json(value).get("occurred_at")
+    return moment if isinstance(moment, str) else None
+
+
+def _closed_before(
+    reached: dict[TopicPartition, str], reading: list[TopicPartition], zone: ZoneInfo
+) -> str:
+    """``YYYY-MM``: the months before it are past for every partition still being read.
+
+    The fold has reached ``reached`` on each partition ``reading`` (the last event's
+    ``occurred_at`` read from it); a month counts as past once even the slowest partition
+    is a whole month beyond it. An event later in a topic may still touch such a month
+    (events are only roughly in time order): its change is then written as an update, so
+    this choice costs time, never correctness. ``""`` while some partition is unread.
+    """
+    moments = [reached.get(tp, "") for tp in reading]
+    if not moments or not all(moments):
+        return ""
+    try:
+        slowest = min(datetime.fromisoformat(m) for m in moments).astimezone(zone)
+    except ValueError:
+        return ""
+    year, month = (slowest.year, slowest.month - 1) if slowest.month > 1 else (slowest.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
 
 
 def _project(value: bytes | None, writer: _Writer, changes: Changes, zone: ZoneInfo) -> int:

@@ -174,3 +174,17 @@ def overdue_index_id(geo: str) -> str:
 def overdue_day_id(geo: str, day: date) -> str:
     """``_id`` of the overdue requests of a geo whose deadline fell on ``day``."""
     return f"overdue|{geo}|{day.isoformat()}"
+
+
+def month_of(doc_id: str) -> str | None:
+    """``YYYY-MM`` of a day, decade or month figure document; None for any other document."""
+    kind, sep, rest = doc_id.partition(":")
+    if not sep or kind not in ("day", "dec", "month"):
+        return None
+    return rest[:7]
+
+
+def dated_before(month: str, doc_id: str) -> bool:
+    """Whether ``doc_id`` is a day, decade or month figure document of a month before ``month``."""
+    own = month_of(doc_id)
+    return own is not None and own < month
