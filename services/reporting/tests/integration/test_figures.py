@@ -710,16 +710,15 @@ async def test_scenario_figures_redelivery_rebuild_and_scoping(reporting: dict[s
 
 
 def half_year() -> list[Event]:
-    """Requests created through six months, each answered and resolved days later.
+    """A family's requests created through six months, each answered and resolved days later.
 
-    One late FeedbackReceived for a January request sits at the end of its topic, after the
-    replay has long passed January.
+    One family: its events are one partition, in order, so the late FeedbackReceived for its
+    January request comes after the replay has written January.
     """
     events: list[Event] = []
-    families = [uuid.uuid4() for _ in range(6)]
+    family = uuid.uuid4()
     first = None
     for n in range(150):
-        family = families[n % len(families)]
         request = uuid.uuid4()
         first = first or (family, request)
         when = datetime(2026, 1, 2, 9, tzinfo=UTC) + timedelta(days=1.2 * n)
@@ -800,5 +799,8 @@ async def test_months_long_past_written_during_the_replay_equal_figures_held_to_
     early_figures = await snapshot(settings, settings.database_name + "_early")
     assert early_figures[FIGURES] == held_figures[FIGURES]
     assert early_figures[STATES] == held_figures[STATES]
+    # The late rating changed January documents written before: updates, not inserts.
+    assert held.figure_updates == 0
+    assert early.figure_updates > 0
     (january,) = [d for d in early_figures[FIGURES] if d["_id"] == "month:2026-01|region|-|all"]
     assert january["created"] == 25
