@@ -23,7 +23,10 @@ It folds in memory and writes in bulk, never per event:
   one number. Figures are held back because the same documents (live, month, curator,
   coverage) change in every stretch of events: written each flush, they would cost ~12,000
   updates per 250,000 events at 100,000 requests, and FerretDB 1.24 takes ~5 ms per
-  updated document against ~0.3 ms per inserted one. The thread uses a blocking client: it
+  updated document against ~0.3 ms per inserted one. Only the figures of days, decades
+  and months that ended ``PAST_MARGIN`` before the slowest partition's last event go out
+  with a flush (taken out of the held ones, inserted: a late event's change to one is an
+  update at the end), so the end has little left to write. The thread uses a blocking client: it
   waits on the store's socket without the GIL, so the store writes while Python folds (an
   asyncio task would only run while the fold awaits Kafka). One thread writes the flushes
   in order; a flush's inserts go out in chunks on ``INSERT_CONNECTIONS`` connections at
@@ -43,7 +46,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -76,6 +79,8 @@ REPLAYED_TOPICS = (
 INSERT_CHUNK = 2000
 INSERT_CONNECTIONS = 3
 """Documents per ``insert_many`` (inserts have no statement limit; updates: ``BULK_CHUNK``)."""
+PAST_MARGIN = timedelta(days=7)
+"""How far behind the slowest partition a period must have ended to be written early."""
 EARLY_FLUSH_PART = 5
 """An idle store gets the changes of this part of ``replay_flush_events`` events already."""
 Progressed = Callable[[int, int], None]
@@ -93,7 +98,7 @@ class ReplayResult:
     """Of ``seconds``: the writes after the last event was folded."""
     figure_documents: int = 0
     past_figure_documents: int = 0
-    """Of ``figure_documents``: those of months long past, written during the fold."""
+    """Of ``figure_documents``: those of periods long past, written during the fold."""
     figure_updates: int = 0
     """Updates of figure documents written before (each costs ~20 inserts on FerretDB)."""
 
@@ -277,7 +282,7 @@ async def replay(
         zone = settings.zone
         flushed = figures_flushed = 0
         reached: dict[TopicPartition, str] = {}
-        closed_before = ""
+        past_before = ""
         with _no_cyclic_gc():
             while len(done) < len(ends):
                 batch = await consumer.getmany(
@@ -304,14 +309,12 @@ async def replay(
                 ):
                     with_figures = events - figures_flushed >= settings.replay_figure_flush_events
                     past = None
-                    month = closed_before_month(
-                        reached, [tp for tp in ends if tp not in done], zone
-                    )
-                    if not with_figures and month > closed_before:
-                        # Figures of months long past: written now, behind the fold, as
+                    day = past_before_day(reached, [tp for tp in ends if tp not in done], zone)
+                    if not with_figures and day > past_before:
+                        # Figures of periods long past: written now, behind the fold, as
                         # inserts; a late event's change to one of them is an update later.
-                        closed_before = month
-                        past = changes.take(functools.partial(keys.dated_before, month))
+                        past_before = day
+                        past = changes.take(functools.partial(keys.ended_before, day))
                     changes = await writer.flush(changes, figures=with_figures, past=past)
                     flushed = events
                     if with_figures:
@@ -347,16 +350,16 @@ def _occurred_at(value: bytes | None) -> str | None:
     return moment if isinstance(moment, str) else None
 
 
-def closed_before_month(
+def past_before_day(
     reached: dict[TopicPartition, str], reading: list[TopicPartition], zone: ZoneInfo
 ) -> str:
-    """``YYYY-MM``: the months before it are past for every partition still being read.
+    """ISO day: the periods that ended before it are past for every partition still read.
 
     The fold has reached ``reached`` on each partition ``reading`` (the last event's
-    ``occurred_at`` read from it); a month counts as past once even the slowest partition
-    is a whole month beyond it. An event later in a topic may still touch such a month
-    (events are only roughly in time order): its change is then written as an update, so
-    this choice costs time, never correctness. ``""`` while some partition is unread.
+    ``occurred_at`` read from it); a period counts as past once even the slowest partition
+    is ``PAST_MARGIN`` beyond its end. An event later in a topic may still touch such a
+    period (events are only roughly in time order): its change is then written as an
+    update, so this choice costs time, never correctness. ``""`` while a partition is unread.
     """
     moments = [reached.get(tp, "") for tp in reading]
     if not moments or not all(moments):
@@ -365,8 +368,7 @@ def closed_before_month(
         slowest = min(datetime.fromisoformat(m) for m in moments).astimezone(zone)
     except ValueError:
         return ""
-    year, month = (slowest.year, slowest.month - 1) if slowest.month > 1 else (slowest.year - 1, 12)
-    return f"{year:04d}-{month:02d}"
+    return (slowest.date() - PAST_MARGIN).isoformat()
 
 
 def _project(value: bytes | None, writer: _Writer, changes: Changes, zone: ZoneInfo) -> int:

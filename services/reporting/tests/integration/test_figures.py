@@ -769,10 +769,10 @@ def half_year() -> list[Event]:
     return events
 
 
-async def test_months_long_past_written_during_the_replay_equal_figures_held_to_the_end(
+async def test_periods_long_past_written_during_the_replay_equal_figures_held_to_the_end(
     make_settings: Callable[..., Any],
 ) -> None:
-    """The replay writes the figures of months every topic has left behind while it folds.
+    """The replay writes the figures of periods every partition has left behind while it folds.
 
     Small batches and flushes make it do so many times; a late event then updates a
     document already written. Both rebuilds hold the same figures and states.

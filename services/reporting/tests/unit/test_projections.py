@@ -20,7 +20,7 @@ from patronage_reporting.family_figures.projection import project_family_event
 from patronage_reporting.figures import keys
 from patronage_reporting.figures.histogram import bucket_of, quantile
 from patronage_reporting.figures.ops import Changes
-from patronage_reporting.replay import closed_before_month
+from patronage_reporting.replay import past_before_day
 from patronage_reporting.request_figures import sla
 from patronage_reporting.request_figures.projection import (
     on_feedback,
@@ -413,7 +413,7 @@ def test_taking_past_months_out_of_the_changes_splits_shared_counters() -> None:
     changes.put(live, "ids.cur_2", 1)
     before = changes.as_dict()
 
-    taken = changes.take(functools.partial(keys.dated_before, "2026-02"))
+    taken = changes.take(functools.partial(keys.ended_before, "2026-02-01"))
 
     assert set(taken.as_dict()) == {jan_day, jan_month}
     assert set(changes.as_dict()) == {mar_day, live}
@@ -421,17 +421,23 @@ def test_taking_past_months_out_of_the_changes_splits_shared_counters() -> None:
     assert taken.as_dict()[jan_day] == {"$inc": {"created": 3, "status.new": 1}}
 
 
-def test_a_month_is_past_once_the_slowest_partition_is_a_month_beyond_it() -> None:
+def test_a_period_is_past_a_week_after_the_slowest_partition_left_it() -> None:
     zone = ZoneInfo("Europe/Moscow")
     a, b, c = (TopicPartition("requests.events", p) for p in range(3))
     reached = {a: "2026-04-10T09:00:00Z", b: "2026-03-01T00:30:00Z"}
     # c not read yet: nothing is past.
-    assert closed_before_month(reached, [a, b, c], zone) == ""
-    # b is on 1 March in Moscow: January is past, February not yet.
-    assert closed_before_month(reached, [a, b], zone) == "2026-02"
+    assert past_before_day(reached, [a, b, c], zone) == ""
+    # b is on 1 March in Moscow: what ended before 22 February is past.
+    assert past_before_day(reached, [a, b], zone) == "2026-02-22"
     # b is done: only a counts.
-    assert closed_before_month(reached, [a], zone) == "2026-03"
-    assert not keys.dated_before("2026-02", "overdue|region|2026-01-05")
-    assert not keys.dated_before("2026-02", "curator:cur_1")
-    assert keys.dated_before("2026-02", "dec:2026-01-3|d:d1|-|all")
-    assert not keys.dated_before("2026-02", "month:2026-02|region|-|all")
+    assert past_before_day(reached, [a], zone) == "2026-04-03"
+    day = "2026-02-22"
+    assert not keys.ended_before(day, "overdue|region|2026-01-05")
+    assert not keys.ended_before(day, "curator:cur_1")
+    assert not keys.ended_before(day, "live|region|-|all")
+    assert keys.ended_before(day, "day:2026-02-21|d:d1|-|all")
+    assert not keys.ended_before(day, "day:2026-02-22|d:d1|-|all")
+    assert keys.ended_before(day, "dec:2026-02-2|d:d1|-|all")  # 11–20 February
+    assert not keys.ended_before(day, "dec:2026-02-3|d:d1|-|all")  # to the 28th
+    assert keys.ended_before(day, "month:2026-01|region|-|all")
+    assert not keys.ended_before(day, "month:2026-02|region|-|all")

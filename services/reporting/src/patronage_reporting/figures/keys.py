@@ -176,15 +176,26 @@ def overdue_day_id(geo: str, day: date) -> str:
     return f"overdue|{geo}|{day.isoformat()}"
 
 
-def month_of(doc_id: str) -> str | None:
-    """``YYYY-MM`` of a day, decade or month figure document; None for any other document."""
-    kind, sep, rest = doc_id.partition(":")
-    if not sep or kind not in ("day", "dec", "month"):
+@lru_cache(maxsize=65536)
+def period_end(period: str) -> str | None:
+    """Last day (ISO) of a ``day:``, ``dec:`` or ``month:`` period; None for other periods."""
+    kind, _, rest = period.partition(":")
+    try:
+        if kind == "day":
+            return date.fromisoformat(rest).isoformat()
+        if kind == "dec":
+            year, month, decade = (int(part) for part in rest.split("-"))
+            return _decade_bounds(date(year, month, 10 * (decade - 1) + 1))[1].isoformat()
+        if kind == "month":
+            year, month = (int(part) for part in rest.split("-"))
+            return _month_end(date(year, month, 1)).isoformat()
+    except ValueError:
         return None
-    return rest[:7]
+    return None
 
 
-def dated_before(month: str, doc_id: str) -> bool:
-    """Whether ``doc_id`` is a day, decade or month figure document of a month before ``month``."""
-    own = month_of(doc_id)
-    return own is not None and own < month
+def ended_before(day: str, doc_id: str) -> bool:
+    """Whether ``doc_id`` is a day, decade or month figure document whose period ended before
+    ``day`` (ISO)."""
+    end = period_end(doc_id.partition("|")[0])
+    return end is not None and end < day
