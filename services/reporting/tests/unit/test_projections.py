@@ -421,16 +421,16 @@ def test_taking_past_months_out_of_the_changes_splits_shared_counters() -> None:
     assert taken.as_dict()[jan_day] == {"$inc": {"created": 3, "status.new": 1}}
 
 
-def test_a_period_is_past_a_week_after_the_slowest_partition_left_it() -> None:
+def test_a_period_is_past_a_month_after_the_slowest_partition_left_it() -> None:
     zone = ZoneInfo("Europe/Moscow")
     a, b, c = (TopicPartition("requests.events", p) for p in range(3))
     reached = {a: "2026-04-10T09:00:00Z", b: "2026-03-01T00:30:00Z"}
     # c not read yet: nothing is past.
     assert past_before_day(reached, [a, b, c], zone) == ""
-    # b is on 1 March in Moscow: what ended before 22 February is past.
-    assert past_before_day(reached, [a, b], zone) == "2026-02-22"
+    # b is on 1 March in Moscow: what ended before 29 January is past.
+    assert past_before_day(reached, [a, b], zone) == "2026-01-29"
     # b is done: only a counts.
-    assert past_before_day(reached, [a], zone) == "2026-04-03"
+    assert past_before_day(reached, [a], zone) == "2026-03-10"
     day = "2026-02-22"
     assert not keys.ended_before(day, "overdue|region|2026-01-05")
     assert not keys.ended_before(day, "curator:cur_1")
