@@ -26,9 +26,9 @@ It folds in memory and writes in bulk, never per event:
   updated document against ~0.3 ms per inserted one. Only the figures of days, decades
   and months that ended ``PAST_MARGIN`` before the slowest partition's last event go out
   with a flush (taken out of the held ones, inserted: a late event's change to one is an
-  update at the end), so the end has little left to write. The thread uses a blocking client: it
-  waits on the store's socket without the GIL, so the store writes while Python folds (an
-  asyncio task would only run while the fold awaits Kafka). One thread writes the flushes
+  update at the end), so the end has little left to write. The thread uses a blocking
+  client: it waits on the store's socket without the GIL, so the store writes while Python
+  folds (an asyncio task would only run while the fold awaits Kafka). One thread writes the flushes
   in order; a flush's inserts go out in chunks on ``INSERT_CONNECTIONS`` connections at
   once, its updates then one bulk write at a time (never beside other writes);
 - a flush waits for the one before it, so at most two flushes' documents are in memory;
