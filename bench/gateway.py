@@ -161,10 +161,13 @@ async def measured(
     """``load`` and each process's CPU milliseconds per read over it: all of it, and net of
     its idle rate (``idle``), which at a low read rate would otherwise dominate."""
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    client_before = time.process_time()
     started = time.monotonic()
     figures: dict[str, Any] = await load(gateway, *load_args, **load_kwargs)
     elapsed = time.monotonic() - started
     reads = max(1, figures["reads"])
+    # The users' own process: when it nears a core, it is the limit, not the services.
+    figures["client_cpu_ms_per_read"] = 1000 * (time.process_time() - client_before) / reads
     for name, pid in pids.items():
         spent = 1000 * (cpu_seconds(pid) - before[name])
         figures[f"{name}_cpu_ms_per_read"] = spent / reads
