@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,8 +107,16 @@ async def load(
     samples: list[float] = []
     errors = 0
     deadline = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=len(users), max_keepalive_connections=len(users))
-    async with httpx.AsyncClient(base_url=gateway, timeout=30, limits=limits) as http:
+    # aiohttp plays the users: measured here, httpx's pool cost this process 8-13 ms of CPU
+    # per read with 200 connections open (2 ms with 50), taken from the two cores the
+    # services under test share with it.
+    connector = aiohttp.TCPConnector(limit=len(users))
+    async with aiohttp.ClientSession(
+        base_url=gateway,
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=30),
+        cookie_jar=aiohttp.DummyCookieJar(),
+    ) as http:
 
         async def think() -> bool:
             """Pause like a person reading the page; False when the time is up."""
@@ -123,12 +132,13 @@ async def load(
             while await think():
                 started = time.perf_counter()
                 try:
-                    response = await http.get(random.choice(paths), **credentials)
-                except httpx.HTTPError:
+                    async with http.get(random.choice(paths), **credentials) as response:
+                        await response.read()
+                except (aiohttp.ClientError, TimeoutError):
                     errors += 1
                     continue
                 samples.append(time.perf_counter() - started)
-                errors += response.status_code != 200
+                errors += response.status != 200
 
         started = time.monotonic()
         await asyncio.gather(*(user(u) for u in users))
