@@ -251,9 +251,7 @@ async def _family_page(
         flagged=flagged,
         measures=measures,
         history=history,
-        requests=await _requests_of(
-            request, user, services, runtime, family_id, flagged=flagged
-        ),
+        requests=await _requests_of(request, user, services, runtime, family_id, flagged=flagged),
         categories=CATEGORIES_RU,
         need_categories=[c.value for c in NeedCategory],
         can_edit=user.role is Role.CURATOR and passport.get("curator_id") == user.identity.subject,
