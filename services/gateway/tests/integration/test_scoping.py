@@ -125,6 +125,9 @@ async def test_another_curators_family_opens_only_with_a_reason_and_is_flagged(
 ) -> None:
     async with browser(stack, "cur-elets-1") as owner:
         family_id = await register_family(owner, family_form("elets", "Орлова Дарья Олеговна"))
+        request_id = await create_request(owner, family_id)
+        own = await owner.get(f"/families/{family_id}")
+        assert f'href="/requests/{request_id}"' in own.text  # no reason needed, none looked up
     async with browser(stack, "cur-lipetsk-city-1") as stranger:
         asked = await stranger.get(f"/families/{family_id}")
         assert asked.status_code == 303
@@ -150,6 +153,8 @@ async def test_another_curators_family_opens_only_with_a_reason_and_is_flagged(
         assert page.status_code == 200
         assert "Орлова Дарья Олеговна" in page.text
         assert "отмечен в журнале" in page.text
+        # The stated reason opens the family's requests too.
+        assert f'href="/requests/{request_id}"' in page.text
         assert "Изменить контакты" not in page.text  # break-the-glass never edits
     async with browser(stack, "auditor-1") as auditor:
         log = await auditor.get("/audit", params={"actor": "cur-lipetsk-city-1"})

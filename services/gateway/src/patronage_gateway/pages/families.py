@@ -172,16 +172,28 @@ async def register_family(
 
 
 async def _requests_of(
-    request: Request, user: User, services: ServicesDep, runtime: RuntimeDep, family_id: UUID
+    request: Request,
+    user: User,
+    services: ServicesDep,
+    runtime: RuntimeDep,
+    family_id: UUID,
+    *,
+    flagged: bool,
 ) -> list[dict[str, Any]]:
     """The family's requests, newest first, as the requests service lets the viewer see them
-    (with the reason this session stated for the family, if any)."""
+    (with the reason this session stated for the family when the passport needed it).
+
+    A passport read without a reason (``flagged`` false) means the ordinary access rule let
+    the viewer in: the break-the-glass grant is then not looked up (a store round trip on
+    every page read for nothing).
+    """
     identity = user.identity
-    reason = await guarded.granted_reason(
-        db=runtime.db, session_key=session_key(request), family_id=str(family_id)
-    )
-    if reason:
-        identity = identity.with_reason(reason)
+    if flagged:
+        reason = await guarded.granted_reason(
+            db=runtime.db, session_key=session_key(request), family_id=str(family_id)
+        )
+        if reason:
+            identity = identity.with_reason(reason)
     try:
         return await services.list_requests(identity, family_id=str(family_id))
     except ServiceError as exc:
@@ -239,7 +251,7 @@ async def _family_page(
         flagged=flagged,
         measures=measures,
         history=history,
-        requests=await _requests_of(request, user, services, runtime, family_id),
+        requests=await _requests_of(request, user, services, runtime, family_id, flagged=flagged),
         categories=CATEGORIES_RU,
         need_categories=[c.value for c in NeedCategory],
         can_edit=user.role is Role.CURATOR and passport.get("curator_id") == user.identity.subject,
