@@ -130,13 +130,16 @@ async def test_a_flush_leaves_the_marker_of_a_write_that_marked_the_document_aft
     try:
         generation = await outbox.mark("things", doc_id)
         later = await outbox.mark("things", doc_id)  # another write, not yet stored
-        assert generation is not None and later == generation + 1
+        assert generation is not None
+        assert later == generation + 1
         await outbox.insert("things", {"_id": doc_id}, [event], marked=True, generation=generation)
         await outbox.drain()  # publishes from what the insert wrote, without reading it back
         stored = await db["things"].find_one({"_id": doc_id})
-        assert stored is not None and stored["outbox"] == []
+        assert stored is not None
+        assert stored["outbox"] == []
         marker = await db[MARKERS].find_one({"_id": f"things:{doc_id}"})
-        assert marker is not None and marker["generation"] == later  # the later write's
+        assert marker is not None
+        assert marker["generation"] == later
         assert await outbox.sweep() == 0  # nothing pending: the sweep drops the marker
         assert await db[MARKERS].count_documents({}) == 0
     finally:
