@@ -1,4 +1,8 @@
-"""What one passport search and one reindex cost: store round trips and CPU, at N families.
+"""What one passport create, read, search and reindex cost: store round trips and CPU.
+
+Creates and reads go through the service's ASGI app in this process (routing, middleware,
+validation and serialization included, no socket); the round trips a create leaves behind
+(the outbox publishing its events) are counted separately, once the outbox has drained.
 
 Searches call the search flow in this process (no HTTP), so the CPU measured is the
 service's own work for a search; round trips are counted with pymongo's command
@@ -99,6 +103,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await rebuild_index(db=db)
             results["rebuild_s"] = round(time.perf_counter() - start, 2)
             print(f"{len(stored)} passports, index rebuilt in {results['rebuild_s']} s", flush=True)
+            results.update(await measure_api(args, settings, db, stored, counter))
             results["search"] = await measure_searches(args, db, families, counter, flows)
             results["reindex"] = await measure_reindex(args, db, stored, counter, flows)
             results["index_bytes"] = await index_sizes(db)
@@ -126,6 +131,75 @@ async def measure_searches(
             )
     every = [s for shape in samples.values() for s in shape]
     out = {"all": summarize(every)} | {shape: summarize(s) for shape, s in samples.items()}
+    return out
+
+
+async def measure_api(
+    args: argparse.Namespace, settings: Any, db: Any, stored: list[str], counter: CommandCounter
+) -> dict[str, Any]:
+    """Round trips, CPU and wall time per create and per read through the app, in-process."""
+    import httpx
+    from patronage_common.app import create_service_app
+    from patronage_passport.demo.generator import generate_families
+    from patronage_passport.passports.api import router
+    from patronage_passport.passports.errors import EXCEPTION_HANDLERS
+
+    # The service's passport routes without its Kafka consumers: the indexer's work on the
+    # new passports' events would land in the measured CPU of whichever request it overlaps.
+    app = create_service_app(
+        settings.model_copy(update={"topic_prefix": f"costs{args.seed}."}),
+        title="costs",
+        api_routers=[router],
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
+    rng = random.Random(args.seed + 2)
+    # Other families than the stored ones (another seed): creates are not duplicates.
+    new = iter(generate_families(args.creates + 20, seed=args.seed + 1000))
+    transport = httpx.ASGITransport(app=app)
+    out: dict[str, Any] = {}
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://costs") as http,
+    ):
+        runtime = app.state.runtime
+        http.headers["X-Actor"] = "bench"
+
+        async def create() -> None:
+            response = await http.post("/passports", json=next(new).model_dump(mode="json"))
+            assert response.status_code in (201, 409), response.text
+
+        async def read() -> None:
+            response = await http.get(f"/passports/{rng.choice(stored)}")
+            assert response.status_code == 200, response.text
+
+        for _ in range(20):  # warm-up
+            await create()
+            await read()
+        await runtime.outbox.drain()
+        creates, after = [], []
+        for _ in range(args.creates):
+            trips, cpu, wall = counter.total(), time.process_time(), time.perf_counter()
+            await create()
+            creates.append(
+                (counter.total() - trips, time.process_time() - cpu, time.perf_counter() - wall)
+            )
+            trips, cpu, wall = counter.total(), time.process_time(), time.perf_counter()
+            await runtime.outbox.drain()
+            after.append(
+                (counter.total() - trips, time.process_time() - cpu, time.perf_counter() - wall)
+            )
+        reads = []
+        for _ in range(args.reads):
+            trips, cpu, wall = counter.total(), time.process_time(), time.perf_counter()
+            await read()
+            reads.append(
+                (counter.total() - trips, time.process_time() - cpu, time.perf_counter() - wall)
+            )
+    out["create"], out["create_outbox"], out["read"] = (
+        summarize(creates),
+        summarize(after),
+        summarize(reads),
+    )
     return out
 
 
@@ -178,13 +252,17 @@ def main() -> int:
     parser.add_argument("--families", type=int, default=3000)
     parser.add_argument("--searches", type=int, default=500)
     parser.add_argument("--reindexes", type=int, default=100)
+    parser.add_argument("--creates", type=int, default=200)
+    parser.add_argument("--reads", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--label", default="", help="suffix of the result file (e.g. before)")
     args = parser.parse_args()
     results = asyncio.run(run(args))
     print(json.dumps(results, indent=2, ensure_ascii=False))
-    print(f"\n{'search':18} {'trips':>6} {'CPU ms':>7} {'p50 ms':>7} {'p99 ms':>7}")
-    for shape, figures in [*results["search"].items(), ("reindex", results["reindex"])]:
+    print(f"\n{'operation':18} {'trips':>6} {'CPU ms':>7} {'p50 ms':>7} {'p99 ms':>7}")
+    rows = [(op, results[op]) for op in ("create", "create_outbox", "read")]
+    rows += [*results["search"].items(), ("reindex", results["reindex"])]
+    for shape, figures in rows:
         print(
             f"{shape:18} {figures['round_trips']:6.1f} {figures['cpu_ms']:7.2f}"
             f" {figures['wall_p50_ms']:7.2f} {figures['wall_p99_ms']:7.2f}"

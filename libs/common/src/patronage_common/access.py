@@ -39,11 +39,14 @@ def actor_of(identity: Identity | None, stated: str | None, default: str) -> str
     return identity.subject
 
 
-def caller(
+async def caller(
     identity: IdentityDep,
     actor: Annotated[str | None, Header(alias="X-Actor", description="Кто действует")] = None,
 ) -> Caller:
-    """FastAPI dependency: the signed identity wins over the unsigned X-Actor header."""
+    """FastAPI dependency: the signed identity wins over the unsigned X-Actor header.
+
+    ``async`` so that FastAPI calls it in the event loop, not in a worker thread.
+    """
     return Caller(identity, actor_of(identity, actor, "system"))
 
 

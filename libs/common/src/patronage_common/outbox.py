@@ -22,17 +22,21 @@ from typing import Any
 
 from patronage_contracts import Message, topic_of, utc_now
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from .locks import locked
 from .logging import get_logger
 from .messaging import EventPublisher
-from .store import Database, Document, upsert_one
+from .store import Database, Document
 
 log = get_logger(__name__)
 
 MARKERS = "outbox_pending"
 OUTBOX_FIELD = "outbox"
 RELAY_GRACE_S = 10.0
+
+Known = tuple[list[Document], int | None]
+"""A document's whole outbox and its marker's generation, as a write just left them."""
 
 
 def outbox_entries(events: Sequence[Message]) -> list[Document]:
@@ -57,19 +61,37 @@ class Outbox:
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
 
-    async def mark(self, collection: str, doc_id: Any) -> None:
-        """Name the document as one that may hold unsent events (before writing them)."""
-        await self._mark(collection, doc_id)
+    async def mark(self, collection: str, doc_id: Any) -> int | None:
+        """Name the document as one that may hold unsent events (before writing them).
 
-    async def _mark(self, collection: str, doc_id: Any) -> None:
-        await upsert_one(
-            self._db[MARKERS],
-            {"_id": f"{collection}:{doc_id}"},
-            {
-                "$set": {"collection": collection, "doc_id": doc_id, "marked_at": utc_now()},
-                "$inc": {"generation": 1},
-            },
-        )
+        Returns the marker's generation after this mark, for ``insert(..., marked=…)``.
+        """
+        return await self._mark(collection, doc_id)
+
+    async def _mark(self, collection: str, doc_id: Any) -> int | None:
+        # One round trip that also tells the generation: the flush that follows the write
+        # removes the marker only if no later write marked the document again.
+        markers = self._db[MARKERS]
+        for attempt in range(3):
+            try:
+                marker = await markers.find_one_and_update(
+                    {"_id": f"{collection}:{doc_id}"},
+                    {
+                        "$set": {
+                            "collection": collection,
+                            "doc_id": doc_id,
+                            "marked_at": utc_now(),
+                        },
+                        "$inc": {"generation": 1},
+                    },
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
+                )
+                return None if marker is None else marker.get("generation")
+            except DuplicateKeyError:  # two writers created the marker at once: apply again
+                if attempt == 2:
+                    raise
+        return None  # pragma: no cover
 
     async def insert(
         self,
@@ -78,15 +100,19 @@ class Outbox:
         events: Sequence[Message],
         *,
         marked: bool = False,
+        generation: int | None = None,
     ) -> None:
         """Insert a new document with its events, then publish them.
 
-        ``marked``: the caller already called ``mark`` (alongside another write, say).
+        ``marked``: the caller already called ``mark`` (alongside another write, say), which
+        returned ``generation``.
         """
         if not marked:
-            await self._mark(collection, document["_id"])
-        await self._db[collection].insert_one({**document, OUTBOX_FIELD: outbox_entries(events)})
-        self.flush_soon(collection, document["_id"])
+            generation = await self._mark(collection, document["_id"])
+        entries = outbox_entries(events)
+        await self._db[collection].insert_one({**document, OUTBOX_FIELD: entries})
+        # A new document's outbox is what was just written: the flush need not read it.
+        self.flush_soon(collection, document["_id"], known=(entries, generation))
 
     async def update(
         self,
@@ -105,7 +131,7 @@ class Outbox:
         unguarded updates of one document can lose one another. Returns the updated
         document, or None if there is none (nothing stored, nothing published).
         """
-        await self._mark(collection, doc_id)
+        generation = await self._mark(collection, doc_id)
         full_update = dict(update)
         if events:
             full_update["$push"] = {
@@ -115,25 +141,35 @@ class Outbox:
         updated = await self._db[collection].find_one_and_update(
             {"_id": doc_id}, full_update, upsert=upsert, return_document=ReturnDocument.AFTER
         )
-        self.flush_soon(collection, doc_id)
+        # The document as written holds its whole outbox: the flush need not read it again.
+        known = None if updated is None else (updated.get(OUTBOX_FIELD) or [], generation)
+        self.flush_soon(collection, doc_id, known=known)
         return updated
 
-    def flush_soon(self, collection: str, doc_id: Any) -> None:
-        """Publish the document's pending events in the background, one flush at a time."""
+    def flush_soon(self, collection: str, doc_id: Any, *, known: Known | None = None) -> None:
+        """Publish the document's pending events in the background, one flush at a time.
+
+        ``known``: the document's whole outbox and its marker's generation as just written
+        (the flush reads neither then); a flush already running goes round once more and
+        reads them.
+        """
         key = f"{collection}:{doc_id}"
         if key in self._inflight:
             self._again.add(key)  # the running flush goes round once more
             return
         self._inflight[key] = asyncio.create_task(
-            self._flush_until_done(collection, doc_id, key), name=f"outbox-flush:{key}"
+            self._flush_until_done(collection, doc_id, key, known), name=f"outbox-flush:{key}"
         )
 
-    async def _flush_until_done(self, collection: str, doc_id: Any, key: str) -> None:
+    async def _flush_until_done(
+        self, collection: str, doc_id: Any, key: str, known: Known | None
+    ) -> None:
         try:
             while True:
                 self._again.discard(key)
                 try:
-                    await self.flush(collection, doc_id)
+                    await self.flush(collection, doc_id, known=known)
+                    known = None  # a second round reads what later writes added
                 except Exception:
                     log.exception("outbox flush failed; the relay retries", document=key)
                     return
@@ -147,14 +183,24 @@ class Outbox:
         while self._inflight:
             await asyncio.gather(*self._inflight.values(), return_exceptions=True)
 
-    async def flush(self, collection: str, doc_id: Any) -> int:
-        """Publish what the document has pending, in order; return how many were sent."""
+    async def flush(self, collection: str, doc_id: Any, *, known: Known | None = None) -> int:
+        """Publish what the document has pending, in order; return how many were sent.
+
+        ``known``: the whole outbox and the marker's generation as the caller's write left
+        them (see ``flush_soon``); otherwise both are read.
+        """
         marker_id = f"{collection}:{doc_id}"
-        # Read the marker's generation first: a write that marks the document after this
-        # point raises it, and the marker then survives this flush.
-        marker = await self._db[MARKERS].find_one({"_id": marker_id})
-        document = await self._db[collection].find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
-        pending: list[Document] = (document or {}).get(OUTBOX_FIELD) or []
+        pending: list[Document]
+        if known is not None:
+            pending, generation = known
+            marker: Document | None = {"generation": generation}
+            document: Document | None = {OUTBOX_FIELD: pending}
+        else:
+            # Read the marker's generation first: a write that marks the document after
+            # this point raises it, and the marker then survives this flush.
+            marker = await self._db[MARKERS].find_one({"_id": marker_id})
+            document = await self._db[collection].find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
+            pending = (document or {}).get(OUTBOX_FIELD) or []
         sent = [
             await self._publisher.send_raw(
                 topic=entry["topic"], key=entry["key"], payload=entry["payload"]

@@ -114,3 +114,34 @@ async def test_rapid_writes_to_one_document_are_published_in_order(
         lambda seen: len(seen) >= 6,
     )
     assert [e["district"] for e in published] == [f"d{i}" for i in range(6)]
+
+
+async def test_a_flush_leaves_the_marker_of_a_write_that_marked_the_document_after_it(
+    make_settings: Callable[..., Any],
+) -> None:
+    settings: ServiceSettings = make_settings(ServiceSettings, service_name="outboxtest")
+    client = create_mongo_client(settings)
+    db = client[settings.database_name]
+    broker: KafkaBroker = create_broker(settings, TracerProvider())
+    await broker.connect()
+    outbox = Outbox(db, EventPublisher(broker, settings))
+    event = registered()
+    doc_id = str(event.family_id)
+    try:
+        generation = await outbox.mark("things", doc_id)
+        later = await outbox.mark("things", doc_id)  # another write, not yet stored
+        assert generation is not None
+        assert later == generation + 1
+        await outbox.insert("things", {"_id": doc_id}, [event], marked=True, generation=generation)
+        await outbox.drain()  # publishes from what the insert wrote, without reading it back
+        stored = await db["things"].find_one({"_id": doc_id})
+        assert stored is not None
+        assert stored["outbox"] == []
+        marker = await db[MARKERS].find_one({"_id": f"things:{doc_id}"})
+        assert marker is not None
+        assert marker["generation"] == later
+        assert await outbox.sweep() == 0  # nothing pending: the sweep drops the marker
+        assert await db[MARKERS].count_documents({}) == 0
+    finally:
+        await broker.stop()
+        await client.close()

@@ -187,14 +187,16 @@ async def register_passport(
     keys = document["identity_keys"]
     # The duplicate check and the outbox marker are independent writes: make them together.
     # A refused passport leaves a marker of nothing, which the relay's next sweep drops.
-    existing, _ = await asyncio.gather(
+    existing, generation = await asyncio.gather(
         service.claim_keys(db=runtime.db, family_id=str(family_id), keys=keys),
         runtime.outbox.mark(service.PASSPORTS, str(family_id)),
     )
     if existing is not None:
         raise DuplicatePassportError(existing)
     sealed = seal(copy.deepcopy(document), cipher_of(runtime))
-    await runtime.outbox.insert(service.PASSPORTS, sealed, events, marked=True)
+    await runtime.outbox.insert(
+        service.PASSPORTS, sealed, events, marked=True, generation=generation
+    )
     return document
 
 
