@@ -67,6 +67,13 @@ class RequestsSettings(ServiceSettings):
             raise ValueError("SLA_WORKDAY_END must come after SLA_WORKDAY_START")
         return self
 
+    intake_batch_max_records: int = Field(
+        default=500, ge=1, description="Most intake commands handled in one batch"
+    )
+    intake_batch_timeout_ms: int = Field(
+        default=100, ge=0, description="Longest wait for an intake batch when idle"
+    )
+
     specialists_file: Path | None = Field(
         default=None, description="A region's specialists, offices and schedules (YAML)"
     )

@@ -1,10 +1,14 @@
 """Data access for help requests and the per-family request index (all by ``_id``)."""
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from patronage_common.store import Database, Document, upsert_one
+from patronage_common.outbox import DUPLICATE_KEY
+from patronage_common.store import UPSERT_ATTEMPTS, Database, Document
 from patronage_contracts import Agency
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
 
 from ..families.views import family_view
 from . import domain
@@ -19,13 +23,26 @@ async def get_request(*, db: Database, request_id: UUID | str) -> Document | Non
     return await db[REQUESTS].find_one({"_id": str(request_id)}, {"outbox": 0})
 
 
-async def add_to_family_index(*, db: Database, family_id: UUID, request_id: UUID) -> None:
-    """List the request under its family (before the request itself is stored)."""
-    await upsert_one(
-        db[FAMILY_REQUESTS],
-        {"_id": str(family_id)},
-        {"$addToSet": {"request_ids": str(request_id)}},
-    )
+async def add_to_family_indexes(*, db: Database, documents: Sequence[Document]) -> None:
+    """List new requests under their families in one bulk write (one upsert per family)."""
+    by_family: dict[str, list[str]] = {}
+    for document in documents:
+        by_family.setdefault(document["family_id"], []).append(document["_id"])
+    # One statement per family: FerretDB hangs on two upserts of one _id in a bulk.
+    operations = [
+        UpdateOne({"_id": family_id}, {"$addToSet": {"request_ids": {"$each": ids}}}, upsert=True)
+        for family_id, ids in by_family.items()
+    ]
+    for _ in range(UPSERT_ATTEMPTS - 1):
+        try:
+            await db[FAMILY_REQUESTS].bulk_write(operations, ordered=False)
+            return
+        except BulkWriteError as exc:
+            # Two writers creating one family's index at once: the loser's upsert applies
+            # on a second try (as ``upsert_one`` does).
+            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                raise
+    await db[FAMILY_REQUESTS].bulk_write(operations, ordered=False)
 
 
 async def request_ids_of_family(*, db: Database, family_id: UUID) -> list[str]:
