@@ -179,11 +179,15 @@ class Outbox:
                 for doc_id in ids
             ],
         )
+        entries = [outbox_entries(item.events) for item in items]
         refused = await _insert_all(
             self._db[collection],
-            [{**item.document, OUTBOX_FIELD: outbox_entries(item.events)} for item in items],
+            [
+                {**item.document, OUTBOX_FIELD: pending}
+                for item, pending in zip(items, entries, strict=True)
+            ],
         )
-        stored = [item for n, item in enumerate(items) if n not in refused]
+        stored = {ids[n]: entries[n] for n in range(len(items)) if n not in refused}
         if stored:
             task = asyncio.create_task(
                 self._flush_group(collection, stored), name=f"outbox-flush-group:{collection}"
@@ -192,13 +196,13 @@ class Outbox:
             task.add_done_callback(self._group_flushes.discard)
         return {ids[n] for n in refused}
 
-    async def _flush_group(self, collection: str, items: Sequence[NewDocument]) -> None:
+    async def _flush_group(self, collection: str, entries: dict[Any, list[Document]]) -> None:
         """Publish a group's events together, then clear their outboxes and markers.
 
-        Whatever fails here is left to the relay, which publishes it once more.
+        ``entries``: each new document's outbox as stored. Whatever fails here is left to
+        the relay, which publishes it once more.
         """
         try:
-            entries = {item.document["_id"]: outbox_entries(item.events) for item in items}
             sent = [
                 await self._publisher.send_raw(
                     topic=entry["topic"], key=entry["key"], payload=entry["payload"]
