@@ -21,7 +21,6 @@ guarantees are the same as one by one.
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,7 +31,7 @@ from pymongo import DeleteOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from .batching import GROUP_LIMIT, GroupCommit
-from .locks import LOCKS, locked
+from .locks import locked, release_many, try_lock_many
 from .logging import get_logger
 from .messaging import EventPublisher
 from .store import Database, Document, upsert_one
@@ -214,14 +213,9 @@ class Outbox:
             # The same per-document locks a writer's read-modify-write holds, taken for
             # the whole group in one insert; a document locked by a writer (an agency
             # already answering) is flushed on its own instead.
-            owner = uuid.uuid4().hex
-            keys = {doc_id: f"{collection}:{doc_id}" for doc_id in entries}
-            doc_ids = list(entries)
-            busy = await _insert_all(
-                self._db[LOCKS],
-                [{"_id": keys[d], "owner": owner, "at": utc_now()} for d in doc_ids],
-            )
-            held = [d for n, d in enumerate(doc_ids) if n not in busy]
+            keys = {f"{collection}:{doc_id}": doc_id for doc_id in entries}
+            owner, taken = await try_lock_many(self._db, list(keys))
+            held = [keys[k] for k in taken]
             try:
                 if held:
                     await self._db[collection].bulk_write(
@@ -232,19 +226,15 @@ class Outbox:
                         ordered=False,
                     )
             finally:
-                if held:
-                    await self._db[LOCKS].bulk_write(
-                        [DeleteOne({"_id": keys[d], "owner": owner}) for d in held],
-                        ordered=False,
-                    )
+                await release_many(self._db, taken, owner)
             if held:
                 # A write after ours raised the generation: that marker stays for its flush.
                 await self._db[MARKERS].bulk_write(
-                    [DeleteOne({"_id": keys[d], "generation": 1}) for d in held],
+                    [DeleteOne({"_id": f"{collection}:{d}", "generation": 1}) for d in held],
                     ordered=False,
                 )
-            for n in busy:
-                self.flush_soon(collection, doc_ids[n])
+            for doc_id in set(entries) - set(held):
+                self.flush_soon(collection, doc_id)
         except Exception:
             log.exception("outbox group flush failed; the relay retries", collection=collection)
 

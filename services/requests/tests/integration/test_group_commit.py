@@ -129,9 +129,7 @@ async def test_a_second_create_with_the_same_request_id_is_refused(world: World)
     family_id = uuid.UUID(await world.family())
     request_id = uuid.uuid4()
     data = HelpRequestCreate(family_id=family_id, category=NeedCategory.HEALTH, description="Раз")
-    await create_help_request(
-        runtime=world.runtime, data=data, actor="rule", request_id=request_id
-    )
+    await create_help_request(runtime=world.runtime, data=data, actor="rule", request_id=request_id)
     again = data.model_copy(update={"description": "Два"})
     with pytest.raises(DuplicateKeyError):
         await create_help_request(
@@ -164,7 +162,8 @@ async def test_a_crash_between_insert_and_publish_leaves_events_the_relay_publis
     await asyncio.sleep(0)
 
     stored = await runtime.db[REQUESTS].find_one({"_id": request_id})
-    assert stored is not None and len(stored["outbox"]) == len(new.events)
+    assert stored is not None
+    assert len(stored["outbox"]) == len(new.events)
     assert await runtime.db[MARKERS].find_one({"_id": f"{REQUESTS}:{request_id}"}) is not None
 
     async with AgencyClient(
@@ -175,7 +174,8 @@ async def test_a_crash_between_insert_and_publish_leaves_events_the_relay_publis
         task, _ = await health.next_task()
     assert task["request_id"] == request_id
     after = await runtime.db[REQUESTS].find_one({"_id": request_id})
-    assert after is not None and after["outbox"] == []
+    assert after is not None
+    assert after["outbox"] == []
     assert await runtime.db[MARKERS].find_one({"_id": f"{REQUESTS}:{request_id}"}) is None
 
 
@@ -235,7 +235,8 @@ async def test_intake_commands_are_routed_once_and_bad_ones_go_to_the_dlq(world:
     assert no_description["request_id"] not in created
     stored = (await world.requests.get(f"/requests/{good[3]['request_id']}")).json()
     assert stored["description"] == good[3]["description"]
-    assert stored["channel"] == "chatbot" and stored["created_by"] == "chat-bot"
+    assert stored["channel"] == "chatbot"
+    assert stored["created_by"] == "chat-bot"
 
     dead = await read_topic(
         settings.kafka_bootstrap_servers, settings.topic("requests.intake.dlq"), count=2

@@ -1,14 +1,14 @@
 """Data access for help requests and the per-family request index (all by ``_id``)."""
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from patronage_common.outbox import DUPLICATE_KEY
-from patronage_common.store import UPSERT_ATTEMPTS, Database, Document
+from patronage_common.locks import locked, release_many, try_lock_many
+from patronage_common.store import Database, Document, upsert_one
 from patronage_contracts import Agency
 from pymongo import UpdateOne
-from pymongo.errors import BulkWriteError
 
 from ..families.views import family_view
 from . import domain
@@ -24,25 +24,43 @@ async def get_request(*, db: Database, request_id: UUID | str) -> Document | Non
 
 
 async def add_to_family_indexes(*, db: Database, documents: Sequence[Document]) -> None:
-    """List new requests under their families in one bulk write (one upsert per family)."""
+    """List new requests under their families: one bulk write for the families not locked.
+
+    An index is a read-modify-write in FerretDB v1 (two concurrent ``$addToSet`` on one
+    document can lose one), so each family's index is written under its lock: the free
+    ones taken in one insert, a family another group is writing done on its own after it.
+    """
     by_family: dict[str, list[str]] = {}
     for document in documents:
         by_family.setdefault(document["family_id"], []).append(document["_id"])
-    # One statement per family: FerretDB hangs on two upserts of one _id in a bulk.
-    operations = [
-        UpdateOne({"_id": family_id}, {"$addToSet": {"request_ids": {"$each": ids}}}, upsert=True)
-        for family_id, ids in by_family.items()
-    ]
-    for _ in range(UPSERT_ATTEMPTS - 1):
-        try:
-            await db[FAMILY_REQUESTS].bulk_write(operations, ordered=False)
-            return
-        except BulkWriteError as exc:
-            # Two writers creating one family's index at once: the loser's upsert applies
-            # on a second try (as ``upsert_one`` does).
-            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
-                raise
-    await db[FAMILY_REQUESTS].bulk_write(operations, ordered=False)
+    keys = {f"{FAMILY_REQUESTS}:{family_id}": family_id for family_id in by_family}
+    owner, taken = await try_lock_many(db, list(keys))
+    try:
+        if taken:
+            # One statement per family: FerretDB hangs on two upserts of one _id in a bulk.
+            await db[FAMILY_REQUESTS].bulk_write(
+                [
+                    UpdateOne(
+                        {"_id": keys[key]},
+                        {"$addToSet": {"request_ids": {"$each": by_family[keys[key]]}}},
+                        upsert=True,
+                    )
+                    for key in taken
+                ],
+                ordered=False,
+            )
+    finally:
+        await release_many(db, taken, owner)
+
+    async def one_family(key: str) -> None:
+        async with locked(db, key):
+            await upsert_one(
+                db[FAMILY_REQUESTS],
+                {"_id": keys[key]},
+                {"$addToSet": {"request_ids": {"$each": by_family[keys[key]]}}},
+            )
+
+    await asyncio.gather(*(one_family(key) for key in set(keys) - set(taken)))
 
 
 async def request_ids_of_family(*, db: Database, family_id: UUID) -> list[str]:
