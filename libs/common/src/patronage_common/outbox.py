@@ -91,6 +91,7 @@ class Outbox:
         self._again: set[str] = set()
         self._groups: dict[str, GroupCommit[NewDocument]] = {}
         self._group_flushes: set[asyncio.Task[None]] = set()
+        self._in_group_flush: set[str] = set()
 
     async def mark(self, collection: str, doc_id: Any) -> None:
         """Name the document as one that may hold unsent events (before writing them)."""
@@ -187,6 +188,9 @@ class Outbox:
             ],
         )
         stored = {ids[n]: entries[n] for n in range(len(items)) if n not in refused}
+        # Until the group's flush is done, a flush of one of its documents (after an
+        # update, say) waits for it, as flushes of one document always do.
+        self._in_group_flush.update(f"{collection}:{doc_id}" for doc_id in stored)
         if stored:
             task = asyncio.create_task(
                 self._flush_group(collection, stored), name=f"outbox-flush-group:{collection}"
@@ -201,6 +205,17 @@ class Outbox:
         ``entries``: each new document's outbox as stored. Whatever fails here is left to
         the relay, which publishes it once more.
         """
+        try:
+            await self._publish_and_clear(collection, entries)
+        finally:
+            for doc_id in entries:
+                key = f"{collection}:{doc_id}"
+                self._in_group_flush.discard(key)
+                if key in self._again:
+                    self._again.discard(key)
+                    self.flush_soon(collection, doc_id)
+
+    async def _publish_and_clear(self, collection: str, entries: dict[Any, list[Document]]) -> None:
         try:
             sent = [
                 await self._publisher.send_raw(
@@ -271,7 +286,7 @@ class Outbox:
     def flush_soon(self, collection: str, doc_id: Any) -> None:
         """Publish the document's pending events in the background, one flush at a time."""
         key = f"{collection}:{doc_id}"
-        if key in self._inflight:
+        if key in self._inflight or key in self._in_group_flush:
             self._again.add(key)  # the running flush goes round once more
             return
         self._inflight[key] = asyncio.create_task(
