@@ -3,10 +3,14 @@
 Measures, on one broker and store in one run:
 - the raw aiokafka rate: a producer sends N messages of a request's size to a fresh topic
   and a consumer reads them back (produce→consume latency and throughput);
-- routing throughput: N requests POSTed as fast as the requests service takes them, until
-  each one's agency command has arrived on its agency topic;
+- routing throughput, by two paths: N requests POSTed over HTTP as fast as the requests
+  service takes them (a person at a form), and N SubmitHelpRequest commands put on the
+  ``requests.intake`` topic (chat-bot, proactive rules, imports) — each until every
+  request's agency command has arrived on its agency topic;
 - created→agency-topic latency (the command's ``occurred_at``, stamped when the request is
-  created, to its arrival on the agency topic), at full speed and paced at a fixed rate.
+  created, to its arrival on the agency topic), at full speed and paced at a fixed rate;
+  for the intake path also submitted→agency-topic (from the moment the command was sent);
+- CPU seconds the requests service spent per routed request.
 """
 
 import argparse
@@ -16,7 +20,7 @@ import os
 import random
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -27,7 +31,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.support import percentile, running_services, wait_ready  # noqa: E402
+from bench.support import cpu_seconds, percentile, running_services, wait_ready  # noqa: E402
 
 PREFIX = "benchreq."
 CATEGORIES = ("material", "psychological", "education", "health", "employment", "housing")
@@ -94,6 +98,7 @@ class AgencyTopics:
         )
         self.latency: dict[str, float] = {}
         self.arrived_at: dict[str, float] = {}
+        self.received_at: dict[str, float] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -114,6 +119,7 @@ class AgencyTopics:
             created = datetime.fromisoformat(command["occurred_at"]).timestamp()
             self.latency[request_id] = now - created
             self.arrived_at[request_id] = time.perf_counter()
+            self.received_at[request_id] = now
 
     async def wait_for(self, request_ids: list[str], within_s: float) -> None:
         deadline = time.perf_counter() + within_s
@@ -159,12 +165,157 @@ async def post_requests(
     return ids
 
 
+def submit_command(family_id: str, category: str) -> dict[str, Any]:
+    """A SubmitHelpRequest as a chat-bot would put it on the intake topic."""
+    return {
+        "event_id": str(uuid4()),
+        "type": "SubmitHelpRequest",
+        "schema_version": 1,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "correlation_id": str(uuid4()),
+        "producer": "bench",
+        "family_id": family_id,
+        "request_id": str(uuid4()),
+        "category": category,
+        "description": "Нужна помощь: заявка нагрузочного теста",
+        "channel": "chatbot",
+        "submitted_by": "bench",
+    }
+
+
+async def submit_requests(
+    producer: AIOKafkaProducer, families: list[str], count: int, *, rate: float
+) -> dict[str, float]:
+    """Put ``count`` commands on the intake topic, at ``rate``/s if > 0; ids → send time."""
+    rng = random.Random(count)
+    sent_at: dict[str, float] = {}
+    pending = []
+    start = time.perf_counter()
+    for n in range(count):
+        if rate > 0:
+            await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
+        command = submit_command(rng.choice(families), rng.choice(CATEGORIES))
+        sent_at[command["request_id"]] = time.time()
+        pending.append(
+            await producer.send(
+                PREFIX + "requests.intake",
+                json.dumps(command).encode(),
+                key=command["family_id"].encode(),
+            )
+        )
+    await asyncio.gather(*pending)
+    return sent_at
+
+
+async def intake_path(
+    args: argparse.Namespace,
+    bootstrap: str,
+    agencies: "AgencyTopics",
+    families: list[str],
+    requests_pid: int,
+) -> dict[str, float]:
+    """The intake topic's figures: full speed, then paced."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2
+    )
+    await producer.start()
+    try:
+        cpu = cpu_seconds(requests_pid)
+        start = time.perf_counter()
+        sent_at = await submit_requests(producer, families, args.requests, rate=0)
+        submitted = time.perf_counter() - start
+        ids = list(sent_at)
+        await agencies.wait_for(ids, 600)
+        routed = max(agencies.arrived_at[r] for r in ids) - start
+        cpu = cpu_seconds(requests_pid) - cpu
+        samples = [agencies.latency[r] for r in ids]
+        end_to_end = [agencies.received_at[r] - sent_at[r] for r in ids]
+        results = {
+            "intake_submitted_per_s": args.requests / submitted,
+            "intake_routed_per_s": args.requests / routed,
+            "intake_requests_cpu_ms_per_request": cpu / args.requests * 1000,
+            "intake_full_speed_p50_ms": percentile(samples, 50),
+            "intake_full_speed_p99_ms": percentile(samples, 99),
+            "intake_full_speed_submitted_p50_ms": percentile(end_to_end, 50),
+            "intake_full_speed_submitted_p99_ms": percentile(end_to_end, 99),
+        }
+        print(f"intake, full speed: {results}", flush=True)
+        paced_count = int(args.rate * args.paced_seconds)
+        sent_at = await submit_requests(producer, families, paced_count, rate=args.rate)
+        ids = list(sent_at)
+        await agencies.wait_for(ids, 600)
+        samples = [agencies.latency[r] for r in ids]
+        end_to_end = [agencies.received_at[r] - sent_at[r] for r in ids]
+        results.update(
+            {
+                "intake_paced_rate_per_s": args.rate,
+                "intake_paced_requests": paced_count,
+                "intake_paced_p50_ms": percentile(samples, 50),
+                "intake_paced_p99_ms": percentile(samples, 99),
+                "intake_paced_submitted_p50_ms": percentile(end_to_end, 50),
+                "intake_paced_submitted_p99_ms": percentile(end_to_end, 99),
+            }
+        )
+    finally:
+        await producer.stop()
+    return results
+
+
+async def http_path(
+    args: argparse.Namespace,
+    http: httpx.AsyncClient,
+    agencies: "AgencyTopics",
+    families: list[str],
+    requests_pid: int,
+) -> dict[str, float]:
+    """The HTTP path's figures: full speed, then paced."""
+    results: dict[str, float] = {}
+    cpu = cpu_seconds(requests_pid)
+    start = time.perf_counter()
+    ids = await post_requests(http, families, args.requests, concurrency=args.concurrency, rate=0)
+    posted = time.perf_counter() - start
+    await agencies.wait_for(ids, 600)
+    routed = max(agencies.arrived_at[r] for r in ids) - start
+    samples = [agencies.latency[r] for r in ids]
+    cpu = cpu_seconds(requests_pid) - cpu
+    results.update(
+        {
+            "http_posted_per_s": args.requests / posted,
+            "http_requests_cpu_ms_per_request": cpu / args.requests * 1000,
+            "http_routed_per_s": args.requests / routed,
+            "http_full_speed_p50_ms": percentile(samples, 50),
+            "http_full_speed_p99_ms": percentile(samples, 99),
+        }
+    )
+    print(f"http, full speed: {results}", flush=True)
+
+    paced_count = int(args.rate * args.paced_seconds)
+    ids = await post_requests(
+        http, families, paced_count, concurrency=args.concurrency, rate=args.rate
+    )
+    await agencies.wait_for(ids, 600)
+    samples = [agencies.latency[r] for r in ids]
+    results.update(
+        {
+            "http_paced_rate_per_s": args.rate,
+            "http_paced_requests": paced_count,
+            "http_paced_p50_ms": percentile(samples, 50),
+            "http_paced_p99_ms": percentile(samples, 99),
+        }
+    )
+    return results
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     os.environ["PATRONAGE_STORE_BACKEND"] = args.backend
     from patronage_devinfra.resolver import resolve
     from patronage_passport.demo.generator import generate_families
 
-    results: dict[str, Any] = {"backend": args.backend, "requests": args.requests}
+    results: dict[str, Any] = {
+        "backend": args.backend,
+        "requests": args.requests,
+        "load_average_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
     with resolve() as infra:
         results["store"] = f"{infra.kind} ({infra.store_backend})"
         print(f"infrastructure: {infra.kind}, store backend {infra.store_backend}", flush=True)
@@ -175,7 +326,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             ("passport", "requests"),
             topic_prefix=PREFIX,
             database_prefix=f"benchreq_{uuid4().hex[:6]}",
-        ) as (urls, _):
+        ) as (urls, pids):
             for url in urls.values():
                 await wait_ready(url)
             async with httpx.AsyncClient(base_url=urls["passport"], timeout=30) as http:
@@ -199,38 +350,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     warm += await post_requests(http, [family_id], 1, concurrency=1, rate=0)
                 await agencies.wait_for(warm, 120)
 
-                start = time.perf_counter()
-                ids = await post_requests(
-                    http, families, args.requests, concurrency=args.concurrency, rate=0
-                )
-                posted = time.perf_counter() - start
-                await agencies.wait_for(ids, 600)
-                routed = max(agencies.arrived_at[r] for r in ids) - start
-                samples = [agencies.latency[r] for r in ids]
+                if args.path in ("http", "both"):
+                    results.update(
+                        await http_path(args, http, agencies, families, pids["requests"])
+                    )
+            if args.path in ("intake", "both"):
                 results.update(
-                    {
-                        "intake_per_s": args.requests / posted,
-                        "routed_per_s": args.requests / routed,
-                        "full_speed_p50_ms": percentile(samples, 50),
-                        "full_speed_p99_ms": percentile(samples, 99),
-                    }
+                    await intake_path(
+                        args, infra.kafka_bootstrap_servers, agencies, families, pids["requests"]
+                    )
                 )
-                print(f"full speed: {results}", flush=True)
-
-                paced_count = int(args.rate * args.paced_seconds)
-                ids = await post_requests(
-                    http, families, paced_count, concurrency=args.concurrency, rate=args.rate
-                )
-                await agencies.wait_for(ids, 600)
-                samples = [agencies.latency[r] for r in ids]
-                results.update(
-                    {
-                        "paced_rate_per_s": args.rate,
-                        "paced_requests": paced_count,
-                        "paced_p50_ms": percentile(samples, 50),
-                        "paced_p99_ms": percentile(samples, 99),
-                    }
-                )
+            results["load_average_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
             await agencies.stop()
     return {k: round(v, 2) if isinstance(v, float) else v for k, v in results.items()}
 
@@ -243,10 +373,17 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--rate", type=float, default=200.0, help="paced phase, requests/s")
     parser.add_argument("--paced-seconds", type=float, default=15.0)
+    parser.add_argument(
+        "--path",
+        choices=("http", "intake", "both"),
+        default="both",
+        help="HTTP POSTs, commands on the intake topic, or both (HTTP first)",
+    )
     args = parser.parse_args()
     results = asyncio.run(run(args))
     print(json.dumps(results, indent=2, ensure_ascii=False))
-    out = ROOT / "bench" / "results" / f"requests-{args.backend}-{args.requests}.json"
+    suffix = "" if args.path == "both" else f"-{args.path}"
+    out = ROOT / "bench" / "results" / f"requests-{args.backend}-{args.requests}{suffix}.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
     return 0
 

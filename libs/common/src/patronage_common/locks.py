@@ -10,11 +10,12 @@ crashed writer expires after ``ttl_s``.
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
 from patronage_contracts import utc_now
-from pymongo.errors import DuplicateKeyError
+from pymongo import DeleteOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from .store import Database
 
@@ -52,3 +53,36 @@ async def locked(
         yield
     finally:
         await locks.delete_one({"_id": key, "owner": owner})
+
+
+DUPLICATE_KEY = 11000
+
+
+async def try_lock_many(db: Database, keys: Sequence[str]) -> tuple[str, list[str]]:
+    """Take whichever of the locks of ``keys`` are free, in one insert; owner and those taken.
+
+    Nothing waits, so a group never holds some locks while waiting for others (no
+    deadlock between two groups); the caller handles the rest another way (one by one
+    with ``locked``, say) and gives the taken ones back with ``release_many``.
+    """
+    owner = uuid.uuid4().hex
+    if not keys:
+        return owner, []
+    now = utc_now()
+    try:
+        await db[LOCKS].insert_many(
+            [{"_id": key, "owner": owner, "at": now} for key in keys], ordered=False
+        )
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+        busy = {int(e["index"]) for e in errors}
+        return owner, [key for n, key in enumerate(keys) if n not in busy]
+    return owner, list(keys)
+
+
+async def release_many(db: Database, keys: Sequence[str], owner: str) -> None:
+    """Give back locks taken by ``try_lock_many``."""
+    if keys:
+        await db[LOCKS].bulk_write([DeleteOne({"_id": k, "owner": owner}) for k in keys])

@@ -106,6 +106,33 @@ class DeadLetterMiddleware(BaseMiddleware):
         )
 
 
+async def dead_letter(
+    broker: KafkaBroker,
+    settings: ServiceSettings,
+    *,
+    topic: str,
+    body: Any,
+    exc: Exception,
+    consumer: str,
+) -> None:
+    """Send one message of a batch to ``<topic>.dlq`` with the reason; the batch goes on.
+
+    (A batch subscriber's messages do not pass the middleware one by one.)
+    """
+    await broker.publish(
+        json.dumps(body, ensure_ascii=False, default=str).encode(),
+        topic=settings.topic(dlq_topic_name(topic)),
+        key=str(body.get("family_id", "")).encode() if isinstance(body, dict) else None,
+        headers={
+            "x-dlq-reason": _reason(exc)[:2000],
+            "x-dlq-error-type": type(exc).__name__,
+            "x-dlq-original-topic": settings.topic(topic),
+            "x-dlq-consumer": consumer,
+        },
+    )
+    log.warning("message sent to the dead-letter topic", topic=topic, error_type=type(exc).__name__)
+
+
 def _reason(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return "; ".join(

@@ -12,19 +12,26 @@ repeat by ``event_id``.
 A write returns once the document and its events are stored; publishing follows at once
 in the background (one flush at a time per document, so events leave in order), so a
 caller's latency is the store's, not the broker's.
+
+New documents can also be inserted in groups (``insert_many``, or ``grouped`` for
+concurrent callers): one marker write, one insert, all events handed to the producer
+together, one bulk write clearing the outboxes and one removing the markers. The
+guarantees are the same as one by one.
 """
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from patronage_contracts import Message, topic_of, utc_now
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo import DeleteOne, ReturnDocument, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from .locks import locked
+from .batching import GROUP_LIMIT, GroupCommit
+from .locks import locked, release_many, try_lock_many
 from .logging import get_logger
 from .messaging import EventPublisher
 from .store import Database, Document
@@ -34,6 +41,7 @@ log = get_logger(__name__)
 MARKERS = "outbox_pending"
 OUTBOX_FIELD = "outbox"
 RELAY_GRACE_S = 10.0
+DUPLICATE_KEY = 11000
 
 Known = tuple[list[Document], int | None]
 """A document's whole outbox and its marker's generation, as a write just left them."""
@@ -52,6 +60,30 @@ def outbox_entries(events: Sequence[Message]) -> list[Document]:
     ]
 
 
+@dataclass(frozen=True)
+class NewDocument:
+    """A document to insert with the events its creation causes."""
+
+    document: Document
+    events: Sequence[Message]
+
+
+BeforeInsert = Callable[[Sequence[Document]], Awaitable[None]]
+"""Runs once per group before its documents are stored (an index listing them, say)."""
+
+
+async def _insert_all(collection: Any, documents: Sequence[Document]) -> set[int]:
+    """Insert, ordered=False; the positions refused as duplicate ``_id``s."""
+    try:
+        await collection.insert_many(list(documents), ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+        return {int(e["index"]) for e in errors}
+    return set()
+
+
 class Outbox:
     """Stores state changes together with their events, and relays the events."""
 
@@ -60,6 +92,9 @@ class Outbox:
         self._publisher = publisher
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
+        self._groups: dict[str, GroupCommit[NewDocument]] = {}
+        self._group_flushes: set[asyncio.Task[None]] = set()
+        self._in_group_flush: set[str] = set()
 
     async def mark(self, collection: str, doc_id: Any) -> int | None:
         """Name the document as one that may hold unsent events (before writing them).
@@ -114,6 +149,135 @@ class Outbox:
         # A new document's outbox is what was just written: the flush need not read it.
         self.flush_soon(collection, document["_id"], known=(entries, generation))
 
+    def grouped(
+        self, collection: str, *, before: BeforeInsert | None = None, window_s: float = 0.002
+    ) -> GroupCommit[NewDocument]:
+        """This process's group commit of new documents into ``collection`` (made once).
+
+        ``submit(NewDocument(...))`` returns once the document is stored, with whatever
+        other documents were submitted within ``window_s``; a duplicate ``_id`` raises
+        ``DuplicateKeyError`` and nothing of that submission is stored or published.
+        """
+        group = self._groups.get(collection)
+        if group is None:
+
+            async def commit(items: Sequence[NewDocument]) -> list[BaseException | None]:
+                if before is not None:
+                    await before([item.document for item in items])
+                refused = await self.insert_many(collection, items)
+                return [
+                    DuplicateKeyError(f"{collection}: {item.document['_id']} exists")
+                    if item.document["_id"] in refused
+                    else None
+                    for item in items
+                ]
+
+            group = self._groups[collection] = GroupCommit(commit, window_s=window_s)
+        return group
+
+    async def insert_many(self, collection: str, items: Sequence[NewDocument]) -> set[Any]:
+        """Insert new documents with their events in one write, then publish them.
+
+        Returns the ids refused because a document with that ``_id`` exists (nothing of
+        theirs is stored or published). At most 50 documents (FerretDB's bulk limit).
+        """
+        if not items:
+            return set()
+        if len(items) > GROUP_LIMIT:
+            raise ValueError(f"at most {GROUP_LIMIT} documents at once")
+        ids = [item.document["_id"] for item in items]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a group must not name one _id twice")
+        now = utc_now()
+        # Markers first, as ``insert`` does: one already there (a pending older write of
+        # that id) stays as it is.
+        await _insert_all(
+            self._db[MARKERS],
+            [
+                {
+                    "_id": f"{collection}:{doc_id}",
+                    "collection": collection,
+                    "doc_id": doc_id,
+                    "marked_at": now,
+                    "generation": 1,
+                }
+                for doc_id in ids
+            ],
+        )
+        entries = [outbox_entries(item.events) for item in items]
+        refused = await _insert_all(
+            self._db[collection],
+            [
+                {**item.document, OUTBOX_FIELD: pending}
+                for item, pending in zip(items, entries, strict=True)
+            ],
+        )
+        stored = {ids[n]: entries[n] for n in range(len(items)) if n not in refused}
+        # Until the group's flush is done, a flush of one of its documents (after an
+        # update, say) waits for it, as flushes of one document always do.
+        self._in_group_flush.update(f"{collection}:{doc_id}" for doc_id in stored)
+        if stored:
+            task = asyncio.create_task(
+                self._flush_group(collection, stored), name=f"outbox-flush-group:{collection}"
+            )
+            self._group_flushes.add(task)
+            task.add_done_callback(self._group_flushes.discard)
+        return {ids[n] for n in refused}
+
+    async def _flush_group(self, collection: str, entries: dict[Any, list[Document]]) -> None:
+        """Publish a group's events together, then clear their outboxes and markers.
+
+        ``entries``: each new document's outbox as stored. Whatever fails here is left to
+        the relay, which publishes it once more.
+        """
+        try:
+            await self._publish_and_clear(collection, entries)
+        finally:
+            for doc_id in entries:
+                key = f"{collection}:{doc_id}"
+                self._in_group_flush.discard(key)
+                if key in self._again:
+                    self._again.discard(key)
+                    self.flush_soon(collection, doc_id)
+
+    async def _publish_and_clear(self, collection: str, entries: dict[Any, list[Document]]) -> None:
+        try:
+            sent = [
+                await self._publisher.send_raw(
+                    topic=entry["topic"], key=entry["key"], payload=entry["payload"]
+                )
+                for pending in entries.values()
+                for entry in pending
+            ]
+            await asyncio.gather(*sent)
+            # The same per-document locks a writer's read-modify-write holds, taken for
+            # the whole group in one insert; a document locked by a writer (an agency
+            # already answering) is flushed on its own instead.
+            keys = {f"{collection}:{doc_id}": doc_id for doc_id in entries}
+            owner, taken = await try_lock_many(self._db, list(keys))
+            held = [keys[k] for k in taken]
+            try:
+                if held:
+                    await self._db[collection].bulk_write(
+                        [
+                            UpdateOne({"_id": d}, {"$pullAll": {OUTBOX_FIELD: entries[d]}})
+                            for d in held
+                        ],
+                        ordered=False,
+                    )
+            finally:
+                await release_many(self._db, taken, owner)
+            if held:
+                # A write after ours raised the generation: that marker stays for its flush.
+                await self._db[MARKERS].bulk_write(
+                    [DeleteOne({"_id": f"{collection}:{d}", "generation": 1}) for d in held],
+                    ordered=False,
+                )
+            for doc_id in set(entries) - set(held):
+                self.flush_soon(collection, doc_id)
+        except Exception:
+            log.exception("outbox group flush failed; the relay retries", collection=collection)
+
     async def update(
         self,
         collection: str,
@@ -154,7 +318,7 @@ class Outbox:
         reads them.
         """
         key = f"{collection}:{doc_id}"
-        if key in self._inflight:
+        if key in self._inflight or key in self._in_group_flush:
             self._again.add(key)  # the running flush goes round once more
             return
         self._inflight[key] = asyncio.create_task(
@@ -180,8 +344,10 @@ class Outbox:
 
     async def drain(self) -> None:
         """Wait for the background flushes started so far (at shutdown, say)."""
-        while self._inflight:
-            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        while self._inflight or self._group_flushes:
+            await asyncio.gather(
+                *self._inflight.values(), *self._group_flushes, return_exceptions=True
+            )
 
     async def flush(self, collection: str, doc_id: Any, *, known: Known | None = None) -> int:
         """Publish what the document has pending, in order; return how many were sent.

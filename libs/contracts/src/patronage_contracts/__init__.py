@@ -38,6 +38,7 @@ from .enums import (
     Urgency,
 )
 from .envelope import Command, Event, Message, utc_now
+from .intake import SubmitHelpRequest
 from .notifications import (
     CallbackRequested,
     ContactUnreachable,
@@ -139,6 +140,7 @@ __all__ = [
     "SlaClock",
     "SlaWarning",
     "SpecialistKind",
+    "SubmitHelpRequest",
     "TopicSpec",
     "Urgency",
     "dlq_topic_name",

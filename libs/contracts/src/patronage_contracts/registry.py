@@ -7,6 +7,7 @@ from pydantic_core import from_json
 from .agencies import AGENCY_COMMANDS, AgencyTaskStatusReported
 from .appointments import APPOINTMENT_EVENTS
 from .envelope import Message
+from .intake import INTAKE_COMMANDS
 from .notifications import IN_APP_EVENTS, NOTIFICATION_EVENTS
 from .passport import PASSPORT_EVENTS
 from .requests import REQUEST_EVENTS
@@ -21,6 +22,7 @@ ALL_MESSAGES: tuple[type[Message], ...] = (
     *IN_APP_EVENTS,
     *AGENCY_COMMANDS,
     AgencyTaskStatusReported,
+    *INTAKE_COMMANDS,
 )
 
 _BY_TYPE: dict[str, type[Message]] = {

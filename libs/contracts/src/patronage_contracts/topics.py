@@ -10,6 +10,7 @@ from .agencies import AGENCY_COMMANDS, AgencyCommand, AgencyTaskStatusReported
 from .appointments import APPOINTMENT_EVENTS
 from .enums import Agency
 from .envelope import Message
+from .intake import INTAKE_COMMANDS
 from .notifications import IN_APP_EVENTS, NOTIFICATION_EVENTS
 from .passport import PASSPORT_EVENTS
 from .requests import REQUEST_EVENTS
@@ -65,6 +66,18 @@ REQUEST_EVENTS_TOPIC = TopicSpec(
     # passport service links requests to plan items.
     consumers=("requests", "notifications", "reporting", "gateway", "passport"),
     messages=(*REQUEST_EVENTS, *SLA_EVENTS),
+)
+
+REQUEST_INTAKE_TOPIC = TopicSpec(
+    name="requests.intake",
+    description="Help requests submitted by channels that are not a person at a form (the "
+    "families' chat-bot, proactive rules, bulk imports). The submitter chooses the request "
+    "id, so a resubmitted command is dropped, not created twice; an invalid one goes to the "
+    "DLQ with the reason.",
+    producer="chat-bot, proactive rules, imports",
+    consumers=("requests",),
+    messages=INTAKE_COMMANDS,
+    retention_ms=WEEK_MS,
 )
 
 APPOINTMENT_EVENTS_TOPIC = TopicSpec(
@@ -132,6 +145,7 @@ AGENCY_STATUS_TOPICS: dict[Agency, TopicSpec] = {a: agency_status_topic(a) for a
 CATALOGUE: tuple[TopicSpec, ...] = (
     PASSPORT_EVENTS_TOPIC,
     REQUEST_EVENTS_TOPIC,
+    REQUEST_INTAKE_TOPIC,
     APPOINTMENT_EVENTS_TOPIC,
     NOTIFICATION_EVENTS_TOPIC,
     IN_APP_TOPIC,
@@ -161,6 +175,7 @@ _TOPIC_OF_TYPE: dict[type[Message], TopicSpec] = {
     for spec in (
         PASSPORT_EVENTS_TOPIC,
         REQUEST_EVENTS_TOPIC,
+        REQUEST_INTAKE_TOPIC,
         APPOINTMENT_EVENTS_TOPIC,
         NOTIFICATION_EVENTS_TOPIC,
         IN_APP_TOPIC,

@@ -20,6 +20,7 @@ from .families.handlers import router as families_events
 from .help_requests.api import EXCEPTION_HANDLERS as REQUEST_EXCEPTION_HANDLERS
 from .help_requests.api import router as requests_api
 from .help_requests.handlers import STATUS_ROUTERS
+from .intake.handlers import kafka_router as intake_router
 from .proactive.api import router as proactive_api
 from .proactive.engine import Clock, ProactiveEngine
 from .proactive.flows import calendar_scheduler
@@ -70,7 +71,10 @@ def create_app(
     app = create_service_app(
         settings,
         title="Patronage — заявки",
-        kafka_routers=[r.kafka_router(settings) for r in event_routers],
+        kafka_routers=[
+            *(r.kafka_router(settings) for r in event_routers),
+            intake_router(settings),
+        ],
         api_routers=[
             requests_api,
             timeline_api,

@@ -1,10 +1,11 @@
 """Help-request use cases: create and route, apply agency reports, people's actions."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from uuid import UUID, uuid4
 
 from patronage_common.locks import locked
 from patronage_common.messaging import MessageRefused
+from patronage_common.outbox import NewDocument
 from patronage_common.runtime import ServiceRuntime
 from patronage_common.store import Document
 from patronage_common.telemetry import current_trace_context
@@ -53,6 +54,33 @@ async def create_help_request(
 
     A caller that must not create the request twice (a proactive rule retrying after a
     crash) passes its own ``request_id``: a second attempt raises ``DuplicateKeyError``.
+    Concurrent creates of the process are stored together (``store_new_request``).
+    """
+    new = await new_help_request(runtime=runtime, data=data, actor=actor, request_id=request_id)
+    await store_new_request(runtime=runtime, new=new)
+    return UUID(new.document["_id"])
+
+
+async def store_new_request(*, runtime: ServiceRuntime, new: NewDocument) -> None:
+    """Store a new request with its events, grouped with the process's concurrent creates.
+
+    The family index lists the group's ids before the requests are stored (an id whose
+    request was never stored is skipped when listing); ``DuplicateKeyError`` if the id
+    exists.
+    """
+
+    async def index_group(documents: Sequence[Document]) -> None:
+        await service.add_to_family_indexes(db=runtime.db, documents=documents)
+
+    await runtime.outbox.grouped(REQUESTS, before=index_group).submit(new)
+
+
+async def new_help_request(
+    *, runtime: ServiceRuntime, data: HelpRequestCreate, actor: str, request_id: UUID | None
+) -> NewDocument:
+    """The new request's document and the events its creation causes (nothing stored).
+
+    Raises ``FamilyNotFoundError`` or ``ActionInvalidError`` for a request that cannot be.
     """
     settings = runtime.settings
     assert isinstance(settings, RequestsSettings)
@@ -125,12 +153,7 @@ async def create_help_request(
         correlation_id=str(created.correlation_id),
         status_history=[changes.history_entry(routed)],
     )
-    # Indexed first: an id whose request was never stored is skipped when listing.
-    await service.add_to_family_index(
-        db=runtime.db, family_id=data.family_id, request_id=request_id
-    )
-    await runtime.outbox.insert(REQUESTS, document, events)
-    return request_id
+    return NewDocument(document, events)
 
 
 async def apply_agency_status(

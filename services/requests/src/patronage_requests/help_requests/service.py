@@ -1,10 +1,14 @@
 """Data access for help requests and the per-family request index (all by ``_id``)."""
 
+import asyncio
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from patronage_common.locks import locked, release_many, try_lock_many
 from patronage_common.store import Database, Document, upsert_one
 from patronage_contracts import Agency
+from pymongo import UpdateOne
 
 from ..families.views import family_view
 from . import domain
@@ -19,13 +23,44 @@ async def get_request(*, db: Database, request_id: UUID | str) -> Document | Non
     return await db[REQUESTS].find_one({"_id": str(request_id)}, {"outbox": 0})
 
 
-async def add_to_family_index(*, db: Database, family_id: UUID, request_id: UUID) -> None:
-    """List the request under its family (before the request itself is stored)."""
-    await upsert_one(
-        db[FAMILY_REQUESTS],
-        {"_id": str(family_id)},
-        {"$addToSet": {"request_ids": str(request_id)}},
-    )
+async def add_to_family_indexes(*, db: Database, documents: Sequence[Document]) -> None:
+    """List new requests under their families: one bulk write for the families not locked.
+
+    An index is a read-modify-write in FerretDB v1 (two concurrent ``$addToSet`` on one
+    document can lose one), so each family's index is written under its lock: the free
+    ones taken in one insert, a family another group is writing done on its own after it.
+    """
+    by_family: dict[str, list[str]] = {}
+    for document in documents:
+        by_family.setdefault(document["family_id"], []).append(document["_id"])
+    keys = {f"{FAMILY_REQUESTS}:{family_id}": family_id for family_id in by_family}
+    owner, taken = await try_lock_many(db, list(keys))
+    try:
+        if taken:
+            # One statement per family: FerretDB hangs on two upserts of one _id in a bulk.
+            await db[FAMILY_REQUESTS].bulk_write(
+                [
+                    UpdateOne(
+                        {"_id": keys[key]},
+                        {"$addToSet": {"request_ids": {"$each": by_family[keys[key]]}}},
+                        upsert=True,
+                    )
+                    for key in taken
+                ],
+                ordered=False,
+            )
+    finally:
+        await release_many(db, taken, owner)
+
+    async def one_family(key: str) -> None:
+        async with locked(db, key):
+            await upsert_one(
+                db[FAMILY_REQUESTS],
+                {"_id": keys[key]},
+                {"$addToSet": {"request_ids": {"$each": by_family[keys[key]]}}},
+            )
+
+    await asyncio.gather(*(one_family(key) for key in set(keys) - set(taken)))
 
 
 async def request_ids_of_family(*, db: Database, family_id: UUID) -> list[str]:
