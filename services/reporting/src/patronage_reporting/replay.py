@@ -23,12 +23,9 @@ It folds in memory and writes in bulk, never per event:
   one number. Figures are held back because the same documents (live, month, curator,
   coverage) change in every stretch of events: written each flush, they would cost ~12,000
   updates per 250,000 events at 100,000 requests, and FerretDB 1.24 takes ~5 ms per
-  updated document against ~0.3 ms per inserted one. Only the figures of days, decades
-  and months that ended ``PAST_MARGIN`` before the slowest partition's last event go out
-  with a flush (taken out of the held ones, inserted: a late event's change to one is an
-  update at the end), so the end has little left to write. The thread uses a blocking
-  client: it waits on the store's socket without the GIL, so the store writes while Python
-  folds (an asyncio task would only run while the fold awaits Kafka). One thread writes the flushes
+  updated document against ~0.3 ms per inserted one. The thread uses a blocking client: it
+  waits on the store's socket without the GIL, so the store writes while Python folds (an
+  asyncio task would only run while the fold awaits Kafka). One thread writes the flushes
   in order; a flush's inserts go out in chunks on ``INSERT_CONNECTIONS`` connections at
   once, its updates then one bulk write at a time (never beside other writes);
 - a flush waits for the one before it, so at most two flushes' documents are in memory;
@@ -39,14 +36,12 @@ and with millions of live dicts each full collection would cost more than the fo
 """
 
 import asyncio
-import functools
 import gc
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -65,7 +60,6 @@ from pymongo import MongoClient, ReplaceOne, UpdateOne
 from pymongo.collection import Collection as BlockingCollection
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .figures import keys
 from .figures.ops import BULK_CHUNK, Changes
 from .projection.engine import FIGURES, STATES, State, route, state_document
 from .projection.handlers import EVENT_ROUTERS
@@ -79,12 +73,6 @@ REPLAYED_TOPICS = (
 INSERT_CHUNK = 2000
 INSERT_CONNECTIONS = 3
 """Documents per ``insert_many`` (inserts have no statement limit; updates: ``BULK_CHUNK``)."""
-PAST_MARGIN = timedelta(days=31)
-"""How far behind the slowest partition's last event a period must have ended to be written
-early. A request's events follow one another on its partition, its last ones (closed,
-escalated, rated) weeks after those of the next request's creation: a shorter margin
-writes documents that later requests still change (seen with 7 days: 1,281 updates at
-100,000 requests, each costing ~20 inserts)."""
 EARLY_FLUSH_PART = 5
 """An idle store gets the changes of this part of ``replay_flush_events`` events already."""
 Progressed = Callable[[int, int], None]
@@ -101,10 +89,6 @@ class ReplayResult:
     write_seconds: float = 0.0
     """Of ``seconds``: the writes after the last event was folded."""
     figure_documents: int = 0
-    past_figure_documents: int = 0
-    """Of ``figure_documents``: those of periods long past, written during the fold."""
-    figure_updates: int = 0
-    """Updates of figure documents written before (each costs ~20 inserts on FerretDB)."""
 
     @property
     def events_per_s(self) -> float:
@@ -143,8 +127,6 @@ class _Writer:
         self.written: set[str] = set()
         self.written_figures: set[str] = set()
         self.figure_documents = 0
-        self.past_figure_documents = 0
-        self.figure_updates = 0
         # One thread writes the flushes in order, so a document is inserted before a later
         # flush updates it.
         self.lane = ThreadPoolExecutor(1, thread_name_prefix="replay-writer")
@@ -154,14 +136,11 @@ class _Writer:
         self.inserters = ThreadPoolExecutor(INSERT_CONNECTIONS, thread_name_prefix="replay-insert")
         self.pending: list[Future[None]] = []
 
-    async def flush(
-        self, changes: Changes, *, figures: bool = True, past: Changes | None = None
-    ) -> Changes:
+    async def flush(self, changes: Changes, *, figures: bool = True) -> Changes:
         """Hand the states (and figures) changed since the last flush to the writer thread.
 
         Waits for the previous flush first. The documents are built now, so the fold may go
         on (into the fresh ``Changes`` returned, or the same one when the figures are kept).
-        ``past``: figures taken out of the kept ones, to be written with the states.
         """
         await self.wait()
         fresh = [state_document(self.states[k]) for k in self.dirty if k not in self.written]
@@ -172,23 +151,24 @@ class _Writer:
         ]
         self.written |= self.dirty
         self.dirty = set()
-        writes: list[Writes] = [(self.states_collection, fresh, again)]
-        if past is not None:
-            before = self.figure_documents
-            writes.append(self._figure_writes(past))
-            self.past_figure_documents += self.figure_documents - before
-        if figures:
-            writes.append(self._figure_writes(changes))
-        self.pending = [self.lane.submit(_write, self.inserters, *writes)]
-        return Changes() if figures else changes
-
-    def _figure_writes(self, changes: Changes) -> "Writes":
+        if not figures:
+            self.pending = [
+                self.lane.submit(_write, self.inserters, (self.states_collection, fresh, again))
+            ]
+            return changes
         new_figures, figure_updates = changes.split(self.written_figures)
         self.written_figures.update(d["_id"] for d in new_figures)
         self.figure_documents += len(new_figures)
         updates = [UpdateOne({"_id": i}, u) for i, u in figure_updates.items()]
-        self.figure_updates += len(updates)
-        return (self.figures_collection, new_figures, updates)
+        self.pending = [
+            self.lane.submit(
+                _write,
+                self.inserters,
+                (self.states_collection, fresh, again),
+                (self.figures_collection, new_figures, updates),
+            )
+        ]
+        return Changes()
 
     @property
     def idle(self) -> bool:
@@ -285,8 +265,6 @@ async def replay(
         changes = Changes()
         zone = settings.zone
         flushed = figures_flushed = 0
-        reached: dict[TopicPartition, str] = {}
-        past_before = ""
         with _no_cyclic_gc():
             while len(done) < len(ends):
                 batch = await consumer.getmany(
@@ -302,8 +280,6 @@ async def replay(
                         projected += _project(record.value, writer, changes, zone)
                         if record.offset == end - 1:
                             done.add(tp)
-                    if records:
-                        reached[tp] = _occurred_at(records[-1].value) or reached.get(tp, "")
                 # States every replay_flush_events events, or sooner when the store has
                 # written everything and waits: the first writes then start early.
                 since = events - flushed
@@ -312,14 +288,7 @@ async def replay(
                     and since >= max(1, settings.replay_flush_events // EARLY_FLUSH_PART)
                 ):
                     with_figures = events - figures_flushed >= settings.replay_figure_flush_events
-                    past = None
-                    day = past_before_day(reached, [tp for tp in ends if tp not in done], zone)
-                    if not with_figures and day > past_before:
-                        # Figures of periods long past: written now, behind the fold, as
-                        # inserts; a late event's change to one of them is an update later.
-                        past_before = day
-                        past = changes.take(functools.partial(keys.ended_before, day))
-                    changes = await writer.flush(changes, figures=with_figures, past=past)
+                    changes = await writer.flush(changes, figures=with_figures)
                     flushed = events
                     if with_figures:
                         figures_flushed = events
@@ -335,44 +304,8 @@ async def replay(
         await commit_live_offsets(settings, ends)
     finished = time.monotonic()
     return ReplayResult(
-        events,
-        projected,
-        finished - started,
-        ends,
-        finished - folded,
-        writer.figure_documents,
-        writer.past_figure_documents,
-        writer.figure_updates,
+        events, projected, finished - started, ends, finished - folded, writer.figure_documents
     )
-
-
-def _occurred_at(value: bytes | None) -> str | None:
-    """The ``occurred_at`` of an event record (ISO, UTC), if it has one."""
-    if value is None:
-        return None
-    moment = pydantic_core.from_json(value).get("occurred_at")
-    return moment if isinstance(moment, str) else None
-
-
-def past_before_day(
-    reached: dict[TopicPartition, str], reading: list[TopicPartition], zone: ZoneInfo
-) -> str:
-    """ISO day: the periods that ended before it are past for every partition still read.
-
-    The fold has reached ``reached`` on each partition ``reading`` (the last event's
-    ``occurred_at`` read from it); a period counts as past once even the slowest partition
-    is ``PAST_MARGIN`` beyond its end. An event later in a topic may still touch such a
-    period (events are only roughly in time order): its change is then written as an
-    update, so this choice costs time, never correctness. ``""`` while a partition is unread.
-    """
-    moments = [reached.get(tp, "") for tp in reading]
-    if not moments or not all(moments):
-        return ""
-    try:
-        slowest = min(datetime.fromisoformat(m) for m in moments).astimezone(zone)
-    except ValueError:
-        return ""
-    return (slowest.date() - PAST_MARGIN).isoformat()
 
 
 def _project(value: bytes | None, writer: _Writer, changes: Changes, zone: ZoneInfo) -> int:

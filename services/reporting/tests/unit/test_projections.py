@@ -1,7 +1,6 @@
 """The projections, histograms, periods, scoping and exports as pure functions."""
 
 import csv
-import functools
 import io
 import random
 import uuid
@@ -10,7 +9,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiokafka import TopicPartition
 from patronage_contracts import Agency
 from patronage_reporting.dashboards import exports
 from patronage_reporting.dashboards.filters import Filters, ScopeError, scoped
@@ -20,7 +18,6 @@ from patronage_reporting.family_figures.projection import project_family_event
 from patronage_reporting.figures import keys
 from patronage_reporting.figures.histogram import bucket_of, quantile
 from patronage_reporting.figures.ops import Changes
-from patronage_reporting.replay import past_before_day
 from patronage_reporting.request_figures import sla
 from patronage_reporting.request_figures.projection import (
     on_feedback,
@@ -398,46 +395,3 @@ def test_a_flush_split_into_inserts_and_updates_equals_upserting_every_change() 
     assert stored["a"] == {"_id": "a", "status": {"new": 6}, "r": {}}
     assert stored["b"] == {"_id": "b", "status": {"new": 1}, "created": 2}
     assert stored["c"] == {"_id": "c", "created": 2, "ids": {"cur_1": 1}}
-
-
-def test_taking_past_months_out_of_the_changes_splits_shared_counters() -> None:
-    """What ``take`` moves out plus what stays equals the changes before, document by document."""
-    jan_day, jan_month = "day:2026-01-05|region|-|all", "month:2026-01|region|-|all"
-    mar_day, live = "day:2026-03-02|region|-|all", "live|region|-|all"
-    changes = Changes()
-    changes.inc_all((jan_day, jan_month, live), "created", 2)
-    changes.inc_all((jan_day, jan_month), "status.new")
-    changes.inc(mar_day, "created")
-    changes.inc(jan_day, "created")
-    changes.put(jan_month, "ids.cur_1", 1)
-    changes.put(live, "ids.cur_2", 1)
-    before = changes.as_dict()
-
-    taken = changes.take(functools.partial(keys.ended_before, "2026-02-01"))
-
-    assert set(taken.as_dict()) == {jan_day, jan_month}
-    assert set(changes.as_dict()) == {mar_day, live}
-    assert {**taken.as_dict(), **changes.as_dict()} == before
-    assert taken.as_dict()[jan_day] == {"$inc": {"created": 3, "status.new": 1}}
-
-
-def test_a_period_is_past_a_month_after_the_slowest_partition_left_it() -> None:
-    zone = ZoneInfo("Europe/Moscow")
-    a, b, c = (TopicPartition("requests.events", p) for p in range(3))
-    reached = {a: "2026-04-10T09:00:00Z", b: "2026-03-01T00:30:00Z"}
-    # c not read yet: nothing is past.
-    assert past_before_day(reached, [a, b, c], zone) == ""
-    # b is on 1 March in Moscow: what ended before 29 January is past.
-    assert past_before_day(reached, [a, b], zone) == "2026-01-29"
-    # b is done: only a counts.
-    assert past_before_day(reached, [a], zone) == "2026-03-10"
-    day = "2026-02-22"
-    assert not keys.ended_before(day, "overdue|region|2026-01-05")
-    assert not keys.ended_before(day, "curator:cur_1")
-    assert not keys.ended_before(day, "live|region|-|all")
-    assert keys.ended_before(day, "day:2026-02-21|d:d1|-|all")
-    assert not keys.ended_before(day, "day:2026-02-22|d:d1|-|all")
-    assert keys.ended_before(day, "dec:2026-02-2|d:d1|-|all")  # 11–20 February
-    assert not keys.ended_before(day, "dec:2026-02-3|d:d1|-|all")  # to the 28th
-    assert keys.ended_before(day, "month:2026-01|region|-|all")
-    assert not keys.ended_before(day, "month:2026-02|region|-|all")

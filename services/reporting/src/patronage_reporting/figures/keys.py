@@ -174,28 +174,3 @@ def overdue_index_id(geo: str) -> str:
 def overdue_day_id(geo: str, day: date) -> str:
     """``_id`` of the overdue requests of a geo whose deadline fell on ``day``."""
     return f"overdue|{geo}|{day.isoformat()}"
-
-
-@lru_cache(maxsize=65536)
-def period_end(period: str) -> str | None:
-    """Last day (ISO) of a ``day:``, ``dec:`` or ``month:`` period; None for other periods."""
-    kind, _, rest = period.partition(":")
-    try:
-        if kind == "day":
-            return date.fromisoformat(rest).isoformat()
-        if kind == "dec":
-            year, month, decade = (int(part) for part in rest.split("-"))
-            return _decade_bounds(date(year, month, 10 * (decade - 1) + 1))[1].isoformat()
-        if kind == "month":
-            year, month = (int(part) for part in rest.split("-"))
-            return _month_end(date(year, month, 1)).isoformat()
-    except ValueError:
-        return None
-    return None
-
-
-def ended_before(day: str, doc_id: str) -> bool:
-    """Whether ``doc_id`` is a day, decade or month figure document whose period ended before
-    ``day`` (ISO)."""
-    end = period_end(doc_id.partition("|")[0])
-    return end is not None and end < day

@@ -9,7 +9,6 @@ thousand events costs one ``$inc``.
 import asyncio
 import itertools
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -183,41 +182,6 @@ class Changes:
             if value is not _REMOVED:
                 document[leaf] = value
         return list(fresh.values()), updates
-
-    def take(self, chosen: Callable[[str], bool]) -> "Changes":
-        """Move the changes of the documents ``chosen`` says yes to into a new ``Changes``.
-
-        A counter kept for several documents at once is split between the two. The replay
-        takes the figures of periods long past this way, to write them behind the fold.
-        """
-        taken = Changes()
-        verdicts: dict[str, bool] = {}
-
-        def is_chosen(doc_id: str) -> bool:
-            verdict = verdicts.get(doc_id)
-            if verdict is None:
-                verdict = verdicts[doc_id] = chosen(doc_id)
-            return verdict
-
-        kept_spread: dict[tuple[tuple[str, ...], str], int] = {}
-        for (doc_ids, path), n in self._spread.items():
-            picked = tuple(d for d in doc_ids if is_chosen(d))
-            if not picked:
-                kept_spread[(doc_ids, path)] = kept_spread.get((doc_ids, path), 0) + n
-                continue
-            taken._spread[(picked, path)] = taken._spread.get((picked, path), 0) + n
-            if len(picked) < len(doc_ids):
-                rest = tuple(d for d in doc_ids if not is_chosen(d))
-                key = (rest, path)
-                kept_spread[key] = kept_spread.get(key, 0) + n
-        self._spread = kept_spread
-        for name in ("_increments", "puts"):
-            entries: dict[tuple[str, str], Any] = getattr(self, name)
-            moved = {key: value for key, value in entries.items() if is_chosen(key[0])}
-            if moved:
-                getattr(taken, name).update(moved)
-                setattr(self, name, {k: v for k, v in entries.items() if k not in moved})
-        return taken
 
     def as_new_documents(self) -> list[dict[str, Any]]:
         """The documents these changes would create in an empty collection, as upserts would.
