@@ -150,6 +150,13 @@ def create_service_app(
     return app
 
 
+KEEP_ALIVE_S = 75
+"""How long a service keeps an idle connection open: longer than its clients keep theirs
+(aiohttp 15 s in the gateway, httpx 5 s), so a client never sends on a connection the
+service is closing at that moment (uvicorn's default is 5 s: the bench's requests met
+``httpx.ReadError`` after a pause)."""
+
+
 def run_service(app_factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
     """Entry point body: configure logging and serve the app with uvicorn."""
     configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
@@ -160,4 +167,5 @@ def run_service(app_factory: Callable[[], FastAPI], settings: ServiceSettings) -
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
+        timeout_keep_alive=KEEP_ALIVE_S,
     )

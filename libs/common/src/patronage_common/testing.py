@@ -10,6 +10,8 @@ from typing import TypeVar
 import uvicorn
 from fastapi import FastAPI
 
+from .app import KEEP_ALIVE_S
+
 T = TypeVar("T")
 
 
@@ -25,7 +27,13 @@ def free_port() -> int:
 async def serve(app: FastAPI, port: int, *, timeout_s: float = 60.0) -> AsyncIterator[str]:
     """Run ``app`` (its lifespan included) under uvicorn in this event loop."""
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
