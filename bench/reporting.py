@@ -552,6 +552,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results["replay_events_per_s"] = replayed.events_per_s
             results["replay_final_write_s"] = replayed.write_seconds
             results["replay_figure_documents"] = replayed.figure_documents
+            results["replay_past_figure_documents"] = replayed.past_figure_documents
+            results["replay_figure_updates"] = replayed.figure_updates
             results["replay_cpu_ms_per_event"] = (
                 1000 * (time.process_time() - cpu) / max(replayed.events, 1)
             )

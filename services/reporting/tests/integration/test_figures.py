@@ -9,7 +9,7 @@ import io
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -707,3 +707,100 @@ async def test_scenario_figures_redelivery_rebuild_and_scoping(reporting: dict[s
     rebuilt_in_chunks = await snapshot(settings, chunked_db)
     assert rebuilt_in_chunks[FIGURES] == live_after[FIGURES]
     assert rebuilt_in_chunks[STATES] == live_after[STATES]
+
+
+def half_year() -> list[Event]:
+    """A family's requests created through six months, each answered and resolved days later.
+
+    One family: its events are one partition, in order, so the late FeedbackReceived for its
+    January request comes after the replay has written January.
+    """
+    events: list[Event] = []
+    family = uuid.uuid4()
+    first = None
+    for n in range(150):
+        request = uuid.uuid4()
+        first = first or (family, request)
+        when = datetime(2026, 1, 2, 9, tzinfo=UTC) + timedelta(days=1.2 * n)
+        cat = (NeedCategory.HOUSING, NeedCategory.HEALTH)[n % 2]
+        district = ("d1", "d2")[n % 2]
+        common = {"family_id": family, "request_id": request, "category": cat}
+        events += [
+            RequestCreated(
+                **common,
+                urgency=Urgency.NORMAL,
+                channel=Channel.CURATOR,
+                district=district,
+                hq=f"hq-{district}",
+                curator_id="cur-1",
+                created_by="cur-1",
+                occurred_at=when,
+            ),
+            RequestStatusChanged(
+                **common,
+                version=2,
+                previous_status=RequestStatus.ROUTED,
+                status=RequestStatus.ACCEPTED,
+                district=district,
+                changed_by="x",
+                occurred_at=when + timedelta(days=1),
+            ),
+            RequestStatusChanged(
+                **common,
+                version=3,
+                previous_status=RequestStatus.ACCEPTED,
+                status=RequestStatus.RESOLVED,
+                district=district,
+                changed_by="x",
+                occurred_at=when + timedelta(days=5),
+            ),
+        ]
+    assert first is not None
+    events.append(
+        FeedbackReceived(
+            family_id=first[0],
+            request_id=first[1],
+            rating=2,
+            comment="долго",
+            given_by="family",
+            occurred_at=datetime(2026, 1, 20, 12, tzinfo=UTC),
+        )
+    )
+    return events
+
+
+async def test_periods_long_past_written_during_the_replay_equal_figures_held_to_the_end(
+    make_settings: Callable[..., Any],
+) -> None:
+    """The replay writes the figures of periods every partition has left behind while it folds.
+
+    Small batches and flushes make it do so many times; a late event then updates a
+    document already written. Both rebuilds hold the same figures and states.
+    """
+    settings: ReportingSettings = make_settings(ReportingSettings)
+    await publish(settings, half_year())
+    client = create_mongo_client(settings)
+    try:
+        held = await replay(
+            settings, client[settings.database_name + "_held"], commit_offsets=False
+        )
+        early_settings = settings.model_copy(
+            update={"replay_batch_size": 100, "replay_flush_events": 20}
+        )
+        early = await replay(
+            early_settings, client[settings.database_name + "_early"], commit_offsets=False
+        )
+    finally:
+        await client.close()
+    assert held.past_figure_documents == 0
+    assert early.past_figure_documents > 0
+    assert early.past_figure_documents < early.figure_documents
+    held_figures = await snapshot(settings, settings.database_name + "_held")
+    early_figures = await snapshot(settings, settings.database_name + "_early")
+    assert early_figures[FIGURES] == held_figures[FIGURES]
+    assert early_figures[STATES] == held_figures[STATES]
+    # The late rating changed January documents written before: updates, not inserts.
+    assert held.figure_updates == 0
+    assert early.figure_updates > 0
+    (january,) = [d for d in early_figures[FIGURES] if d["_id"] == "month:2026-01|region|-|all"]
+    assert january["created"] == 25

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiokafka import TopicPartition
 from patronage_contracts import Agency
 from patronage_reporting.dashboards import exports
 from patronage_reporting.dashboards.filters import Filters, ScopeError, scoped
@@ -17,7 +18,8 @@ from patronage_reporting.deps import Viewer, ViewerRole
 from patronage_reporting.family_figures.projection import project_family_event
 from patronage_reporting.figures import keys
 from patronage_reporting.figures.histogram import bucket_of, quantile
-from patronage_reporting.figures.ops import Changes
+from patronage_reporting.figures.ops import Changes, MonthBuckets, month_of
+from patronage_reporting.replay import past_before_month
 from patronage_reporting.request_figures import sla
 from patronage_reporting.request_figures.projection import (
     on_feedback,
@@ -395,3 +397,50 @@ def test_a_flush_split_into_inserts_and_updates_equals_upserting_every_change() 
     assert stored["a"] == {"_id": "a", "status": {"new": 6}, "r": {}}
     assert stored["b"] == {"_id": "b", "status": {"new": 1}, "created": 2}
     assert stored["c"] == {"_id": "c", "created": 2, "ids": {"cur_1": 1}}
+
+
+def test_month_buckets_hold_each_documents_changes_in_one_place() -> None:
+    """Split bucket by bucket, the changes equal the same changes kept in one ``Changes``."""
+    jan_day, jan_month = "day:2026-01-05|region|-|all", "month:2026-01|region|-|all"
+    jan_decade, feb_day = "dec:2026-01-1|region|-|all", "day:2026-02-02|region|-|all"
+    live = "live|region|-|all"
+    buckets, flat = MonthBuckets(), Changes()
+    for changes in (buckets, flat):
+        changes.inc_all((jan_day, jan_decade, jan_month), "created", 2)
+        changes.inc_all((live, "live|d:d1|-|all"), "status.new")
+        changes.inc_all((jan_month, feb_day), "odd")  # two months at once: spread by document
+        changes.inc(feb_day, "created")
+        changes.put(jan_month, "ids.cur_1", 1)
+        changes.put(live, "ids.cur_2", 1)
+        changes.remove(live, "ids.cur_2")
+
+    assert sorted(buckets.months) == ["2026-01", "2026-02"]
+    merged: dict[str, dict[str, Any]] = {}
+    for part in buckets.parts():
+        part_documents = part.as_dict()
+        assert not set(part_documents) & set(merged)  # a document in one bucket only
+        merged.update(part_documents)
+    assert merged == flat.as_dict()
+    assert set(buckets.months["2026-01"].as_dict()) == {jan_day, jan_decade, jan_month}
+    assert set(buckets.as_dict()) == {live, "live|d:d1|-|all"}  # the undated part
+
+    (january,) = buckets.pop_before("2026-02")
+    assert set(january.as_dict()) == {jan_day, jan_decade, jan_month}
+    assert sorted(buckets.months) == ["2026-02"]
+    assert buckets.pop_before("2026-02") == []
+
+
+def test_a_month_is_past_a_month_after_the_slowest_partition_left_it() -> None:
+    zone = ZoneInfo("Europe/Moscow")
+    a, b, c = (TopicPartition("requests.events", p) for p in range(3))
+    reached = {a: "2026-04-10T09:00:00Z", b: "2026-03-01T00:30:00Z"}
+    # c not read yet: nothing is past.
+    assert past_before_month(reached, [a, b, c], zone) == ""
+    # b is on 1 March in Moscow, 31 days later than 29 January: December is past.
+    assert past_before_month(reached, [a, b], zone) == "2026-01"
+    # b is done: only a counts (10 April less 31 days: 10 March): February is past.
+    assert past_before_month(reached, [a], zone) == "2026-03"
+    assert month_of("overdue|region|2026-01-05") is None
+    assert month_of("curator:cur_1") is None
+    assert month_of("dec:2026-01-3|d:d1|-|all") == "2026-01"
+    assert month_of("month:2026-02|region|-|all") == "2026-02"

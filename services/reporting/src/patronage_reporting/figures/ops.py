@@ -191,6 +191,81 @@ class Changes:
         return self.split(set())[0]
 
 
+def month_of(doc_id: str) -> str | None:
+    """``YYYY-MM`` of a day, decade or month figure document; None for any other document.
+
+    Cheap (the replay asks it for every change): ``day:2026-01-05|…``, ``dec:2026-01-1|…``,
+    ``month:2026-01|…``.
+    """
+    if doc_id.startswith(("day:", "dec:")):
+        return doc_id[4:11]
+    if doc_id.startswith("month:"):
+        return doc_id[6:13]
+    return None
+
+
+class MonthBuckets(Changes):
+    """Changes kept apart by the month of their figure document (the replay's hold).
+
+    Every document's changes live in exactly one bucket: its month's, or the undated one
+    (live, curators, coverage, overdue lists). A counter kept for several documents at once
+    goes whole to a month when all of them are of that month — the projections' tuples are
+    one day's day, decade and month documents — and is spread by document otherwise. A past
+    month is then taken whole (``pop_before``) instead of being looked for among all changes.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.months: dict[str, Changes] = {}
+
+    def _bucket(self, month: str) -> Changes:
+        bucket = self.months.get(month)
+        if bucket is None:
+            bucket = self.months[month] = Changes()
+        return bucket
+
+    def inc(self, doc_id: str, path: str, n: int = 1) -> None:
+        month = month_of(doc_id)
+        if month is None:
+            super().inc(doc_id, path, n)
+        else:
+            self._bucket(month).inc(doc_id, path, n)
+
+    def inc_all(self, doc_ids: tuple[str, ...], path: str, n: int = 1) -> None:
+        month = month_of(doc_ids[0])
+        if month is not None and all(month_of(d) == month for d in doc_ids[1:]):
+            self._bucket(month).inc_all(doc_ids, path, n)
+        elif month is None and all(month_of(d) is None for d in doc_ids[1:]):
+            super().inc_all(doc_ids, path, n)
+        else:
+            for doc_id in doc_ids:
+                self.inc(doc_id, path, n)
+
+    def put(self, doc_id: str, path: str, value: Any) -> None:
+        month = month_of(doc_id)
+        if month is None:
+            super().put(doc_id, path, value)
+        else:
+            self._bucket(month).put(doc_id, path, value)
+
+    def remove(self, doc_id: str, path: str) -> None:
+        month = month_of(doc_id)
+        if month is None:
+            super().remove(doc_id, path)
+        else:
+            self._bucket(month).remove(doc_id, path)
+
+    def pop_before(self, month: str) -> list[Changes]:
+        """Take out the buckets of the months before ``month`` (``YYYY-MM``)."""
+        past = sorted(m for m in self.months if m < month)
+        return [self.months.pop(m) for m in past]
+
+    def parts(self) -> list[Changes]:
+        """Every bucket: this object itself first, whose inherited reading methods
+        (``split``, ``as_dict``, …) see the undated changes only, then each month's."""
+        return [self, *self.months.values()]
+
+
 @lru_cache(maxsize=65536)
 def _parts(path: str) -> tuple[str, ...]:
     return tuple(path.split("."))
