@@ -1,18 +1,15 @@
 """Consume the event topics in batches and hand the events to the notification flow."""
 
-import json
 from typing import Any
 
 from faststream.kafka import KafkaRouter
 from opentelemetry import trace
-from patronage_common.logging import get_logger
-from patronage_common.messaging import CONSUMER_ACK_POLICY
+from patronage_common.messaging import CONSUMER_ACK_POLICY, dead_letter
 from patronage_contracts import Event, message_type
 from patronage_contracts.topics import (
     APPOINTMENT_EVENTS_TOPIC,
     PASSPORT_EVENTS_TOPIC,
     REQUEST_EVENTS_TOPIC,
-    dlq_topic_name,
 )
 from pydantic import ValidationError
 
@@ -20,7 +17,6 @@ from ..context import HandlerNotifier, Notifier
 from ..settings import NotificationsSettings
 from . import flows
 
-log = get_logger(__name__)
 CONSUMER = "notifications.decide"
 TOPICS = (REQUEST_EVENTS_TOPIC.name, PASSPORT_EVENTS_TOPIC.name, APPOINTMENT_EVENTS_TOPIC.name)
 
@@ -36,27 +32,18 @@ async def parse_batch(notifier: Notifier, topic: str, bodies: list[dict[str, Any
             model = message_type(name)
             event = model.model_validate(body)
         except (LookupError, ValidationError) as exc:
-            await _dead_letter(notifier, topic, body, exc)
+            await dead_letter(
+                notifier.runtime.broker,
+                notifier.settings,
+                topic=topic,
+                body=body,
+                exc=exc,
+                consumer=CONSUMER,
+            )
             continue
         if isinstance(event, Event):
             events.append(event)
     return events
-
-
-async def _dead_letter(notifier: Notifier, topic: str, body: Any, exc: Exception) -> None:
-    settings = notifier.settings
-    await notifier.runtime.broker.publish(
-        json.dumps(body, ensure_ascii=False, default=str).encode(),
-        topic=settings.topic(dlq_topic_name(topic)),
-        key=str(body.get("family_id", "")).encode() if isinstance(body, dict) else None,
-        headers={
-            "x-dlq-reason": str(exc)[:2000],
-            "x-dlq-error-type": type(exc).__name__,
-            "x-dlq-original-topic": settings.topic(topic),
-            "x-dlq-consumer": CONSUMER,
-        },
-    )
-    log.warning("message sent to the dead-letter topic", topic=topic, error=type(exc).__name__)
 
 
 def kafka_router(settings: NotificationsSettings) -> KafkaRouter:
