@@ -12,7 +12,7 @@ from patronage_passport.passports.bulk import import_passports
 from patronage_passport.search import service
 from patronage_passport.search.flows import decode_cursor, reindex_family, search
 from patronage_passport.search.keys import entry_of, group_of, is_fine, leaf_for, name_tokens
-from patronage_passport.search.lines import indexed_keys, posting_of, summary_of, unpack
+from patronage_passport.search.lines import indexed_keys, pack, posting_of, summary_of, unpack
 from patronage_passport.search.rebuild import rebuild_index
 from patronage_passport.settings import PassportSettings
 
@@ -214,12 +214,15 @@ async def test_result_lines_follow_changes_curators_and_consent_withdrawal(
 
 
 async def write_format_1_index(db: Database, documents: list[dict[str, Any]]) -> None:
-    """The index as the previous version stored it: bare entries, result lines in states."""
+    """The index as format 1 stored it: bare entries, result lines in states, and district
+    and HQ keys in two-letter leaves."""
     pages: dict[str, list[str]] = {}
     for document in documents:
+        entry = entry_of(document)
         for key in indexed_keys(document):
-            pages.setdefault(page_of(key, document), []).append(entry_of(document))
-    await rebuild_index(db=db)  # counts and groups are the same in both formats
+            pages.setdefault(f"{key}|{leaf_for(key, entry, 1)}", []).append(entry)
+    await rebuild_index(db=db)  # counts and groups (of leaves of a fine key)
+    await db[service.GROUPS].delete_many({"_id": {"$regex": "^(district|hq):"}})
     await db[service.POSTINGS].drop()
     await db[service.POSTINGS].insert_many(
         [{"_id": p, "entries": sorted(e)} for p, e in pages.items()]
@@ -252,7 +255,10 @@ async def test_a_format_1_index_answers_until_rebuilt_and_converts_family_by_fam
         )
         documents = [d async for d in db["passports"].find({}, {"outbox": 0})]
         district = documents[0]["address"]["district"]
-        queries = [[], [f"district:{district}"], [f"district:{district}", "category:elderly"]]
+        # District and HQ keys moved to other leaves in format 3: those searches answer
+        # once every family is reindexed, or the index rebuilt; the others throughout.
+        queries = [[], ["category:elderly"], ["category:elderly", "need:psychological"]]
+        moved = [[f"district:{district}"], [f"district:{district}", "category:elderly"]]
         await write_format_1_index(db, documents)
         for keys in queries:
             assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
@@ -267,12 +273,56 @@ async def test_a_format_1_index_answers_until_rebuilt_and_converts_family_by_fam
         for document in documents[1::2]:
             await reindex_family(db=db, family_id=document["_id"])
         await assert_index_holds(db, documents)
+        for keys in queries + moved:
+            assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
 
         # A rebuild converts the whole index at once.
         await write_format_1_index(db, documents)
         assert await rebuild_index(db=db) == 30
         await assert_index_holds(db, documents)
-        for keys in queries:
+        for keys in queries + moved:
+            assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
+    finally:
+        await client.close()
+
+
+async def write_format_2_index(db: Database, documents: list[dict[str, Any]]) -> None:
+    """The index as format 2 stored it: lines, but district and HQ keys in two-letter leaves."""
+    pages: dict[str, dict[str, str]] = {}
+    for document in documents:
+        entry = entry_of(document)
+        for key in indexed_keys(document):
+            page = f"{key}|{leaf_for(key, entry, 2)}"
+            pages.setdefault(page, {})[document["_id"]] = pack(posting_of(document))
+    await rebuild_index(db=db)  # counts, states and groups (of leaves of a fine key)
+    await db[service.GROUPS].delete_many({"_id": {"$regex": "^(district|hq):"}})
+    await db[service.POSTINGS].drop()
+    await db[service.POSTINGS].insert_many([{"_id": p, "lines": v} for p, v in pages.items()])
+    await db[service.STATE].update_many({}, {"$set": {"format": 2}})
+
+
+async def test_a_format_2_index_moves_districts_and_hqs_family_by_family(
+    make_settings: Callable[..., Any],
+) -> None:
+    settings: PassportSettings = make_settings(PassportSettings)
+    cipher = FieldCipher.from_setting(settings.data_encryption_keys)
+    client = create_mongo_client(settings)
+    db = client[settings.database_name]
+    try:
+        await import_passports(
+            db=db, cipher=cipher, passports=generate_families(30, seed=37), actor="import"
+        )
+        documents = [d async for d in db["passports"].find({}, {"outbox": 0})]
+        district, hq = documents[0]["address"]["district"], documents[0]["address"]["hq"]
+        await write_format_2_index(db, documents)
+        assert await all_pages(db, ["category:elderly"], 3) == expected(
+            documents, ["category:elderly"]
+        )
+        for document in documents:
+            await reindex_family(db=db, family_id=document["_id"])
+        # No posting is left behind in a two-letter page, and district and HQ answer.
+        await assert_index_holds(db, documents)
+        for keys in ([f"district:{district}"], [f"hq:{hq}", "category:elderly"], []):
             assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
     finally:
         await client.close()

@@ -43,11 +43,21 @@ def test_a_common_surname_spreads_over_leaves_by_first_initial() -> None:
 
 def test_large_and_name_keys_use_fine_leaves_the_others_two_letters() -> None:
     entry = "иванов александр\x1ff1"
-    for key in ("all:", "category:svo_family", "need:housing", "name:иванов"):
+    large = ("all:", "category:svo_family", "need:housing", "district:Елецкий район", "hq:Штаб")
+    for key in (*large, "name:иванов"):
         assert leaf_for(key, entry) == "иванов а"
-    for key in ("district:Елецкий район", "hq:Штаб", "curator:c-1", "phone:+79001234567"):
+    for key in ("curator:c-1", "phone:+79001234567"):
         assert leaf_for(key, entry) == "ив"
-    assert leaf_for("district:x", "я\x1ff2") == "я\x1f"
+    assert leaf_for("curator:x", "я\x1ff2") == "я\x1f"
+
+
+def test_districts_and_hqs_had_two_letter_leaves_before_format_3() -> None:
+    entry = "иванов александр\x1ff1"
+    for index_format in (1, 2):
+        assert leaf_for("district:Елецкий район", entry, index_format) == "ив"
+        assert leaf_for("hq:Штаб", entry, index_format) == "ив"
+        assert leaf_for("category:svo_family", entry, index_format) == "иванов а"
+    assert leaf_for("district:Елецкий район", entry, 3) == "иванов а"
 
 
 def test_name_tokens_fold_case_and_yo() -> None:

@@ -61,10 +61,12 @@ async def _reindex(db: Database, family_id: str) -> None:
     new_state = state_of(document)
     entry, keys, posting = new_state["entry"], new_state["keys"], new_state["posting"]
     old_entry, old_keys = state["entry"], state["keys"]
-    legacy = state.get("format") != service.FORMAT
-    old_pages = {service.page_id(k, old_entry): k for k in old_keys}
+    old_format = int(state.get("format") or 1)
+    legacy = old_format < 2  # bare entries to take out of its pages
+    # The pages the family is in: an earlier format put some keys in other leaves.
+    old_pages = {service.page_id(k, old_entry, old_format): k for k in old_keys}
     new_pages = {service.page_id(k, entry): k for k in keys}
-    rewrite = legacy or state.get("posting") != posting
+    rewrite = old_format != service.FORMAT or state.get("posting") != posting
     counts: dict[str, tuple[int, str | None]] = {k: (-1, None) for k in old_keys if k not in keys}
     for page, key in new_pages.items():
         if page not in old_pages:

@@ -39,25 +39,38 @@ def leaf_of(entry: str) -> str:
     return name + SEPARATOR
 
 
-FINE_KEYS = ("all:", "category:", "need:", "name:")
-"""Keys that hold many entries, or entries sharing a surname: split into fine leaves."""
+FINE_KEYS = ("all:", "category:", "need:", "name:", "district:", "hq:")
+"""Keys that hold many entries, or entries sharing a surname: split into fine leaves.
+
+A district and its HQ hold a share of the whole region (the regional capital about half):
+in two-letter leaves a page of the capital held 1,800 postings (750 KB) at 100k passports,
+read by every search of the district and rewritten by every change of a family there.
+"""
+
+FINE_KEYS_BEFORE_FORMAT_3 = ("all:", "category:", "need:", "name:")
+"""Fine keys of index formats 1 and 2 (districts and HQs had two-letter leaves)."""
 
 
-def is_fine(key: str) -> bool:
-    """Whether a key's entries go into surname-and-initial leaves (else two-letter ones)."""
-    return key.startswith(FINE_KEYS)
+def is_fine(key: str, index_format: int | None = None) -> bool:
+    """Whether a key's entries go into surname-and-initial leaves (else two-letter ones).
 
-
-def leaf_for(key: str, entry: str) -> str:
-    """The leaf of ``key`` that holds ``entry``.
-
-    Keys of many entries (everyone, a category, a need) and name keys (whose entries share
-    the surname searched for) use surname-and-initial leaves; the others (a district, an HQ,
-    a curator, a phone) hold a few thousand entries at most, spread over the alphabet, and
-    use the first two characters, so a page needs few leaves. Within a key every leaf has
-    the same form, so its leaves never prefix one another and sort as their entries do.
+    ``index_format`` names an earlier format whose pages are asked for (default: the current).
     """
-    return leaf_of(entry) if is_fine(key) else entry[:2]
+    fine = FINE_KEYS if index_format is None or index_format >= 3 else FINE_KEYS_BEFORE_FORMAT_3
+    return key.startswith(fine)
+
+
+def leaf_for(key: str, entry: str, index_format: int | None = None) -> str:
+    """The leaf of ``key`` that holds ``entry`` (in ``index_format``, default the current).
+
+    Keys of many entries (everyone, a category, a need, a district, an HQ) and name keys
+    (whose entries share the surname searched for) use surname-and-initial leaves; the
+    others (a curator, a phone) hold a few hundred entries at most, spread over the
+    alphabet, and use the first two characters, so a page needs few leaves. Within a key
+    every leaf has the same form, so its leaves never prefix one another and sort as their
+    entries do.
+    """
+    return leaf_of(entry) if is_fine(key, index_format) else entry[:2]
 
 
 def group_of(leaf: str) -> str:

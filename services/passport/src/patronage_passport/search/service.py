@@ -22,16 +22,21 @@ COUNTS = "search_counts"
 STATE = "search_state"
 
 
-FORMAT = 2
-"""Posting pages hold ``lines`` (family id → posting); format 1 held bare ``entries``."""
+FORMAT = 3
+"""Posting pages hold ``lines`` (family id → posting); format 1 held bare ``entries``.
+
+Format 3 splits district and HQ keys into surname-and-initial leaves (formats 1 and 2 had
+two-letter ones): an index of an earlier format answers district and HQ searches only for
+the families reindexed since, until ``search.rebuild`` is run.
+"""
 
 BULK_LIMIT = 50
 """FerretDB never answers an ``update`` of 100 statements or more: stay well below."""
 
 
-def page_id(key: str, entry: str) -> str:
-    """``_id`` of the posting page of ``key`` that holds ``entry``."""
-    return f"{key}|{leaf_for(key, entry)}"
+def page_id(key: str, entry: str, index_format: int | None = None) -> str:
+    """``_id`` of the posting page of ``key`` that holds ``entry`` (in ``index_format``)."""
+    return f"{key}|{leaf_for(key, entry, index_format)}"
 
 
 async def move_postings(
