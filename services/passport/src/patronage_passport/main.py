@@ -12,6 +12,7 @@ from .passports.errors import EXCEPTION_HANDLERS
 from .passports.handlers import router as plan_links
 from .search.api import router as search_router
 from .search.handlers import router as search_events
+from .search.handlers import upgrade_index
 from .settings import PassportSettings, get_settings
 
 
@@ -32,6 +33,7 @@ def create_app(
             curators_router,
         ],
         kafka_routers=[r.kafka_router(settings) for r in (search_events, plan_links)],
+        background_tasks=[upgrade_index],
         tracer_provider=tracer_provider,
         exception_handlers=EXCEPTION_HANDLERS,
     )

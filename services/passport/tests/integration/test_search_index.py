@@ -10,7 +10,12 @@ from patronage_common.store import Database, create_mongo_client
 from patronage_passport.demo.generator import generate_families
 from patronage_passport.passports.bulk import import_passports
 from patronage_passport.search import service
-from patronage_passport.search.flows import decode_cursor, reindex_family, search
+from patronage_passport.search.flows import (
+    decode_cursor,
+    reindex_earlier_formats,
+    reindex_family,
+    search,
+)
 from patronage_passport.search.keys import entry_of, group_of, is_fine, leaf_for, name_tokens
 from patronage_passport.search.lines import indexed_keys, pack, posting_of, summary_of, unpack
 from patronage_passport.search.rebuild import rebuild_index
@@ -301,7 +306,7 @@ async def write_format_2_index(db: Database, documents: list[dict[str, Any]]) ->
     await db[service.STATE].update_many({}, {"$set": {"format": 2}})
 
 
-async def test_a_format_2_index_moves_districts_and_hqs_family_by_family(
+async def test_a_format_2_index_is_moved_at_start_up_family_by_family(
     make_settings: Callable[..., Any],
 ) -> None:
     settings: PassportSettings = make_settings(PassportSettings)
@@ -318,8 +323,9 @@ async def test_a_format_2_index_moves_districts_and_hqs_family_by_family(
         assert await all_pages(db, ["category:elderly"], 3) == expected(
             documents, ["category:elderly"]
         )
-        for document in documents:
-            await reindex_family(db=db, family_id=document["_id"])
+        # What the service does at start-up: every family of the earlier format, once.
+        assert await reindex_earlier_formats(db=db) == len(documents)
+        assert await reindex_earlier_formats(db=db) == 0
         # No posting is left behind in a two-letter page, and district and HQ answer.
         await assert_index_holds(db, documents)
         for keys in ([f"district:{district}"], [f"hq:{hq}", "category:elderly"], []):

@@ -48,6 +48,24 @@ async def reindex_family(*, db: Database, family_id: str) -> None:
         await _reindex(db, family_id)
 
 
+async def reindex_earlier_formats(*, db: Database) -> int:
+    """Move every family the index still holds in an earlier format into the current one.
+
+    Runs once when the service starts: after an upgrade that moved keys to other leaves
+    (format 3: districts and HQs), searches of those keys answer in full once it is done;
+    the service answers meanwhile. Returns how many families it reindexed.
+    """
+    earlier = [
+        state["_id"]
+        async for state in db[service.STATE].find({"format": {"$ne": service.FORMAT}}, {"_id": 1})
+    ]
+    if earlier:
+        log.warning("search index: moving families of an earlier format", families=len(earlier))
+    for family_id in earlier:
+        await reindex_family(db=db, family_id=family_id)
+    return len(earlier)
+
+
 async def _reindex(db: Database, family_id: str) -> None:
     document = await passports.get_document(db=db, family_id=family_id)
     state = await service.get_state(db=db, family_id=family_id) or {

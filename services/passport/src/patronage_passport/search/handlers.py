@@ -22,3 +22,8 @@ async def on_registered(event: PassportRegistered, runtime: ServiceRuntime) -> N
 async def on_updated(event: PassportUpdated, runtime: ServiceRuntime) -> None:
     """Reindex a changed passport."""
     await flows.reindex_family(db=runtime.db, family_id=str(event.family_id))
+
+
+async def upgrade_index(runtime: ServiceRuntime) -> None:
+    """At start-up, move families indexed in an earlier format into the current one."""
+    await flows.reindex_earlier_formats(db=runtime.db)

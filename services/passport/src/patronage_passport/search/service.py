@@ -27,7 +27,8 @@ FORMAT = 3
 
 Format 3 splits district and HQ keys into surname-and-initial leaves (formats 1 and 2 had
 two-letter ones): an index of an earlier format answers district and HQ searches only for
-the families reindexed since, until ``search.rebuild`` is run.
+the families reindexed since; the service reindexes the others when it starts
+(``flows.reindex_earlier_formats``), or ``search.rebuild`` converts all at once.
 """
 
 BULK_LIMIT = 50
