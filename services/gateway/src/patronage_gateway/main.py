@@ -19,7 +19,7 @@ from .clients import Services
 from .pages import audit, auth, dashboard, dispatcher, families, inbox, medical, requests
 from .settings import GatewaySettings, get_settings
 from .web.errors import EXCEPTION_HANDLERS
-from .web.render import templates
+from .web.render import TEMPLATES_BY_LANGUAGE
 
 log = get_logger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -72,7 +72,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Compiled templates are kept; only in development is each checked for edits on every
     # render (a stat of every template file of the page).
-    templates.env.auto_reload = settings.environment == "development"
+    for templates in TEMPLATES_BY_LANGUAGE.values():
+        templates.env.auto_reload = settings.environment == "development"
     return app
 
 
