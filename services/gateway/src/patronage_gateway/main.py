@@ -46,7 +46,13 @@ def create_app(
     app = create_service_app(
         settings,
         title="Patronage — шлюз",
+        # The public API first: every call is matched against the routes in order (twice
+        # with tracing on), and an API read behind the 26 page routes cost more matching
+        # than a page behind the 12 API ones. No page path starts with /api.
         api_routers=[
+            api_router,
+            live_router,
+            reports_router,
             auth.router,
             families.router,
             requests.router,
@@ -55,9 +61,6 @@ def create_app(
             dashboard.router,
             audit.router,
             medical.router,
-            api_router,
-            live_router,
-            reports_router,
             hooks_router,
         ],
         on_startup=on_startup,
