@@ -51,6 +51,7 @@ from bench.support import (  # noqa: E402
     percentile,
     pid_listening_on,
     running_services,
+    store_commands,
     wait_ready,
 )
 
@@ -165,11 +166,15 @@ async def measured(
     gateway: str,
     pids: dict[str, int],
     idle: dict[str, float],
+    count_dir: Path | None,
     *load_args: Any,
     **load_kwargs: Any,
 ) -> dict[str, Any]:
     """``load`` and each process's CPU milliseconds per read over it: all of it, and net of
-    its idle rate (``idle``), which at a low read rate would otherwise dominate."""
+    its idle rate (``idle``), which at a low read rate would otherwise dominate; with
+    ``count_dir``, each service's store commands per read (by command and collection)."""
+    services = {name: pid for name, pid in pids.items() if name != "store"}
+    commands_before = await store_commands(services, count_dir) if count_dir else {}
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     client_before = time.process_time()
     started = time.monotonic()
@@ -182,6 +187,18 @@ async def measured(
         spent = 1000 * (cpu_seconds(pid) - before[name])
         figures[f"{name}_cpu_ms_per_read"] = spent / reads
         figures[f"{name}_net_cpu_ms_per_read"] = (spent - idle[name] * elapsed) / reads
+    if count_dir:
+        # Taken after the CPU figures: signalling the services costs them a little CPU.
+        commands_after = await store_commands(services, count_dir)
+        per_read: dict[str, dict[str, float]] = {}
+        for name, counts in commands_after.items():
+            sent = {
+                command: (count - commands_before[name].get(command, 0)) / reads
+                for command, count in sorted(counts.items())
+            }
+            per_read[name] = {command: n for command, n in sent.items() if n >= 0.005}
+            figures[f"{name}_store_commands_per_read"] = sum(sent.values())
+        figures["store_commands_per_read"] = per_read
     return figures
 
 
@@ -226,6 +243,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "trace_sample_ratio": args.trace_sample_ratio,
     }
     profile_dir = Path(tempfile.mkdtemp(prefix="benchgw-prof-")) if args.profile else None
+    count_dir = None if args.profile else Path(tempfile.mkdtemp(prefix="benchgw-count-"))
     with resolve() as infra:
         results["store"] = f"{infra.kind} ({infra.store_backend})"
         database_prefix = f"benchgw{random.randint(0, 10**6)}"
@@ -237,6 +255,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             database_prefix=database_prefix,
             extra_env={"TRACE_SAMPLE_RATIO": str(args.trace_sample_ratio)},
             profile_dir=profile_dir,
+            count_dir=count_dir,
         ) as (urls, pids):
             pids = {**pids, **store_pid(infra.mongodb_url)}
             for url in urls.values():
@@ -266,6 +285,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         urls["gateway"],
                         pids,
                         idle,
+                        count_dir,
                         paths,
                         [credentials] * args.users,
                         args.seconds,
@@ -277,6 +297,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     urls["gateway"],
                     pids,
                     idle,
+                    count_dir,
                     paths,
                     [credentials] * args.saturation_users,
                     args.saturation_seconds,
@@ -307,6 +328,11 @@ def main() -> int:
     parser.add_argument(
         "--profile", choices=["page", "api"], help="profile one kind of read (no results file)"
     )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="results file (default bench/results/gateway-<users>-users.json)",
+    )
     args = parser.parse_args()
     results = asyncio.run(run(args))
     if args.profile:
@@ -319,7 +345,7 @@ def main() -> int:
 
     results = rounded(results)
     print(json.dumps(results, indent=2, ensure_ascii=False))
-    out = ROOT / "bench" / "results" / f"gateway-{args.users}-users.json"
+    out = args.out or ROOT / "bench" / "results" / f"gateway-{args.users}-users.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
     return 0
 

@@ -1,7 +1,9 @@
 """What the benchmark scripts share: percentiles, and services run as their own processes."""
 
 import asyncio
+import json
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,11 +29,14 @@ def running_services(
     database_prefix: str,
     extra_env: Mapping[str, str] | None = None,
     profile_dir: Path | None = None,
+    count_dir: Path | None = None,
 ) -> Iterator[tuple[dict[str, str], dict[str, int]]]:
     """``python -m patronage_<name>`` for each name on free ports; their URLs and pids.
 
     Every service learns every other's URL (``PASSPORT_URL``, ``REQUESTS_URL``, …). With
-    ``profile_dir`` each runs under cProfile and writes ``<name>.prof`` there when stopped.
+    ``profile_dir`` each runs under cProfile and writes ``<name>.prof`` there when stopped;
+    else with ``count_dir`` each counts its store commands and writes them to
+    ``<name>.json`` there on SIGUSR2 (``store_commands``).
     """
     from patronage_devinfra.processes import free_port, spawn
 
@@ -41,11 +46,18 @@ def running_services(
     processes = []
     try:
         for name, port in ports.items():
-            command = (
-                [str(Path(__file__).parent / "profiled.py"), str(profile_dir / f"{name}.prof")]
-                if profile_dir
-                else ["-m"]
-            )
+            if profile_dir:
+                command = [
+                    str(Path(__file__).parent / "profiled.py"),
+                    str(profile_dir / f"{name}.prof"),
+                ]
+            elif count_dir:
+                command = [
+                    str(Path(__file__).parent / "counted.py"),
+                    str(count_dir / f"{name}.json"),
+                ]
+            else:
+                command = ["-m"]
             processes.append(
                 spawn(
                     name,
@@ -81,6 +93,22 @@ async def wait_ready(url: str) -> None:
                 pass
             await asyncio.sleep(0.2)
     raise RuntimeError(f"{url} did not become ready")
+
+
+async def store_commands(pids: Mapping[str, int], count_dir: Path) -> dict[str, dict[str, int]]:
+    """Each service's store commands so far (services run with ``count_dir``), by name."""
+    for name, pid in pids.items():
+        (count_dir / f"{name}.json").unlink(missing_ok=True)
+        os.kill(pid, signal.SIGUSR2)
+    counts: dict[str, dict[str, int]] = {}
+    for name in pids:
+        path = count_dir / f"{name}.json"
+        for _ in range(100):
+            if path.exists():
+                break
+            await asyncio.sleep(0.02)
+        counts[name] = json.loads(path.read_text())
+    return counts
 
 
 def cpu_seconds(pid: int) -> float:

@@ -1,5 +1,6 @@
-"""The paged audit log on the real store: appends from concurrent writers are all kept, pages
-stay small and roll over, every search path finds its entries across pages."""
+"""The paged audit log on the real store: appends from concurrent writers are all kept, a
+group of entries is one insert of new pages, every search path finds its entries across
+pages."""
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
@@ -18,6 +19,7 @@ from patronage_gateway.audit.service import (
     search,
 )
 from patronage_gateway.settings import GatewaySettings
+from pymongo import AsyncMongoClient, monitoring
 
 pytestmark = pytest.mark.integration
 
@@ -80,23 +82,61 @@ async def test_concurrent_appends_of_several_writers_lose_nothing(db: Database) 
     assert max(sizes) <= PAGE_SIZE
 
 
-async def test_pages_roll_over_at_ten_entries_and_a_new_writer_claims_the_next(
+async def test_each_group_is_a_new_page_of_each_index_and_a_new_writer_claims_the_next(
     db: Database,
 ) -> None:
     writer = AuditWriter(db)
-    for n in range(25):  # one at a time: a page is filled by appends, then the next claimed
+    for n in range(3):  # one at a time: each is its own group, on its own page
         await writer.append(entry(n))
-    assert await page_sizes(db, f"actor:{DAY}:cur-1") == [10, 10, 5]
+    await writer.write_entries([entry(n) for n in range(3, 28)])  # 25 at once: 10, 10, 5
+    assert await page_sizes(db, f"actor:{DAY}:cur-1") == [1, 1, 1, 10, 10, 5]
 
-    # A restarted gateway does not append to the old writer's open page: it claims page 3.
+    # A restarted gateway does not know the pages: it finds where the index ends.
     restarted = AuditWriter(db)
-    await restarted.append(entry(25))
-    await writer.append(entry(26))
-    assert await page_sizes(db, f"actor:{DAY}:cur-1") == [10, 10, 6, 1]
+    await restarted.append(entry(28))
+    await writer.append(entry(29))  # the old writer's guess is taken: it looks again
+    assert await page_sizes(db, f"actor:{DAY}:cur-1") == [1, 1, 1, 10, 10, 5, 1, 1]
 
     newest_first = await search(db=db, query=AuditQuery(day=DAY, actor="cur-1"))
     assert [e.at for e in newest_first] == sorted((e.at for e in newest_first), reverse=True)
-    assert len(newest_first) == 27
+    assert len(newest_first) == 30
+
+
+class CommandNames(monitoring.CommandListener):
+    """The store commands a client sends, by name."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.names.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_a_group_of_entries_is_stored_by_one_insert(
+    db: Database, make_settings: Callable[..., Any]
+) -> None:
+    settings = make_settings(GatewaySettings)
+    commands = CommandNames()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        settings.mongodb_url, event_listeners=[commands], tz_aware=True
+    )
+    try:
+        writer = AuditWriter(client[settings.database_name])
+        group = [entry(n, subject=f"fam-{n}") for n in range(5)]  # 1 + 1 + 5 indexes
+        await writer.write_entries(group)
+        assert commands.names == ["insert"]
+    finally:
+        await client.close()
+    for n in range(5):
+        found = await search(db=db, query=AuditQuery(day=DAY, subject_id=f"fam-{n}"))
+        assert [e.entry_id for e in found] == [group[n].entry_id]
+    assert len(await search(db=db, query=AuditQuery(day=DAY))) == 5
 
 
 async def test_searches_by_actor_and_subject_find_only_theirs_across_pages(db: Database) -> None:

@@ -1,7 +1,9 @@
 """Login with lockout, sessions and API tokens, demo accounts."""
 
+import asyncio
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -90,6 +92,9 @@ class SessionCache:
         self.ttl_s = ttl_s
         self.max_size = max_size
         self._entries: dict[str, tuple[float, Session]] = {}
+        # Store reads in flight, by token: calls that miss together share one read (when an
+        # entry expires, every call in flight with that token misses at once).
+        self._reads: dict[str, asyncio.Future[Session | None]] = {}
 
     def get(self, token: str) -> Session | None:
         """A cached session still fresh, or None."""
@@ -105,19 +110,43 @@ class SessionCache:
         self._entries[service.token_key(token)] = (time.monotonic(), session)
 
     def forget(self, token: str) -> None:
-        """Drop a session (logout)."""
-        self._entries.pop(service.token_key(token), None)
+        """Drop a session (logout), and whatever read of it is in flight."""
+        key = service.token_key(token)
+        self._entries.pop(key, None)
+        self._reads.pop(key, None)
+
+    async def read(
+        self, token: str, load: Callable[[], Awaitable[Session | None]]
+    ) -> Session | None:
+        """The cached session, else ``load`` it (once for all the calls that ask meanwhile)
+        and remember it if there is one."""
+        session = self.get(token)
+        if session is not None:
+            return session
+        key = service.token_key(token)
+        pending = self._reads.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        pending = self._reads[key] = asyncio.ensure_future(load())
+        try:
+            session = await asyncio.shield(pending)
+            # Not if the session was forgotten (logout) while it was being read.
+            if session is not None and self._reads.get(key) is pending:
+                self.put(token, session)
+        finally:
+            if self._reads.get(key) is pending:
+                del self._reads[key]
+        return session
 
 
 async def session_of(
     *, db: Database, token: str, kind: str, cache: SessionCache | None = None
 ) -> Session | None:
     """The live session of a token of this kind, or None."""
-    session = cache.get(token) if cache else None
-    if session is None:
+    if cache is None:
         session = await service.get_session(db=db, token=token)
-        if session is not None and cache is not None:
-            cache.put(token, session)
+    else:
+        session = await cache.read(token, lambda: service.get_session(db=db, token=token))
     if session is None or session.kind != kind or session.expires_at <= utc_now():
         return None
     return session

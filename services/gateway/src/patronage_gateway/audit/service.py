@@ -1,29 +1,27 @@
-"""Append-only audit storage in small pages, every look-up by ``_id``.
+"""Append-only audit storage in small pages written once, every look-up by ``_id``.
 
-Each entry is appended to one page of each of its indexes: the day, the actor's day, the
-subject's day and, for a flagged entry, the day's flagged entries. A page holds at most
-``PAGE_SIZE`` entries: the store rewrites a whole document on every update, so documents
-that grow all day made each append slower (4 ms at 10 entries, 314 ms at 2,000).
+Each entry is stored on one page of each of its indexes: the day, the actor's day, the
+subject's day and, for a flagged entry, the day's flagged entries. Page ``n`` of an index has
+the ``_id`` ``<index key>#<n>``; a search reads pages 0, 1, 2, … until one is missing, so
+pages are numbered without gaps.
 
-Page ``n`` of an index has the ``_id`` ``<index key>#<n>``. A writer claims a page by
-inserting it with its first entries; a duplicate key means another writer (another replica)
-claimed it, and it tries the next number. Only the writer that claimed a page appends to it
-(``$push``, one update at a time), so no two updates of one document ever race: the store
-loses concurrent updates of one document (as it loses concurrent ``$inc``). Pages are
-therefore numbered without gaps, and a search reads pages 0, 1, 2, … until one is missing.
+Writes are group-committed: the entries that arrive while a write runs are stored together
+by the next one, and each caller returns only once its entry is stored (a failed write fails
+the calls whose entries it held, so nothing is served unaudited). A write is one
+``insert_many`` of new pages, one per index the group touches (more for a group larger than
+``PAGE_SIZE``): a page is never updated. Pages filled in place (``$push``) took a round trip
+per index the group touched, each rewriting the whole page in the store.
 
-Writes are group-committed: concurrent entries are appended together, one write per page,
-and each caller returns only once its entry is stored (a failed write fails the calls whose
-entries it held, so nothing is served unaudited).
+A writer claims a page number by inserting it; a duplicate key means another writer
+(another replica) took that number: it finds the index's last page and tries the next.
 """
 
 import asyncio
 from collections import OrderedDict, defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 from patronage_common.store import Collection, Database, Document
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from .legacy import read_legacy
 from .models import AuditEntry, AuditQuery
@@ -32,8 +30,11 @@ AUDIT_PAGES = "audit_pages"
 PAGE_SIZE = 10
 # Pages read at once by a search (all by ``_id``).
 READ_AHEAD = 16
-# Indexes whose open page a writer remembers; a forgotten one costs a look-up and a new page.
+# Indexes whose next page number a writer remembers; a forgotten one is guessed as page 0.
 REMEMBERED_INDEXES = 10_000
+# Pages inserted by one command at most.
+INSERT_BATCH = 50
+DUPLICATE_KEY = 11000
 
 
 def index_keys(entry: AuditEntry) -> list[str]:
@@ -92,21 +93,15 @@ async def last_page(pages: Collection, key: str) -> int:
     return present
 
 
-@dataclass
-class _OpenPage:
-    """A page this writer claimed: only it appends there."""
-
-    number: int
-    entries: int
-
-
 class AuditWriter:
-    """Appends entries in groups: whoever arrives while a write runs goes in the next one."""
+    """Stores entries in groups: whoever arrives while a write runs goes in the next one."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._pages = db[AUDIT_PAGES]
-        self._open: OrderedDict[str, _OpenPage] = OrderedDict()
+        # The number of the next page to claim, by index (a guess: another writer may have
+        # taken it; an index not remembered starts at page 0, usually right for a new day's).
+        self._next: OrderedDict[str, int] = OrderedDict()
         self._pending: list[tuple[AuditEntry, asyncio.Future[None]]] = []
         self._flushing: asyncio.Task[None] | None = None
 
@@ -133,57 +128,66 @@ class AuditWriter:
                         done.set_result(None)
 
     async def write_entries(self, entries: list[AuditEntry]) -> None:
-        """Append entries to a page of each of their indexes, the indexes concurrently."""
+        """Store entries on new pages of each of their indexes: one insert of every page
+        while no other writer took the numbers, else again for the indexes it did."""
         by_index: dict[str, list[Document]] = defaultdict(list)
         for entry in entries:
             stored = entry.model_dump(mode="python")
             for key in index_keys(entry):
                 by_index[key].append(stored)
-        await asyncio.gather(*(self._append(key, batch) for key, batch in by_index.items()))
+        pages = [
+            (key, chunk)
+            for key, stored in by_index.items()
+            for chunk in (stored[i : i + PAGE_SIZE] for i in range(0, len(stored), PAGE_SIZE))
+        ]
+        while pages:
+            taken = await self._insert_pages(pages)
+            if taken:
+                # Another writer has those numbers: look up where each index ends now.
+                keys = list(dict.fromkeys(key for key, _ in taken))
+                ends = await asyncio.gather(*(last_page(self._pages, key) for key in keys))
+                for key, end in zip(keys, ends, strict=True):
+                    self._remember(key, max(end + 1, self._next.get(key, 0)))
+            pages = taken
 
-    async def _append(self, key: str, entries: list[Document]) -> None:
-        """Fill this writer's open page of the index, then claim new pages for the rest."""
-        try:
-            await self._append_claiming(key, entries)
-        except BaseException:
-            # Whether the write landed is unknown: never append to that page again.
-            self._open.pop(key, None)
-            raise
-
-    async def _append_claiming(self, key: str, entries: list[Document]) -> None:
-        page = self._open.get(key)
-        if page is not None and page.entries < PAGE_SIZE:
-            room = PAGE_SIZE - page.entries
-            head, entries = entries[:room], entries[room:]
-            result = await self._pages.update_one(
-                {"_id": page_id(key, page.number)}, {"$push": {"entries": {"$each": head}}}
+    async def _insert_pages(
+        self, pages: list[tuple[str, list[Document]]]
+    ) -> list[tuple[str, list[Document]]]:
+        """Insert the pages at each index's next numbers; the pages whose number was taken."""
+        documents: list[Document] = []
+        claimed: dict[str, int] = {}
+        for key, chunk in pages:
+            number = claimed.get(key, self._next.get(key, 0))
+            claimed[key] = number + 1
+            documents.append(
+                {"_id": page_id(key, number), "index": key, "page": number, "entries": chunk}
             )
-            if result.matched_count == 1:
-                page.entries += len(head)
-            else:  # the page is gone (never expected): its entries go to a new page
-                entries = head + entries
-        if not entries:
-            return
-        number = page.number + 1 if page is not None else await last_page(self._pages, key) + 1
-        while entries:
-            head = entries[:PAGE_SIZE]
-            try:
-                await self._pages.insert_one(
-                    {"_id": page_id(key, number), "index": key, "page": number, "entries": head}
-                )
-            except DuplicateKeyError:
-                # Claimed by another writer: the next page, past any others claimed since.
-                number = max(number + 1, await last_page(self._pages, key) + 1)
-                continue
-            self._remember(key, _OpenPage(number, len(head)))
-            entries = entries[PAGE_SIZE:]
-            number += 1
+        taken: list[tuple[str, list[Document]]] = []
+        try:
+            for first in range(0, len(documents), INSERT_BATCH):
+                try:
+                    await self._pages.insert_many(
+                        documents[first : first + INSERT_BATCH], ordered=False
+                    )
+                except BulkWriteError as exc:
+                    errors = exc.details.get("writeErrors", [])
+                    if not errors or any(e.get("code") != DUPLICATE_KEY for e in errors):
+                        raise
+                    taken.extend(pages[first + e["index"]] for e in errors)
+        except BaseException:
+            # What landed is unknown: these indexes' ends are looked up before reuse.
+            for key in claimed:
+                self._next.pop(key, None)
+            raise
+        for key, number in claimed.items():
+            self._remember(key, number)
+        return taken
 
-    def _remember(self, key: str, page: _OpenPage) -> None:
-        self._open[key] = page
-        self._open.move_to_end(key)
-        while len(self._open) > REMEMBERED_INDEXES:
-            self._open.popitem(last=False)
+    def _remember(self, key: str, number: int) -> None:
+        self._next[key] = number
+        self._next.move_to_end(key)
+        while len(self._next) > REMEMBERED_INDEXES:
+            self._next.popitem(last=False)
 
 
 # One writer per database object (the process's store connection); it keeps the object.

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from patronage_common.identity import Role
+from patronage_common.identity import Identity, Role
 from patronage_common.runtime import RuntimeDep
 from patronage_contracts import NeedCategory
 
@@ -171,29 +171,11 @@ async def register_family(
     )
 
 
-async def _requests_of(
-    request: Request,
-    user: User,
-    services: ServicesDep,
-    runtime: RuntimeDep,
-    family_id: UUID,
-    *,
-    flagged: bool,
+async def _list_requests(
+    services: ServicesDep, identity: Identity, family_id: UUID
 ) -> list[dict[str, Any]]:
-    """The family's requests, newest first, as the requests service lets the viewer see them
-    (with the reason this session stated for the family when the passport needed it).
-
-    A passport read without a reason (``flagged`` false) means the ordinary access rule let
-    the viewer in: the break-the-glass grant is then not looked up (a store round trip on
-    every page read for nothing).
-    """
-    identity = user.identity
-    if flagged:
-        reason = await guarded.granted_reason(
-            db=runtime.db, session_key=session_key(request), family_id=str(family_id)
-        )
-        if reason:
-            identity = identity.with_reason(reason)
+    """The family's requests, newest first, as the requests service lets ``identity`` see
+    them (none when it refuses)."""
     try:
         return await services.list_requests(identity, family_id=str(family_id))
     except ServiceError as exc:
@@ -204,17 +186,44 @@ async def _requests_of(
 
 async def _read_family(
     request: Request, user: User, services: ServicesDep, runtime: RuntimeDep, family_id: UUID
-) -> tuple[dict[str, Any], bool, list[dict[str, Any]], list[dict[str, Any]]]:
-    """The passport (scoped, audited) with its eligible measures and history: one read."""
-    overview, flagged = await guarded.read_passport_overview(
-        db=runtime.db,
-        services=services,
-        identity=user.identity,
-        session_key=session_key(request),
-        family_id=family_id,
-    )
+) -> tuple[dict[str, Any], bool, list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The passport (scoped, audited) with its eligible measures and history, and the
+    family's requests: the passport service and the requests service asked at once.
+
+    The requests are asked for as the viewer is, in parallel with the passport (the requests
+    service scopes them itself, and nothing is shown unless the passport read succeeds). A
+    passport opened only by this session's break-the-glass reason (``flagged``) asks again
+    with that reason, which may show more.
+    """
+    listing = asyncio.ensure_future(_list_requests(services, user.identity, family_id))
+    try:
+        overview, flagged = await guarded.read_passport_overview(
+            db=runtime.db,
+            services=services,
+            identity=user.identity,
+            session_key=session_key(request),
+            family_id=family_id,
+        )
+    except BaseException:
+        listing.cancel()
+        if listing.done() and not listing.cancelled():
+            listing.exception()  # retrieved: the passport's error is the one that counts
+        raise
+    requests = await listing
+    if flagged:
+        reason = await guarded.granted_reason(
+            db=runtime.db, session_key=session_key(request), family_id=str(family_id)
+        )
+        if reason:
+            requests = await _list_requests(services, user.identity.with_reason(reason), family_id)
     history = list(reversed(overview.get("history", [])))
-    return overview["passport"], flagged, overview.get("eligible_measures", []), history
+    return (
+        overview["passport"],
+        flagged,
+        overview.get("eligible_measures", []),
+        history,
+        requests,
+    )
 
 
 async def _family_page(
@@ -227,7 +236,7 @@ async def _family_page(
     status_code: int = 200,
     **extra: Any,
 ) -> Response:
-    passport, flagged, measures, history = await _read_family(
+    passport, flagged, measures, history, requests = await _read_family(
         request, user, services, runtime, family_id
     )
     contacts = passport.get("contacts") or {}
@@ -251,7 +260,7 @@ async def _family_page(
         flagged=flagged,
         measures=measures,
         history=history,
-        requests=await _requests_of(request, user, services, runtime, family_id, flagged=flagged),
+        requests=requests,
         categories=CATEGORIES_RU,
         need_categories=[c.value for c in NeedCategory],
         can_edit=user.role is Role.CURATOR and passport.get("curator_id") == user.identity.subject,

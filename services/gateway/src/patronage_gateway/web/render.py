@@ -1,12 +1,16 @@
 """Rendering pages: the template context every page shares (user, CSRF, language, labels)."""
 
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
 from patronage_contracts import Agency, NeedCategory, RequestStatus
 from patronage_contracts.appointments import SPECIALIST_KIND_RU
 from patronage_contracts.labels import AGENCY_RU, NEED_CATEGORY_RU, REQUEST_STATUS_RU
@@ -15,7 +19,50 @@ from ..access import HOME
 from .deps import CSRF_COOKIE, User
 from .i18n import LABELS_EN, LANG_COOKIE, LANGUAGES, translator
 
-templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
+TEMPLATES = Path(__file__).parent.parent / "templates"
+
+
+class TranslatedLiterals(Extension):
+    """``t("literal")`` becomes the literal in the environment's language when a template is
+    compiled, so a page renders it as plain text instead of calling ``t`` each time (a page
+    makes dozens of such calls; Jinja's call of a context function is the costly part).
+    ``t`` of anything else (``t(variable)``) is still called when the page renders. The
+    language is the environment's ``literal_language`` (Russian if not set).
+    """
+
+    def filter_stream(self, stream: TokenStream) -> Iterable[Token]:
+        translate = translator(getattr(self.environment, "literal_language", "ru"))
+        tokens = list(stream)
+        folded: list[Token] = []
+        i = 0
+        while i < len(tokens):
+            window = tokens[i : i + 4]
+            if (
+                [token.type for token in window] == ["name", "lparen", "string", "rparen"]
+                and window[0].value == "t"
+                and not (folded and folded[-1].type == "dot")  # not ``x.t("...")``
+            ):
+                folded.append(Token(window[0].lineno, "string", translate(window[2].value)))
+                i += 4
+                continue
+            folded.append(tokens[i])
+            i += 1
+        return folded
+
+
+def _templates(lang: str) -> Jinja2Templates:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(),
+        extensions=[TranslatedLiterals],
+    )
+    environment.extend(literal_language=lang)
+    return Jinja2Templates(env=environment)
+
+
+# The templates compiled once per language (their ``t("…")`` literals already translated).
+TEMPLATES_BY_LANGUAGE = {lang: _templates(lang) for lang in LANGUAGES}
+templates = TEMPLATES_BY_LANGUAGE["ru"]
 
 ROLE_RU = {
     "curator": "социальный куратор",
@@ -141,7 +188,7 @@ def render(
     """A page with the shared context; sets the pre-session CSRF cookie when it is new."""
     lang = language_of(request)
     csrf = user.session.csrf_token if user else pre_session_csrf(request)
-    response = templates.TemplateResponse(
+    response = TEMPLATES_BY_LANGUAGE.get(lang, templates).TemplateResponse(
         request,
         template,
         {
