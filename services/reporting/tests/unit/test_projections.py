@@ -430,6 +430,22 @@ def test_month_buckets_hold_each_documents_changes_in_one_place() -> None:
     assert buckets.pop_before("2026-02") == []
 
 
+def test_month_buckets_take_a_late_change_to_a_popped_month_into_a_new_bucket() -> None:
+    """A tuple's month is remembered, its bucket is not: a month taken out starts afresh."""
+    jan = ("day:2026-01-05|region|-|all", "month:2026-01|region|-|all")
+    buckets = MonthBuckets()
+    buckets.inc_all(jan, "created")
+    (january,) = buckets.pop_before("2026-02")
+    buckets.inc_all(jan, "created", 2)  # a late event of January
+    buckets.inc_all(jan, "rating.5")
+
+    assert january.as_dict() == {doc_id: {"$inc": {"created": 1}} for doc_id in jan}
+    assert buckets.months["2026-01"].as_dict() == {
+        doc_id: {"$inc": {"created": 2, "rating.5": 1}} for doc_id in jan
+    }
+    assert buckets.as_dict() == {}  # nothing went to the undated part
+
+
 def test_a_month_is_past_a_month_after_the_slowest_partition_left_it() -> None:
     zone = ZoneInfo("Europe/Moscow")
     a, b, c = (TopicPartition("requests.events", p) for p in range(3))

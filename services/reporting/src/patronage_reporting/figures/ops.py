@@ -204,6 +204,12 @@ def month_of(doc_id: str) -> str | None:
     return None
 
 
+def _common_month(doc_ids: tuple[str, ...]) -> str | None:
+    """The month of all these documents, ``""`` if none has one, None if they differ."""
+    months = {month_of(doc_id) or "" for doc_id in doc_ids}
+    return months.pop() if len(months) == 1 else None
+
+
 class MonthBuckets(Changes):
     """Changes kept apart by the month of their figure document (the replay's hold).
 
@@ -217,6 +223,9 @@ class MonthBuckets(Changes):
     def __init__(self) -> None:
         super().__init__()
         self.months: dict[str, Changes] = {}
+        # The month shared by a tuple of documents (``""``: none, ``None``: mixed), found
+        # once per tuple: the fold passes the same few thousand tuples millions of times.
+        self._tuple_months: dict[tuple[str, ...], str | None] = {}
 
     def _bucket(self, month: str) -> Changes:
         bucket = self.months.get(month)
@@ -232,14 +241,20 @@ class MonthBuckets(Changes):
             self._bucket(month).inc(doc_id, path, n)
 
     def inc_all(self, doc_ids: tuple[str, ...], path: str, n: int = 1) -> None:
-        month = month_of(doc_ids[0])
-        if month is not None and all(month_of(d) == month for d in doc_ids[1:]):
-            self._bucket(month).inc_all(doc_ids, path, n)
-        elif month is None and all(month_of(d) is None for d in doc_ids[1:]):
-            super().inc_all(doc_ids, path, n)
-        else:
+        try:
+            month = self._tuple_months[doc_ids]
+        except KeyError:
+            month = self._tuple_months[doc_ids] = _common_month(doc_ids)
+        if month:
+            bucket = self.months.get(month)
+            if bucket is None:
+                bucket = self.months[month] = Changes()
+            bucket.inc_all(doc_ids, path, n)
+        elif month is None:
             for doc_id in doc_ids:
                 self.inc(doc_id, path, n)
+        else:
+            super().inc_all(doc_ids, path, n)
 
     def put(self, doc_id: str, path: str, value: Any) -> None:
         month = month_of(doc_id)
