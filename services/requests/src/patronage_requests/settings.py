@@ -79,6 +79,12 @@ class RequestsSettings(ServiceSettings):
     intake_batch_timeout_ms: int = Field(
         default=100, ge=0, description="Longest wait for an intake batch when idle"
     )
+    family_cache_ttl_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="How long an intake batch may use a family snapshot read for an earlier "
+        "one (a change through another replica is seen after at most this; 0: always read)",
+    )
     family_links_fold_interval_s: float = Field(
         default=2.0,
         gt=0,

@@ -13,6 +13,7 @@ from ..families import flows as family_flows
 from ..families import service as family_service
 from ..help_requests.flows import new_help_request, store_new_request
 from ..help_requests.models import HelpRequestCreate
+from ..settings import RequestsSettings
 
 
 async def submit_help_request(
@@ -51,13 +52,21 @@ async def submit_help_request(
 
 
 async def families_of(*, runtime: ServiceRuntime, family_ids: set[UUID]) -> dict[UUID, Document]:
-    """The snapshots of a batch's families, each read once, all at once (by ``_id``).
+    """The snapshots of a batch's families, each read once, all at once (by ``_id``), or
+    taken as read for an earlier batch less than ``family_cache_ttl_s`` ago.
 
     A family the service has not heard of, or whose details are stale, is left out: the
     command fetches it on its own.
     """
+    settings = runtime.settings
+    assert isinstance(settings, RequestsSettings)
     found = await asyncio.gather(
-        *(family_service.get_family(db=runtime.db, family_id=f) for f in family_ids)
+        *(
+            family_service.get_recent_family(
+                db=runtime.db, family_id=f, max_age_s=settings.family_cache_ttl_s
+            )
+            for f in family_ids
+        )
     )
     return {
         family_id: family
