@@ -47,6 +47,7 @@ OUTBOX_FIELD = "outbox"
 GROUP_FIELD = "outbox_group"
 """On a document inserted by ``insert_many``: the id of the group that stored it."""
 GROUP_MARKER_PREFIX = "group:"
+GROUP_FLUSH_ATTEMPTS = 3
 RELAY_GRACE_S = 10.0
 DUPLICATE_KEY = 11000
 
@@ -238,7 +239,16 @@ class Outbox:
         left to the relay, which publishes it once more.
         """
         try:
-            await self._publish_group(marker_id, entries)
+            # Retried here first: until it is done, later events of the group's documents
+            # wait (they must not overtake the creation events the relay would send).
+            for attempt in range(GROUP_FLUSH_ATTEMPTS):
+                try:
+                    await self._publish_group(marker_id, entries)
+                    break
+                except Exception:
+                    if attempt == GROUP_FLUSH_ATTEMPTS - 1:
+                        raise
+                    await asyncio.sleep(0.1 * 2**attempt)
         except Exception:
             log.exception("outbox group flush failed; the relay retries", collection=collection)
         finally:
