@@ -32,6 +32,7 @@ import httpx  # noqa: E402
 from pymongo import monitoring  # noqa: E402
 
 STATEMENTS = {"insert": "documents", "update": "updates", "delete": "deletes"}
+WRITES = {*STATEMENTS, "findAndModify"}
 
 
 class CommandCounter(monitoring.CommandListener):
@@ -47,7 +48,8 @@ class CommandCounter(monitoring.CommandListener):
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.database_name != self.database:
             return
-        self.seen += 1
+        if event.command_name in WRITES:
+            self.seen += 1
         if self.on:
             target = event.command.get(event.command_name)
             where = target if isinstance(target, str) else ""
@@ -64,7 +66,8 @@ class CommandCounter(monitoring.CommandListener):
         pass
 
     async def quiet(self, wait: bool, for_s: float = 3.0) -> None:
-        """With ``wait``: return once no store command started for ``for_s``."""
+        """With ``wait``: return once no store write started for ``for_s`` (the service's
+        schedulers read all the time)."""
         if not wait:
             return
         while True:
