@@ -20,6 +20,7 @@ from .families.handlers import router as families_events
 from .help_requests.api import EXCEPTION_HANDLERS as REQUEST_EXCEPTION_HANDLERS
 from .help_requests.api import router as requests_api
 from .help_requests.handlers import STATUS_ROUTERS
+from .help_requests.service import fold_family_links_forever
 from .intake.handlers import kafka_router as intake_router
 from .proactive.api import router as proactive_api
 from .proactive.engine import Clock, ProactiveEngine
@@ -84,7 +85,11 @@ def create_app(
             appointments_api,
         ],
         on_startup=scheduler.start,
-        background_tasks=[calendar_scheduler(engine, settings), send_reminders],
+        background_tasks=[
+            calendar_scheduler(engine, settings),
+            send_reminders,
+            fold_family_links_forever,
+        ],
         tracer_provider=tracer_provider,
         exception_handlers={**EXCEPTION_HANDLERS, **REQUEST_EXCEPTION_HANDLERS},
     )

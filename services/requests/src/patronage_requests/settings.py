@@ -79,6 +79,17 @@ class RequestsSettings(ServiceSettings):
     intake_batch_timeout_ms: int = Field(
         default=100, ge=0, description="Longest wait for an intake batch when idle"
     )
+    family_cache_ttl_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="How long an intake batch may use a family snapshot read for an earlier "
+        "one (a change through another replica is seen after at most this; 0: always read)",
+    )
+    family_links_fold_interval_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often new requests' family links are folded into the family indexes",
+    )
 
     specialists_file: Path | None = Field(
         default=None, description="A region's specialists, offices and schedules (YAML)"

@@ -14,12 +14,18 @@ from aiokafka import AIOKafkaProducer
 from patronage_common.outbox import MARKERS, Outbox
 from patronage_common.runtime import ServiceRuntime
 from patronage_common.testing import eventually, free_port, serve
-from patronage_contracts import Channel, NeedCategory
+from patronage_contracts import Channel, NeedCategory, topic_of
+from patronage_contracts.topics import REQUEST_EVENTS_TOPIC
 from patronage_passport.main import create_app as create_passport
 from patronage_passport.settings import PassportSettings
 from patronage_requests.help_requests.flows import create_help_request, new_help_request
 from patronage_requests.help_requests.models import HelpRequestCreate
-from patronage_requests.help_requests.service import REQUESTS, request_ids_of_family
+from patronage_requests.help_requests.service import (
+    FAMILY_REQUEST_LINKS,
+    REQUESTS,
+    fold_family_links,
+    request_ids_of_family,
+)
 from patronage_requests.main import create_app as create_requests
 from patronage_requests.settings import RequestsSettings
 from pymongo.errors import DuplicateKeyError
@@ -167,8 +173,8 @@ async def test_a_crash_between_insert_and_publish_leaves_events_the_relay_publis
 
     stored = await runtime.db[REQUESTS].find_one({"_id": request_id})
     assert stored is not None
-    assert len(stored["outbox"]) == len(new.events)
-    assert await runtime.db[MARKERS].find_one({"_id": f"{REQUESTS}:{request_id}"}) is not None
+    # The group's events wait in its marker, not in the document.
+    assert len(await group_markers_of(runtime, request_id)) == 1
 
     async with AgencyClient(
         world.settings.kafka_bootstrap_servers, world.settings.topic_prefix, "health"
@@ -180,7 +186,59 @@ async def test_a_crash_between_insert_and_publish_leaves_events_the_relay_publis
     after = await runtime.db[REQUESTS].find_one({"_id": request_id})
     assert after is not None
     assert after["outbox"] == []
-    assert await runtime.db[MARKERS].find_one({"_id": f"{REQUESTS}:{request_id}"}) is None
+    assert await group_markers_of(runtime, request_id) == []
+
+
+async def group_markers_of(runtime: ServiceRuntime, request_id: str) -> list[dict[str, Any]]:
+    """The group markers naming the request (a small collection: scanned)."""
+    return [
+        m
+        async for m in runtime.db[MARKERS].find({"group": {"$exists": True}})
+        if any(d["doc_id"] == request_id for d in m["documents"])
+    ]
+
+
+async def test_a_redelivered_group_after_a_crash_publishes_only_the_first_groups_events(
+    world: World,
+) -> None:
+    runtime = world.runtime
+    family_id = uuid.UUID(await world.family())
+    request_id = uuid.uuid4()
+    data = HelpRequestCreate(family_id=family_id, category=NeedCategory.HEALTH, description="Раз")
+    first = await new_help_request(
+        runtime=runtime, data=data, actor="chat-bot", request_id=request_id
+    )
+    crashed = Outbox(runtime.db, runtime.publisher)
+    await crashed.insert_many(REQUESTS, [first])
+    for task in list(crashed._group_flushes):
+        task.cancel()
+    await asyncio.sleep(0)
+
+    # The command comes again (the batch was not committed): refused, nothing published.
+    again = await new_help_request(
+        runtime=runtime,
+        data=data.model_copy(update={"description": "Два"}),
+        actor="chat-bot",
+        request_id=request_id,
+    )
+    assert await runtime.outbox.insert_many(REQUESTS, [again]) == {str(request_id)}
+    await runtime.outbox.drain()
+    assert len(await group_markers_of(runtime, str(request_id))) == 1
+
+    assert await runtime.outbox.sweep() == len(first.events)
+    assert await group_markers_of(runtime, str(request_id)) == []
+    expected = {str(e.event_id) for e in first.events if topic_of(e) == REQUEST_EVENTS_TOPIC.name}
+
+    def of_request(events: list[dict[str, Any]]) -> set[str]:
+        return {e["event_id"] for e in events if e.get("request_id") == str(request_id)}
+
+    await world.events(lambda es: of_request(es) >= expected)
+    # Anything the refused second attempt might have sent would be there by now.
+    await asyncio.sleep(1.0)
+    assert of_request(await world.events(lambda es: of_request(es) >= expected)) == expected
+    stored = (await world.requests.get(f"/requests/{request_id}")).json()
+    assert stored["description"] == "Раз"
+    assert "outbox_group" not in stored
 
 
 def submit_command(family_id: str, request_id: str, **overrides: Any) -> dict[str, Any]:
@@ -249,3 +307,24 @@ async def test_intake_commands_are_routed_once_and_bad_ones_go_to_the_dlq(world:
     assert "description" in reasons[no_description["request_id"]]
     assert "не найдена" in reasons[unknown_family["request_id"]]
     assert all(h["x-dlq-original-topic"] == settings.topic("requests.intake") for _, h in dead)
+
+
+async def test_a_familys_requests_stay_listed_in_order_when_their_links_are_folded(
+    world: World,
+) -> None:
+    family_id = uuid.UUID(await world.family())
+    ids = []
+    for n in range(3):
+        data = HelpRequestCreate(
+            family_id=family_id, category=NeedCategory.HEALTH, description=f"Заявка {n}"
+        )
+        ids.append(str(await create_help_request(runtime=world.runtime, data=data, actor="c")))
+    assert await request_ids_of_family(db=world.runtime.db, family_id=family_id) == ids
+
+    await fold_family_links(db=world.runtime.db)
+
+    assert await request_ids_of_family(db=world.runtime.db, family_id=family_id) == ids
+    left = world.runtime.db[FAMILY_REQUEST_LINKS].find({"family_id": str(family_id)})
+    assert [link async for link in left] == []
+    listed = (await world.requests.get("/requests", params={"family_id": str(family_id)})).json()
+    assert [r["request_id"] for r in listed] == list(reversed(ids))

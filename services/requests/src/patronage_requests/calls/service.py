@@ -9,6 +9,7 @@ import httpx
 from patronage_common.store import Database, Document, upsert_one
 
 from ..appointments.errors import FieldRefusedError, PassportUnavailableError
+from ..families.service import tls_context
 
 CALLS = "calls"
 CALL_LOG = "call_log"
@@ -47,7 +48,9 @@ async def search_families(
     """Families whose passport matches the phone and/or name (the passport service's search)."""
     params = {k: v for k, v in (("phone", phone), ("name", name)) if v}
     try:
-        async with httpx.AsyncClient(base_url=passport_url, timeout=5.0) as client:
+        async with httpx.AsyncClient(
+            base_url=passport_url, timeout=5.0, verify=tls_context()
+        ) as client:
             response = await client.get("/passports", params={**params, "limit": LOOKUP_LIMIT})
     except httpx.HTTPError as exc:
         raise PassportUnavailableError(str(exc)) from exc

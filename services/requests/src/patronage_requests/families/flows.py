@@ -13,9 +13,8 @@ class FamilyNotFoundError(LookupError):
     """No passport exists for the family."""
 
 
-def _is_current(
-    family: Document | None, *, need_id: UUID | None, plan_item_id: UUID | None
-) -> bool:
+def is_current(family: Document | None, *, need_id: UUID | None, plan_item_id: UUID | None) -> bool:
+    """Whether the snapshot has the latest details and knows the need and plan item."""
     if family is None or "details_version" not in family:
         return False
     if family.get("latest_version", 0) > family["details_version"]:
@@ -35,7 +34,7 @@ async def family_for_request(
 ) -> Document:
     """The family's snapshot with the details agencies need; fetched when it is stale."""
     family = await service.get_family(db=runtime.db, family_id=family_id)
-    if _is_current(family, need_id=need_id, plan_item_id=plan_item_id):
+    if is_current(family, need_id=need_id, plan_item_id=plan_item_id):
         assert family is not None
         return family
     settings = runtime.settings

@@ -47,6 +47,13 @@ def _check_links(family: Document, data: HelpRequestCreate) -> None:
         raise ActionInvalidError("member_id", "в семье нет такого человека")
 
 
+def knows_links(family: Document, data: HelpRequestCreate) -> bool:
+    """Whether the snapshot lists the need and plan item the request names."""
+    return (data.need_id is None or str(data.need_id) in family.get("need_ids", [])) and (
+        data.plan_item_id is None or str(data.plan_item_id) in family.get("plan_item_ids", [])
+    )
+
+
 async def create_help_request(
     *, runtime: ServiceRuntime, data: HelpRequestCreate, actor: str, request_id: UUID | None = None
 ) -> UUID:
@@ -76,20 +83,28 @@ async def store_new_request(*, runtime: ServiceRuntime, new: NewDocument) -> Non
 
 
 async def new_help_request(
-    *, runtime: ServiceRuntime, data: HelpRequestCreate, actor: str, request_id: UUID | None
+    *,
+    runtime: ServiceRuntime,
+    data: HelpRequestCreate,
+    actor: str,
+    request_id: UUID | None,
+    family: Document | None = None,
 ) -> NewDocument:
     """The new request's document and the events its creation causes (nothing stored).
 
+    ``family``: the family's snapshot if the caller has just read it (for a batch of
+    requests, say); it is read again if it does not know the request's need or plan item.
     Raises ``FamilyNotFoundError`` or ``ActionInvalidError`` for a request that cannot be.
     """
     settings = runtime.settings
     assert isinstance(settings, RequestsSettings)
-    family = await family_for_request(
-        runtime=runtime,
-        family_id=data.family_id,
-        need_id=data.need_id,
-        plan_item_id=data.plan_item_id,
-    )
+    if family is None or not knows_links(family, data):
+        family = await family_for_request(
+            runtime=runtime,
+            family_id=data.family_id,
+            need_id=data.need_id,
+            plan_item_id=data.plan_item_id,
+        )
     _check_links(family, data)
     agencies = get_router(settings.routing_file).agencies_for(data.category, family.get("district"))
     request_id = request_id or uuid4()

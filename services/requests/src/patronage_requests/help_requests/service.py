@@ -5,68 +5,119 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from patronage_common.locks import locked, release_many, try_lock_many
+from patronage_common.batching import GROUP_LIMIT
+from patronage_common.locks import locked
+from patronage_common.logging import get_logger
+from patronage_common.outbox import GROUP_FIELD, OUTBOX_FIELD
+from patronage_common.runtime import ServiceRuntime
 from patronage_common.store import Database, Document, upsert_one
-from patronage_contracts import Agency
-from pymongo import UpdateOne
+from patronage_contracts import Agency, utc_now
+from pymongo import DeleteOne
+from pymongo.errors import BulkWriteError
 
 from ..families.views import family_view
+from ..settings import RequestsSettings
 from . import domain
+
+log = get_logger(__name__)
 
 REQUESTS = "help_requests"
 FAMILY_REQUESTS = "family_requests"
 """One document per family (``_id`` = family id) listing its request ids, oldest first."""
+FAMILY_REQUEST_LINKS = "family_request_links"
+"""One document per new request (``_id`` = request id) not yet folded into its family's
+index; kept small by ``fold_family_links``, so looking one family's up scans little."""
+FOLD_LIMIT = 5000
+DUPLICATE_KEY = 11000
 
 
 async def get_request(*, db: Database, request_id: UUID | str) -> Document | None:
     """The stored request, or None."""
-    return await db[REQUESTS].find_one({"_id": str(request_id)}, {"outbox": 0})
+    return await db[REQUESTS].find_one({"_id": str(request_id)}, {OUTBOX_FIELD: 0, GROUP_FIELD: 0})
 
 
 async def add_to_family_indexes(*, db: Database, documents: Sequence[Document]) -> None:
-    """List new requests under their families: one bulk write for the families not locked.
+    """List new requests under their families: one insert of a link per request.
 
-    An index is a read-modify-write in FerretDB v1 (two concurrent ``$addToSet`` on one
-    document can lose one), so each family's index is written under its lock: the free
-    ones taken in one insert, a family another group is writing done on its own after it.
+    Updating each family's index here would cost one whole-document rewrite per family
+    (FerretDB v1 updates ten times slower than it inserts), so the links are inserted and
+    ``fold_family_links`` moves them into the indexes later. A link already there (a
+    redelivered command) is left as it is.
     """
-    by_family: dict[str, list[str]] = {}
-    for document in documents:
-        by_family.setdefault(document["family_id"], []).append(document["_id"])
-    keys = {f"{FAMILY_REQUESTS}:{family_id}": family_id for family_id in by_family}
-    owner, taken = await try_lock_many(db, list(keys))
+    if not documents:
+        return
+    now = utc_now()
+    links = [
+        {"_id": d["_id"], "family_id": d["family_id"], "at": now, "n": n}
+        for n, d in enumerate(documents)
+    ]
     try:
-        if taken:
-            # One statement per family: FerretDB hangs on two upserts of one _id in a bulk.
-            await db[FAMILY_REQUESTS].bulk_write(
+        await db[FAMILY_REQUEST_LINKS].insert_many(links, ordered=False)
+    except BulkWriteError as exc:
+        if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+            raise
+
+
+async def fold_family_links(*, db: Database, limit: int = FOLD_LIMIT) -> int:
+    """Move up to ``limit`` links into their families' indexes; return how many moved.
+
+    One update per family however many of its requests came meanwhile, under the
+    family index's lock (two concurrent ``$addToSet`` on one document can lose one in
+    FerretDB v1); each link is deleted (by ``_id``) once its family's index lists it.
+    """
+    links = [link async for link in db[FAMILY_REQUEST_LINKS].find({}).limit(limit)]
+    by_family: dict[str, list[Document]] = {}
+    for link in sorted(links, key=_link_order):
+        by_family.setdefault(link["family_id"], []).append(link)
+
+    async def one_family(family_id: str, family_links: list[Document]) -> None:
+        async with locked(db, f"{FAMILY_REQUESTS}:{family_id}"):
+            await upsert_one(
+                db[FAMILY_REQUESTS],
+                {"_id": family_id},
+                {"$addToSet": {"request_ids": {"$each": [link["_id"] for link in family_links]}}},
+            )
+        for start in range(0, len(family_links), GROUP_LIMIT):
+            await db[FAMILY_REQUEST_LINKS].bulk_write(
                 [
-                    UpdateOne(
-                        {"_id": keys[key]},
-                        {"$addToSet": {"request_ids": {"$each": by_family[keys[key]]}}},
-                        upsert=True,
-                    )
-                    for key in taken
+                    DeleteOne({"_id": link["_id"]})
+                    for link in family_links[start : start + GROUP_LIMIT]
                 ],
                 ordered=False,
             )
-    finally:
-        await release_many(db, taken, owner)
 
-    async def one_family(key: str) -> None:
-        async with locked(db, key):
-            await upsert_one(
-                db[FAMILY_REQUESTS],
-                {"_id": keys[key]},
-                {"$addToSet": {"request_ids": {"$each": by_family[keys[key]]}}},
-            )
+    await asyncio.gather(*(one_family(f, ls) for f, ls in by_family.items()))
+    return len(links)
 
-    await asyncio.gather(*(one_family(key) for key in set(keys) - set(taken)))
+
+async def fold_family_links_forever(runtime: ServiceRuntime) -> None:
+    """Fold the family links every few seconds while the service runs."""
+    settings = runtime.settings
+    assert isinstance(settings, RequestsSettings)
+    while True:
+        try:
+            await fold_family_links(db=runtime.db)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("folding family request links failed; retrying")
+        await asyncio.sleep(settings.family_links_fold_interval_s)
+
+
+def _link_order(link: Document) -> tuple[Any, int]:
+    return (link["at"], link.get("n", 0))
 
 
 async def request_ids_of_family(*, db: Database, family_id: UUID) -> list[str]:
     """Ids listed under the family, oldest first (some may never have been stored)."""
+    # Links first: one deleted meanwhile was in the index before it was deleted.
+    links = [link async for link in db[FAMILY_REQUEST_LINKS].find({"family_id": str(family_id)})]
     index = await db[FAMILY_REQUESTS].find_one({"_id": str(family_id)})
-    return list((index or {}).get("request_ids", []))
+    listed = list((index or {}).get("request_ids", []))
+    known = set(listed)
+    return listed + [
+        link["_id"] for link in sorted(links, key=_link_order) if link["_id"] not in known
+    ]
 
 
 async def requests_of_family(*, db: Database, family_id: UUID) -> list[Document]:
@@ -81,7 +132,7 @@ async def requests_of_family(*, db: Database, family_id: UUID) -> list[Document]
 
 def to_api(document: Document) -> dict[str, Any]:
     """API shape of a stored request."""
-    hidden = {"_id", "outbox", "applied_reports", "correlation_id"}
+    hidden = {"_id", OUTBOX_FIELD, GROUP_FIELD, "applied_reports", "correlation_id"}
     return {"request_id": document["_id"], **{k: v for k, v in document.items() if k not in hidden}}
 
 

@@ -49,9 +49,15 @@ async def handle_batch(runtime: ServiceRuntime, bodies: list[Any]) -> int:
             continue
         commands.setdefault(command.request_id, (command, body))
 
+    families = await flows.families_of(
+        runtime=runtime, family_ids={command.family_id for command, _ in commands.values()}
+    )
+
     async def submit(command: SubmitHelpRequest, body: Any) -> bool:
         try:
-            created = await flows.submit_help_request(runtime=runtime, command=command)
+            created = await flows.submit_help_request(
+                runtime=runtime, command=command, family=families.get(command.family_id)
+            )
         except REFUSED as exc:
             await dead_letter(
                 runtime.broker, runtime.settings, topic=TOPIC, body=body, exc=exc, consumer=CONSUMER
