@@ -20,9 +20,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from patronage_reporting.figures.ops import MonthBuckets  # noqa: E402
-from patronage_reporting.replay import _project  # noqa: E402
-from reporting import ZONE, generate  # noqa: E402
+from patronage_reporting.figures.ops import MonthBuckets
+from patronage_reporting.replay import _project
+from reporting import ZONE, generate
 
 
 class _Held:
@@ -55,8 +55,7 @@ def main() -> int:
     parser.add_argument("--profile", type=Path, default=None)
     args = parser.parse_args()
     values = [
-        json.dumps(event, separators=(",", ":")).encode()
-        for _, event, _ in generate(args.requests)
+        json.dumps(event, separators=(",", ":")).encode() for _, event, _ in generate(args.requests)
     ]
     gc.disable()
     if args.profile is not None:

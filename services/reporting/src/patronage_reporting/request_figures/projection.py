@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from ..figures import keys
 from ..figures.events import EventFields, already_applied, moment, remember
 from ..figures.histogram import bucket_of
-from ..figures.ops import Changes
+from ..figures.ops import Changes, DatedIds
 from . import overdue
 from .rules import RESOLUTION_STATUSES, TASK_FINAL, TASK_SENT, is_open
 
@@ -71,10 +71,14 @@ def _dated_ids(state: State, when: datetime, zone: ZoneInfo, agency: str) -> tup
 def _day_scope_ids(
     day: date, agency: str, category: str | None, district: str | None, hq: str | None
 ) -> tuple[str, ...]:
-    return tuple(
-        doc_id
-        for period in keys.periods_of(day)
-        for doc_id in _scope_ids(period, agency, category, district, hq)
+    periods = keys.periods_of(day)
+    return DatedIds(
+        (
+            doc_id
+            for period in periods
+            for doc_id in _scope_ids(period, agency, category, district, hq)
+        ),
+        f"{day.year:04d}-{day.month:02d}",
     )
 
 
