@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 from ..figures import keys
 from ..figures.events import EventFields, already_applied, moment, remember
-from ..figures.ops import Changes
+from ..figures.ops import Changes, DatedIds
 
 State = dict[str, Any]
 FULL_CONSENT_SCOPE = "personal_data"
@@ -60,10 +60,13 @@ def _family_scope_ids(
 def _family_day_ids(
     day: date, agency: str, district: str | None, hq: str | None
 ) -> tuple[str, ...]:
-    return tuple(
-        doc_id
-        for period in keys.periods_of(day)
-        for doc_id in _family_scope_ids(period, agency, district, hq)
+    return DatedIds(
+        (
+            doc_id
+            for period in keys.periods_of(day)
+            for doc_id in _family_scope_ids(period, agency, district, hq)
+        ),
+        keys.year_month(day),
     )
 
 

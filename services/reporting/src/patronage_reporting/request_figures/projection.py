@@ -78,7 +78,7 @@ def _day_scope_ids(
             for period in periods
             for doc_id in _scope_ids(period, agency, category, district, hq)
         ),
-        f"{day.year:04d}-{day.month:02d}",
+        keys.year_month(day),
     )
 
 
