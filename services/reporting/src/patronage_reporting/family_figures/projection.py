@@ -60,12 +60,11 @@ def _family_scope_ids(
 def _family_day_ids(
     day: date, agency: str, district: str | None, hq: str | None
 ) -> tuple[str, ...]:
+    day_period, decade_period, month_period = keys.periods_of(day)
     return DatedIds(
-        (
-            doc_id
-            for period in keys.periods_of(day)
-            for doc_id in _family_scope_ids(period, agency, district, hq)
-        ),
+        _family_scope_ids(day_period, agency, district, hq)
+        + _family_scope_ids(decade_period, agency, district, hq)
+        + _family_scope_ids(month_period, agency, district, hq),
         keys.year_month(day),
     )
 
