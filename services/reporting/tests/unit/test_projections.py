@@ -18,7 +18,7 @@ from patronage_reporting.deps import Viewer, ViewerRole
 from patronage_reporting.family_figures.projection import project_family_event
 from patronage_reporting.figures import keys
 from patronage_reporting.figures.histogram import bucket_of, quantile
-from patronage_reporting.figures.ops import Changes, MonthBuckets, month_of
+from patronage_reporting.figures.ops import Changes, DatedIds, MonthBuckets, month_of
 from patronage_reporting.replay import past_before_month
 from patronage_reporting.request_figures import sla
 from patronage_reporting.request_figures.projection import (
@@ -444,6 +444,58 @@ def test_month_buckets_take_a_late_change_to_a_popped_month_into_a_new_bucket() 
         doc_id: {"$inc": {"created": 2, "rating.5": 1}} for doc_id in jan
     }
     assert buckets.as_dict() == {}  # nothing went to the undated part
+
+
+def test_dated_tuples_carry_the_month_of_their_documents() -> None:
+    """The projections' day/decade/month tuples name their month; ``MonthBuckets`` files
+    their changes there, as it would by looking at every ``_id``."""
+    request = project_request_event(
+        None,
+        {
+            "type": "RequestCreated",
+            "event_id": "e1",
+            "request_id": "r1",
+            "family_id": "f1",
+            "category": "material",
+            "district": "d1",
+            "hq": "h1",
+            "occurred_at": "2026-01-31T22:30:00+00:00",  # 1 February in Moscow
+        },
+        ZoneInfo("Europe/Moscow"),
+    )[0]
+    assert request is not None
+    dated: list[tuple[str, ...]] = []
+
+    class Recording(MonthBuckets):
+        def inc_all(self, doc_ids: tuple[str, ...], path: str, n: int = 1) -> None:
+            dated.append(doc_ids)
+            super().inc_all(doc_ids, path, n)
+
+    buckets = Recording()
+    project_request_event(
+        request,
+        {
+            "type": "RequestStatusChanged",
+            "event_id": "e2",
+            "request_id": "r1",
+            "family_id": "f1",
+            "category": "material",
+            "version": 1,
+            "status": "accepted",
+            "occurred_at": "2026-01-31T22:40:00+00:00",
+        },
+        ZoneInfo("Europe/Moscow"),
+        buckets,
+    )
+    carried = [ids for ids in dated if isinstance(ids, DatedIds)]
+    assert carried
+    for ids in carried:
+        assert ids.month == "2026-02"
+        assert {month_of(doc_id) for doc_id in ids} == {"2026-02"}
+        assert ids == tuple(ids)  # an ordinary tuple of ``_id``s otherwise
+    assert sorted(buckets.months) == ["2026-02"]
+    in_february = set(buckets.months["2026-02"].as_dict())
+    assert in_february == {doc_id for ids in carried for doc_id in ids}
 
 
 def test_a_month_is_past_a_month_after_the_slowest_partition_left_it() -> None:

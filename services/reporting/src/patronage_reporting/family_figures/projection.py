@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 from ..figures import keys
 from ..figures.events import EventFields, already_applied, moment, remember
-from ..figures.ops import Changes
+from ..figures.ops import Changes, DatedIds
 
 State = dict[str, Any]
 FULL_CONSENT_SCOPE = "personal_data"
@@ -60,10 +60,12 @@ def _family_scope_ids(
 def _family_day_ids(
     day: date, agency: str, district: str | None, hq: str | None
 ) -> tuple[str, ...]:
-    return tuple(
-        doc_id
-        for period in keys.periods_of(day)
-        for doc_id in _family_scope_ids(period, agency, district, hq)
+    day_period, decade_period, month_period = keys.periods_of(day)
+    return DatedIds(
+        _family_scope_ids(day_period, agency, district, hq)
+        + _family_scope_ids(decade_period, agency, district, hq)
+        + _family_scope_ids(month_period, agency, district, hq),
+        keys.year_month(day),
     )
 
 

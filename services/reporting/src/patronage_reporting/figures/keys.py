@@ -70,9 +70,14 @@ def decade_period(day: date) -> str:
     return f"dec:{day.year:04d}-{day.month:02d}-{decade_of(day)}"
 
 
+def year_month(day: date) -> str:
+    """``YYYY-MM`` of ``day``: the month of its day, decade and month documents."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
 def month_period(day: date) -> str:
     """Period part of the calendar month of ``day``."""
-    return f"month:{day.year:04d}-{day.month:02d}"
+    return f"month:{year_month(day)}"
 
 
 def local_day(moment: datetime, zone: ZoneInfo) -> date:

@@ -9,6 +9,7 @@ thousand events costs one ``$inc``.
 import asyncio
 import itertools
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -204,6 +205,21 @@ def month_of(doc_id: str) -> str | None:
     return None
 
 
+class DatedIds(tuple[str, ...]):
+    """``_id``s of figure documents all of one month, which they carry (``YYYY-MM``).
+
+    A projection that builds the tuple knows its month; ``MonthBuckets`` then takes it as
+    it is instead of looking the tuple up (hashing every ``_id``) at every change.
+    """
+
+    month: str
+
+    def __new__(cls, doc_ids: Iterable[str], month: str) -> "DatedIds":
+        dated = super().__new__(cls, doc_ids)
+        dated.month = month
+        return dated
+
+
 def _common_month(doc_ids: tuple[str, ...]) -> str | None:
     """The month of all these documents, ``""`` if none has one, None if they differ."""
     months = {month_of(doc_id) or "" for doc_id in doc_ids}
@@ -241,10 +257,13 @@ class MonthBuckets(Changes):
             self._bucket(month).inc(doc_id, path, n)
 
     def inc_all(self, doc_ids: tuple[str, ...], path: str, n: int = 1) -> None:
-        try:
-            month = self._tuple_months[doc_ids]
-        except KeyError:
-            month = self._tuple_months[doc_ids] = _common_month(doc_ids)
+        if type(doc_ids) is DatedIds:
+            month: str | None = doc_ids.month
+        else:
+            try:
+                month = self._tuple_months[doc_ids]
+            except KeyError:
+                month = self._tuple_months[doc_ids] = _common_month(doc_ids)
         if month:
             bucket = self.months.get(month)
             if bucket is None:

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from ..figures import keys
 from ..figures.events import EventFields, already_applied, moment, remember
 from ..figures.histogram import bucket_of
-from ..figures.ops import Changes
+from ..figures.ops import Changes, DatedIds
 from . import overdue
 from .rules import RESOLUTION_STATUSES, TASK_FINAL, TASK_SENT, is_open
 
@@ -71,10 +71,14 @@ def _dated_ids(state: State, when: datetime, zone: ZoneInfo, agency: str) -> tup
 def _day_scope_ids(
     day: date, agency: str, category: str | None, district: str | None, hq: str | None
 ) -> tuple[str, ...]:
-    return tuple(
-        doc_id
-        for period in keys.periods_of(day)
-        for doc_id in _scope_ids(period, agency, category, district, hq)
+    # Concatenated, not generated id by id: most tuples are built once (a day, agency,
+    # category and place seldom meet twice), so building them is a good part of the fold.
+    day_period, decade_period, month_period = keys.periods_of(day)
+    return DatedIds(
+        _scope_ids(day_period, agency, category, district, hq)
+        + _scope_ids(decade_period, agency, category, district, hq)
+        + _scope_ids(month_period, agency, category, district, hq),
+        keys.year_month(day),
     )
 
 
