@@ -4,6 +4,7 @@ Every route checks the gateway's signed identity (``access``): out of scope is a
 a reason in Russian; an agency worker gets only the agency's minimal view.
 """
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -210,11 +211,17 @@ async def list_requests(
         raise _query_invalid("status", f"неизвестный статус: {', '.join(sorted(unknown))}")
     identity = who.identity
     if family_id is not None:
-        family = await get_family(db=runtime.db, family_id=family_id)
+        # The family (for the access check) and its requests are read concurrently: an
+        # unreadable family's requests are read in vain, but a family page waits for one
+        # store round trip fewer.
+        family, listed = await asyncio.gather(
+            get_family(db=runtime.db, family_id=family_id),
+            service.requests_of_family(db=runtime.db, family_id=family_id),
+        )
         enforce(access.may_list_family(identity, family))
         documents = [
             d
-            for d in await service.requests_of_family(db=runtime.db, family_id=family_id)
+            for d in listed
             if (not wanted or d["status"] in wanted) and access.visible_in_family_list(identity, d)
         ]
         page = documents[offset : offset + limit if limit else None]

@@ -122,12 +122,9 @@ async def request_ids_of_family(*, db: Database, family_id: UUID) -> list[str]:
 
 async def requests_of_family(*, db: Database, family_id: UUID) -> list[Document]:
     """The family's requests, newest first (ids whose request was never stored are skipped)."""
-    found = []
-    for request_id in reversed(await request_ids_of_family(db=db, family_id=family_id)):
-        document = await get_request(db=db, request_id=request_id)
-        if document is not None:
-            found.append(document)
-    return found
+    ids = reversed(await request_ids_of_family(db=db, family_id=family_id))
+    documents = await asyncio.gather(*(get_request(db=db, request_id=i) for i in ids))
+    return [d for d in documents if d is not None]
 
 
 def to_api(document: Document) -> dict[str, Any]:
