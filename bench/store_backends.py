@@ -7,22 +7,49 @@ the figures, so a table scan is visible next to the time it costs.
 
 `--ferretdb-binary` runs another build (e.g. an older cache entry) to compare before and after
 a source patch.
+
+`--compare-go-defaults` starts a second FerretDB on the same store (same SQLite files, same
+PostgreSQL cluster) with the Go runtime's defaults (GOGC=100, no memory limit) beside
+devinfra's (GO_RUNTIME_ENV), and times both in alternating rounds, so both see the same data
+and the same machine load. Both run with GODEBUG=gctrace=1: the bench counts each one's
+collections and how often a read overlaps the end of one, for all reads and for slow ones.
+`--writer N` updates N documents a second by `_id` from a thread meanwhile (as the services'
+outbox relay and indexer write beside the reads); `--client async` times pymongo's
+AsyncMongoClient instead of the sync client. At 100k documents of passport size:
+
+    .venv/bin/python bench/store_backends.py --docs 100000 --doc-bytes 4000 --compare-go-defaults
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import bisect
+import contextlib
 import json
+import os
 import random
 import string
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from patronage_devinfra.ferretdb import BACKENDS, Backend, start_local_ferretdb
-from pymongo import MongoClient
+from patronage_devinfra.ferretdb import (
+    BACKENDS,
+    GO_RUNTIME_ENV,
+    Backend,
+    LocalFerretDB,
+    ensure_ferretdb_binary,
+    ferretdb_args,
+    ferretdb_env,
+    mongo_ping,
+    start_local_ferretdb,
+)
+from patronage_devinfra.processes import free_port, running, wait_until
+from pymongo import AsyncMongoClient, MongoClient
 
 ROOT = Path(__file__).resolve().parents[1]
 LOAD_BATCH = 500
@@ -42,6 +69,189 @@ def timed(fn: Callable[[], object], count: int) -> list[float]:
         fn()
         samples.append(time.perf_counter() - start)
     return samples
+
+
+class GcLog:
+    """Wall-clock times at which a FerretDB process logged the end of a GC cycle (gctrace)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.ends: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tail, daemon=True)
+        self._thread.start()
+
+    def _tail(self) -> None:
+        with self.path.open(errors="replace") as log:
+            log.seek(0, os.SEEK_END)
+            while not self._stop.is_set():
+                line = log.readline()
+                if line.startswith("gc "):
+                    self.ends.append(time.time())
+                elif not line:
+                    time.sleep(0.001)
+
+    def between(self, start: float, end: float) -> int:
+        """Cycles that ended in [start, end] (each line is read within ~1-2 ms)."""
+        return bisect.bisect_right(self.ends, end + 0.002) - bisect.bisect_left(self.ends, start)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+Sample = tuple[float, float]
+"""Wall-clock start and end of one operation."""
+
+
+def timed_walls(fn: Callable[[], object], count: int) -> list[Sample]:
+    samples = []
+    for _ in range(count):
+        start = time.time()
+        fn()
+        samples.append((start, time.time()))
+    return samples
+
+
+def summary(samples: list[Sample], gc_log: GcLog, slow_ms: float) -> dict[str, Any]:
+    """Percentiles, the slow reads' share, and how often reads overlap a GC cycle's end."""
+    durations = [end - start for start, end in samples]
+    with_gc = [gc_log.between(start, end) > 0 for start, end in samples]
+    slow = [d * 1000 > slow_ms for d in durations]
+    slow_with_gc = sum(1 for s, g in zip(slow, with_gc, strict=True) if s and g)
+    span = samples[-1][1] - samples[0][0]
+    return {
+        "ops": len(samples),
+        "p50_ms": percentile(durations, 50),
+        "p90_ms": percentile(durations, 90),
+        "p99_ms": percentile(durations, 99),
+        "max_ms": max(durations) * 1000,
+        f"over_{slow_ms:g}_ms": sum(slow),
+        "gc_cycles": gc_log.between(samples[0][0], samples[-1][1]),
+        "ops_per_s": len(samples) / span,
+        "share_overlapping_gc": sum(with_gc) / len(samples),
+        "slow_share_overlapping_gc": slow_with_gc / max(1, sum(slow)),
+    }
+
+
+@contextlib.contextmanager
+def writer(url: str, ids: list[str], rate: float) -> Iterator[None]:
+    """Update ``rate`` documents a second by `_id` from a thread (0: no writer)."""
+    if rate <= 0:
+        yield
+        return
+    stop = threading.Event()
+
+    def run() -> None:
+        client: MongoClient[dict[str, Any]] = MongoClient(url)
+        collection = client["bench_store"]["docs"]
+        rng = random.Random(7)
+        n = 0
+        while not stop.wait(1 / rate):
+            collection.update_one({"_id": rng.choice(ids)}, {"$set": {"touched": n}})
+            n += 1
+        client.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def find_samples(
+    url: str, ids: list[str], rng: random.Random, args: argparse.Namespace
+) -> list[Sample]:
+    """``args.ops`` finds by `_id`, timed with the sync or the async pymongo client."""
+    if args.client == "async":
+        return asyncio.run(async_find_samples(url, ids, rng, args.ops))
+    client: MongoClient[dict[str, Any]] = MongoClient(url)
+    try:
+        collection = client["bench_store"]["docs"]
+        for doc_id in rng.sample(ids, 20):
+            collection.find_one({"_id": doc_id})
+
+        def find_by_id() -> None:
+            assert collection.find_one({"_id": rng.choice(ids)}) is not None
+
+        return timed_walls(find_by_id, args.ops)
+    finally:
+        client.close()
+
+
+async def async_find_samples(
+    url: str, ids: list[str], rng: random.Random, count: int
+) -> list[Sample]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url)
+    try:
+        collection = client["bench_store"]["docs"]
+        for doc_id in rng.sample(ids, 20):
+            await collection.find_one({"_id": doc_id})
+        samples = []
+        for _ in range(count):
+            start = time.time()
+            assert await collection.find_one({"_id": rng.choice(ids)}) is not None
+            samples.append((start, time.time()))
+        return samples
+    finally:
+        await client.close()
+
+
+@contextlib.contextmanager
+def second_ferretdb(
+    first: LocalFerretDB, binary: Path, go_runtime: dict[str, str]
+) -> Iterator[str]:
+    """Another FerretDB process on ``first``'s store with other Go runtime settings: its URL."""
+    port = free_port()
+    state_dir = first.data_dir / "second"
+    state_dir.mkdir()
+    with running(
+        "ferretdb-second",
+        ferretdb_args(binary, port, first.backend_args, state_dir),
+        log_path=state_dir / "ferretdb.log",
+        env=ferretdb_env(go_runtime),
+        cwd=state_dir,
+    ) as proc:
+        url = f"mongodb://127.0.0.1:{port}/"
+        wait_until(proc, lambda: mongo_ping(url), timeout=60, what="ping answered")
+        yield url
+
+
+def compare_go_runtimes(
+    ferretdb: LocalFerretDB, ids: list[str], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Reads through devinfra's FerretDB and one with Go's defaults, in alternating rounds."""
+    binary = args.ferretdb_binary or ensure_ferretdb_binary()
+    gctrace = {"GODEBUG": "gctrace=1"}
+    with second_ferretdb(ferretdb, binary, gctrace) as defaults_url:
+        configs = {
+            "go-defaults": (defaults_url, GcLog(ferretdb.data_dir / "second" / "ferretdb.log")),
+            "devinfra": (ferretdb.mongodb_url, GcLog(ferretdb.log_path)),
+        }
+        samples: dict[str, list[Sample]] = {name: [] for name in configs}
+        rng = random.Random(args.seed + 1)
+        try:
+            for round_ in range(args.rounds):
+                for name, (url, _log) in configs.items():
+                    with writer(url, ids, args.writer):
+                        samples[name] += find_samples(url, ids, rng, args)
+                print(f"\r  {ferretdb.backend}: round {round_ + 1}/{args.rounds}", end="")
+            print()
+            return {
+                name: {
+                    "env": GO_RUNTIME_ENV if name == "devinfra" else {},
+                    **{
+                        k: round(v, 3) if isinstance(v, float) else v
+                        for k, v in summary(samples[name], log, args.slow_ms).items()
+                    },
+                }
+                for name, (_url, log) in configs.items()
+            }
+        finally:
+            for _url, log in configs.values():
+                log.close()
 
 
 def make_document(rng: random.Random, doc_id: str, size: int) -> dict[str, Any]:
@@ -87,7 +297,10 @@ def plan_summary(plan: object) -> str:
 def measure(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
     out: dict[str, Any] = {"backend": backend, "docs": args.docs, "doc_bytes": args.doc_bytes}
-    with start_local_ferretdb(backend, binary=args.ferretdb_binary) as ferretdb:
+    go_runtime = {**GO_RUNTIME_ENV, "GODEBUG": "gctrace=1"}
+    with start_local_ferretdb(
+        backend, binary=args.ferretdb_binary, go_runtime=go_runtime
+    ) as ferretdb:
         client: MongoClient[dict[str, Any]] = MongoClient(ferretdb.mongodb_url)
         try:
             collection = client["bench_store"]["docs"]
@@ -127,6 +340,12 @@ def measure(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
             out["find_by_id_p99_ms"] = percentile(samples, 99)
         finally:
             client.close()
+        if args.compare_go_defaults:
+            out["load_before"] = os.getloadavg()
+            out["go_runtime"] = compare_go_runtimes(ferretdb, ids, args)
+            out["load_after"] = os.getloadavg()
+            for name, figures in out["go_runtime"].items():
+                print(f"  {backend} {name}: {json.dumps(figures)}", flush=True)
     figures = {k: round(v, 2) if isinstance(v, float) else v for k, v in out.items()}
     print(
         f"  {backend}: insert p50 {figures['insert_p50_ms']} p99 {figures['insert_p99_ms']} ms, "
@@ -145,6 +364,15 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--ferretdb-binary", type=Path, help="default: devinfra's patched build")
     parser.add_argument("--label", default="patched", help="names the result file")
+    parser.add_argument(
+        "--compare-go-defaults",
+        action="store_true",
+        help="also time finds through a second FerretDB with Go's GC defaults, alternating",
+    )
+    parser.add_argument("--rounds", type=int, default=6, help="alternating rounds of --ops finds")
+    parser.add_argument("--writer", type=float, default=0, help="updates a second beside the finds")
+    parser.add_argument("--client", choices=("sync", "async"), default="sync")
+    parser.add_argument("--slow-ms", type=float, default=10.0, help="a slow find, in the summary")
     args = parser.parse_args()
     backends: list[Backend] = args.backend or list(BACKENDS)
     results = {"label": args.label, "runs": [measure(backend, args) for backend in backends]}

@@ -8,7 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -43,6 +43,8 @@ class LocalFerretDB:
     data_dir: Path
     log_path: Path
     pid: int
+    backend_args: list[str]
+    """The ``--handler`` and backend URL flags: a second FerretDB can share the store."""
 
 
 # FerretDB v1's SQLite backend indexes `_id` as `_ferretdb_sjson->"_id"` but queries it as
@@ -87,6 +89,18 @@ func filterEqualUpstream(
     p *metadata.Placeholder, k any, v any, operator string,
 ) (filter string, args []any) {
 """
+# FerretDB's Go heap holds ~1-2 MB of live data, so Go's default GOGC=100 keeps a 4 MB heap
+# goal while a find_one by `_id` allocates ~0.2-0.6 MB (JSON decoding of the stored document,
+# BSON encoding of the reply): a collection every 3-5 reads, over 100 a second under load. Each
+# takes one of the two cores for its mark phase and stops the world twice; on a busy machine
+# the reads that meet one wait for the kernel to schedule the collector's threads (measured at
+# 100k documents of 4 KB, load average 9: GOGC=100 find_one p99 13-24 ms SQLite, 14 ms
+# PostgreSQL; with the settings below 4-8 ms and 1-8 ms, slow reads overlapping a collection
+# 2-3 times as often as the others). Collecting only when the heap reaches GOMEMLIMIT makes it
+# once per ~1000 reads, still over ~1 MB of live data; a query whose live data outgrows the
+# limit (an in-memory sort of many documents) collects as often as it needs, as upstream would.
+GO_RUNTIME_ENV: Mapping[str, str] = {"GOGC": "off", "GOMEMLIMIT": "256MiB"}
+
 # Bump when a patch changes: the cached binary's directory name carries it.
 PATCH_LEVEL = "p2"
 
@@ -216,13 +230,55 @@ def mongo_ping(url: str, timeout_ms: int = 1000) -> bool:
     return True
 
 
+def ferretdb_env(
+    go_runtime: Mapping[str, str] = GO_RUNTIME_ENV, base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """FerretDB's environment: ``base`` (default: this process's) with ``go_runtime`` set.
+
+    The GC settings of ``base`` are dropped first, so ``go_runtime={}`` is Go's defaults.
+    """
+    env = {
+        k: v
+        for k, v in (os.environ if base is None else base).items()
+        if k not in ("GOGC", "GOMEMLIMIT")
+    }
+    return {**env, **go_runtime}
+
+
+def sqlite_url(sqlite_dir: Path) -> str:
+    """The ``--sqlite-url`` for a database directory."""
+    # WAL (FerretDB's default) with synchronous=NORMAL: a commit survives a crash of
+    # any process and skips the fsync; only a power cut can lose the last commits.
+    # Throwaway development and test data, like the PostgreSQL cluster's fsync=off.
+    return f"file:{sqlite_dir}/?_pragma=synchronous(normal)"
+
+
+def ferretdb_args(
+    binary: Path, port: int, backend_args: list[str], state_dir: Path, debug_addr: str = "-"
+) -> list[str | os.PathLike[str]]:
+    """FerretDB's command line: listen on 127.0.0.1:``port``, no telemetry, warnings only."""
+    return [
+        binary,
+        f"--listen-addr=127.0.0.1:{port}",
+        *backend_args,
+        f"--state-dir={state_dir}",
+        "--telemetry=disable",
+        f"--debug-addr={debug_addr}",
+        "--log-level=warn",
+    ]
+
+
 @contextlib.contextmanager
 def start_local_ferretdb(
-    backend: Backend = "sqlite", timeout: float = START_TIMEOUT_S, binary: Path | None = None
+    backend: Backend = "sqlite",
+    timeout: float = START_TIMEOUT_S,
+    binary: Path | None = None,
+    go_runtime: Mapping[str, str] = GO_RUNTIME_ENV,
 ) -> Iterator[LocalFerretDB]:
     """Run FerretDB on a free 127.0.0.1 port with a fresh SQLite dir or PostgreSQL cluster.
 
-    ``binary`` overrides the patched build (benchmarks compare it with another build).
+    ``binary`` overrides the patched build and ``go_runtime`` the Go runtime's settings
+    (GO_RUNTIME_ENV; ``{}`` is Go's defaults): benchmarks compare them.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown FerretDB backend {backend!r}; expected one of {BACKENDS}")
@@ -233,13 +289,7 @@ def start_local_ferretdb(
         if backend == "sqlite":
             sqlite_dir = data_dir / "sqlite"
             sqlite_dir.mkdir()
-            # WAL (FerretDB's default) with synchronous=NORMAL: a commit survives a crash of
-            # any process and skips the fsync; only a power cut can lose the last commits.
-            # Throwaway development and test data, like the PostgreSQL cluster's fsync=off.
-            backend_args = [
-                "--handler=sqlite",
-                f"--sqlite-url=file:{sqlite_dir}/?_pragma=synchronous(normal)",
-            ]
+            backend_args = ["--handler=sqlite", f"--sqlite-url={sqlite_url(sqlite_dir)}"]
         else:
             postgres = stack.enter_context(start_local_postgres())
             backend_args = ["--handler=postgresql", f"--postgresql-url={postgres.url}"]
@@ -248,16 +298,9 @@ def start_local_ferretdb(
         proc = stack.enter_context(
             running(
                 "ferretdb",
-                [
-                    binary,
-                    f"--listen-addr=127.0.0.1:{port}",
-                    *backend_args,
-                    f"--state-dir={data_dir}",
-                    "--telemetry=disable",
-                    "--debug-addr=-",
-                    "--log-level=warn",
-                ],
+                ferretdb_args(binary, port, backend_args, data_dir),
                 log_path=log_path,
+                env=ferretdb_env(go_runtime),
                 cwd=data_dir,
                 stop_timeout=10.0,
             )
@@ -265,5 +308,10 @@ def start_local_ferretdb(
         url = f"mongodb://127.0.0.1:{port}/"
         wait_until(proc, lambda: mongo_ping(url), timeout=timeout, what="ping answered")
         yield LocalFerretDB(
-            mongodb_url=url, backend=backend, data_dir=data_dir, log_path=log_path, pid=proc.pid
+            mongodb_url=url,
+            backend=backend,
+            data_dir=data_dir,
+            log_path=log_path,
+            pid=proc.pid,
+            backend_args=backend_args,
         )

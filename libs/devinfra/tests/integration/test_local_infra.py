@@ -67,6 +67,8 @@ def test_ferretdb_backend_insert_find(backend: Backend, unique_prefix: str) -> N
             _check_id_operations(client, unique_prefix, backend)
         finally:
             client.close()
+        environ = Path(f"/proc/{ferretdb.pid}/environ").read_bytes().split(b"\0")
+        assert {b"GOGC=off", b"GOMEMLIMIT=256MiB"} <= set(environ)
         data_dir, pid = ferretdb.data_dir, ferretdb.pid
     assert not data_dir.exists()
     assert not _alive(pid)
