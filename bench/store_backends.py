@@ -100,23 +100,50 @@ class GcLog:
         self._thread.join()
 
 
-Sample = tuple[float, float]
-"""Wall-clock start and end of one operation."""
+Sample = tuple[float, float, float, float]
+"""Wall-clock start and end of one operation, then the seconds that the client's thread and
+FerretDB's threads (summed) waited for a CPU meanwhile (NaN for the async client)."""
 
 
-def timed_walls(fn: Callable[[], object], count: int) -> list[Sample]:
+def run_delay(path: str) -> float:
+    """Seconds a task waited on a run queue (the second field of its schedstat)."""
+    with open(path) as stat:
+        return int(stat.read().split()[1]) / 1e9
+
+
+def threads_run_delay(pid: int) -> float:
+    total = 0.0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            total += run_delay(f"/proc/{pid}/task/{task}/schedstat")
+    return total
+
+
+def timed_walls(fn: Callable[[], object], count: int, server_pid: int) -> list[Sample]:
     samples = []
     for _ in range(count):
+        client_wait, server_wait = (
+            run_delay("/proc/thread-self/schedstat"),
+            threads_run_delay(server_pid),
+        )
         start = time.time()
         fn()
-        samples.append((start, time.time()))
+        end = time.time()
+        samples.append(
+            (
+                start,
+                end,
+                run_delay("/proc/thread-self/schedstat") - client_wait,
+                threads_run_delay(server_pid) - server_wait,
+            )
+        )
     return samples
 
 
 def summary(samples: list[Sample], gc_log: GcLog, slow_ms: float) -> dict[str, Any]:
     """Percentiles, the slow reads' share, and how often reads overlap a GC cycle's end."""
-    durations = [end - start for start, end in samples]
-    with_gc = [gc_log.between(start, end) > 0 for start, end in samples]
+    durations = [end - start for start, end, *_ in samples]
+    with_gc = [gc_log.between(start, end) > 0 for start, end, *_ in samples]
     slow = [d * 1000 > slow_ms for d in durations]
     slow_with_gc = sum(1 for s, g in zip(slow, with_gc, strict=True) if s and g)
     span = samples[-1][1] - samples[0][0]
@@ -131,6 +158,13 @@ def summary(samples: list[Sample], gc_log: GcLog, slow_ms: float) -> dict[str, A
         "ops_per_s": len(samples) / span,
         "share_overlapping_gc": sum(with_gc) / len(samples),
         "slow_share_overlapping_gc": slow_with_gc / max(1, sum(slow)),
+        # Of the slow finds' time: how much the client's thread, and FerretDB's threads
+        # together, spent runnable but waiting for a CPU (the machine's load, not the store).
+        "slow_total_ms": sum(d for d, s in zip(durations, slow, strict=True) if s) * 1000,
+        "slow_client_cpu_wait_ms": sum(x[2] for x, s in zip(samples, slow, strict=True) if s)
+        * 1000,
+        "slow_ferretdb_cpu_wait_ms": sum(x[3] for x, s in zip(samples, slow, strict=True) if s)
+        * 1000,
     }
 
 
@@ -162,7 +196,7 @@ def writer(url: str, ids: list[str], rate: float) -> Iterator[None]:
 
 
 def find_samples(
-    url: str, ids: list[str], rng: random.Random, args: argparse.Namespace
+    url: str, server_pid: int, ids: list[str], rng: random.Random, args: argparse.Namespace
 ) -> list[Sample]:
     """``args.ops`` finds by `_id`, timed with the sync or the async pymongo client."""
     if args.client == "async":
@@ -176,7 +210,7 @@ def find_samples(
         def find_by_id() -> None:
             assert collection.find_one({"_id": rng.choice(ids)}) is not None
 
-        return timed_walls(find_by_id, args.ops)
+        return timed_walls(find_by_id, args.ops, server_pid)
     finally:
         client.close()
 
@@ -193,7 +227,7 @@ async def async_find_samples(
         for _ in range(count):
             start = time.time()
             assert await collection.find_one({"_id": rng.choice(ids)}) is not None
-            samples.append((start, time.time()))
+            samples.append((start, time.time(), float("nan"), float("nan")))
         return samples
     finally:
         await client.close()
@@ -216,7 +250,7 @@ def second_ferretdb(
     ) as proc:
         url = f"mongodb://127.0.0.1:{port}/"
         wait_until(proc, lambda: mongo_ping(url), timeout=60, what="ping answered")
-        yield url
+        yield url, proc.pid
 
 
 def compare_go_runtimes(
@@ -225,18 +259,22 @@ def compare_go_runtimes(
     """Reads through devinfra's FerretDB and one with Go's defaults, in alternating rounds."""
     binary = args.ferretdb_binary or ensure_ferretdb_binary()
     gctrace = {"GODEBUG": "gctrace=1"}
-    with second_ferretdb(ferretdb, binary, gctrace) as defaults_url:
-        configs = {
-            "go-defaults": (defaults_url, GcLog(ferretdb.data_dir / "second" / "ferretdb.log")),
-            "devinfra": (ferretdb.mongodb_url, GcLog(ferretdb.log_path)),
+    with second_ferretdb(ferretdb, binary, gctrace) as (defaults_url, defaults_pid):
+        configs: dict[str, tuple[str, int, GcLog]] = {
+            "go-defaults": (
+                defaults_url,
+                defaults_pid,
+                GcLog(ferretdb.data_dir / "second" / "ferretdb.log"),
+            ),
+            "devinfra": (ferretdb.mongodb_url, ferretdb.pid, GcLog(ferretdb.log_path)),
         }
         samples: dict[str, list[Sample]] = {name: [] for name in configs}
         rng = random.Random(args.seed + 1)
         try:
             for round_ in range(args.rounds):
-                for name, (url, _log) in configs.items():
+                for name, (url, pid, _log) in configs.items():
                     with writer(url, ids, args.writer):
-                        samples[name] += find_samples(url, ids, rng, args)
+                        samples[name] += find_samples(url, pid, ids, rng, args)
                 print(f"\r  {ferretdb.backend}: round {round_ + 1}/{args.rounds}", end="")
             print()
             return {
@@ -247,10 +285,10 @@ def compare_go_runtimes(
                         for k, v in summary(samples[name], log, args.slow_ms).items()
                     },
                 }
-                for name, (_url, log) in configs.items()
+                for name, (_url, _pid, log) in configs.items()
             }
         finally:
-            for _url, log in configs.values():
+            for _url, _pid, log in configs.values():
                 log.close()
 
 
