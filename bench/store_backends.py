@@ -13,11 +13,14 @@ PostgreSQL cluster) with the Go runtime's defaults (GOGC=100, no memory limit) b
 devinfra's (GO_RUNTIME_ENV), and times both in alternating rounds, so both see the same data
 and the same machine load. Both run with GODEBUG=gctrace=1: the bench counts each one's
 collections and how often a read overlaps the end of one, for all reads and for slow ones.
-`--writer N` updates N documents a second by `_id` from a thread meanwhile (as the services'
-outbox relay and indexer write beside the reads); `--client async` times pymongo's
-AsyncMongoClient instead of the sync client. At 100k documents of passport size:
+`--variants` repeats the comparison with pymongo's AsyncMongoClient instead of the sync client
+(`async:0`) and with a thread updating N documents a second by `_id` meanwhile (`sync:N`, as
+the services' outbox relay and indexer write beside the reads). Each find also records how long
+the client's thread and FerretDB's threads waited for a CPU (their schedstat run delay): on a
+loaded machine that is most of a slow find. At 100k documents of passport size:
 
-    .venv/bin/python bench/store_backends.py --docs 100000 --doc-bytes 4000 --compare-go-defaults
+    .venv/bin/python bench/store_backends.py --docs 100000 --doc-bytes 4000 \
+        --compare-go-defaults --variants sync:0,sync:20,async:0
 """
 
 from __future__ import annotations
@@ -199,7 +202,7 @@ def find_samples(
     url: str, server_pid: int, ids: list[str], rng: random.Random, args: argparse.Namespace
 ) -> list[Sample]:
     """``args.ops`` finds by `_id`, timed with the sync or the async pymongo client."""
-    if args.client == "async":
+    if getattr(args, "client", "sync") == "async":
         return asyncio.run(async_find_samples(url, ids, rng, args.ops))
     client: MongoClient[dict[str, Any]] = MongoClient(url)
     try:
@@ -236,8 +239,8 @@ async def async_find_samples(
 @contextlib.contextmanager
 def second_ferretdb(
     first: LocalFerretDB, binary: Path, go_runtime: dict[str, str]
-) -> Iterator[str]:
-    """Another FerretDB process on ``first``'s store with other Go runtime settings: its URL."""
+) -> Iterator[tuple[str, int]]:
+    """Another FerretDB process on ``first``'s store with other Go runtime settings: URL, pid."""
     port = free_port()
     state_dir = first.data_dir / "second"
     state_dir.mkdir()
@@ -268,25 +271,31 @@ def compare_go_runtimes(
             ),
             "devinfra": (ferretdb.mongodb_url, ferretdb.pid, GcLog(ferretdb.log_path)),
         }
-        samples: dict[str, list[Sample]] = {name: [] for name in configs}
-        rng = random.Random(args.seed + 1)
+        out: dict[str, Any] = {}
         try:
-            for round_ in range(args.rounds):
-                for name, (url, pid, _log) in configs.items():
-                    with writer(url, ids, args.writer):
-                        samples[name] += find_samples(url, pid, ids, rng, args)
-                print(f"\r  {ferretdb.backend}: round {round_ + 1}/{args.rounds}", end="")
-            print()
-            return {
-                name: {
-                    "env": GO_RUNTIME_ENV if name == "devinfra" else {},
-                    **{
-                        k: round(v, 3) if isinstance(v, float) else v
-                        for k, v in summary(samples[name], log, args.slow_ms).items()
-                    },
+            for variant in args.variants.split(","):
+                client, rate = variant.split(":")
+                variant_args = argparse.Namespace(**{**vars(args), "client": client})
+                samples: dict[str, list[Sample]] = {name: [] for name in configs}
+                rng = random.Random(args.seed + 1)
+                for round_ in range(args.rounds):
+                    for name, (url, pid, _log) in configs.items():
+                        with writer(url, ids, float(rate)):
+                            samples[name] += find_samples(url, pid, ids, rng, variant_args)
+                    print(f"\r  {ferretdb.backend} {variant}: round {round_ + 1}", end="")
+                print()
+                out[f"{client}-writer{rate}"] = {
+                    name: {
+                        "env": GO_RUNTIME_ENV if name == "devinfra" else {},
+                        "load_1m": os.getloadavg()[0],
+                        **{
+                            k: round(v, 3) if isinstance(v, float) else v
+                            for k, v in summary(samples[name], log, args.slow_ms).items()
+                        },
+                    }
+                    for name, (_url, _pid, log) in configs.items()
                 }
-                for name, (_url, _pid, log) in configs.items()
-            }
+            return out
         finally:
             for _url, _pid, log in configs.values():
                 log.close()
@@ -382,8 +391,9 @@ def measure(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
             out["load_before"] = os.getloadavg()
             out["go_runtime"] = compare_go_runtimes(ferretdb, ids, args)
             out["load_after"] = os.getloadavg()
-            for name, figures in out["go_runtime"].items():
-                print(f"  {backend} {name}: {json.dumps(figures)}", flush=True)
+            for variant, configs in out["go_runtime"].items():
+                for name, figures in configs.items():
+                    print(f"  {backend} {variant} {name}: {json.dumps(figures)}", flush=True)
     figures = {k: round(v, 2) if isinstance(v, float) else v for k, v in out.items()}
     print(
         f"  {backend}: insert p50 {figures['insert_p50_ms']} p99 {figures['insert_p99_ms']} ms, "
@@ -408,8 +418,12 @@ def main() -> int:
         help="also time finds through a second FerretDB with Go's GC defaults, alternating",
     )
     parser.add_argument("--rounds", type=int, default=6, help="alternating rounds of --ops finds")
-    parser.add_argument("--writer", type=float, default=0, help="updates a second beside the finds")
-    parser.add_argument("--client", choices=("sync", "async"), default="sync")
+    parser.add_argument(
+        "--variants",
+        default="sync:0",
+        help="comma-separated CLIENT:WRITES_PER_S (client sync or async; updates by `_id` a "
+        "second from a thread beside the finds), e.g. sync:0,sync:20,async:0",
+    )
     parser.add_argument("--slow-ms", type=float, default=10.0, help="a slow find, in the summary")
     args = parser.parse_args()
     backends: list[Backend] = args.backend or list(BACKENDS)
