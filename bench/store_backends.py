@@ -122,6 +122,13 @@ def threads_run_delay(pid: int) -> float:
     return total
 
 
+def process_cpu_s(pid: int) -> float:
+    """User plus system CPU seconds of a process so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed_walls(fn: Callable[[], object], count: int, server_pid: int) -> list[Sample]:
     samples = []
     for _ in range(count):
@@ -277,17 +284,22 @@ def compare_go_runtimes(
                 client, rate = variant.split(":")
                 variant_args = argparse.Namespace(**{**vars(args), "client": client})
                 samples: dict[str, list[Sample]] = {name: [] for name in configs}
+                cpu_s = dict.fromkeys(configs, 0.0)
                 rng = random.Random(args.seed + 1)
                 for round_ in range(args.rounds):
                     for name, (url, pid, _log) in configs.items():
                         with writer(url, ids, float(rate)):
+                            cpu_before = process_cpu_s(pid)
                             samples[name] += find_samples(url, pid, ids, rng, variant_args)
+                            cpu_s[name] += process_cpu_s(pid) - cpu_before
                     print(f"\r  {ferretdb.backend} {variant}: round {round_ + 1}", end="")
                 print()
                 out[f"{client}-writer{rate}"] = {
                     name: {
                         "env": GO_RUNTIME_ENV if name == "devinfra" else {},
                         "load_1m": os.getloadavg()[0],
+                        # With the writer's updates, if any, in the same time.
+                        "ferretdb_cpu_ms_per_find": cpu_s[name] * 1000 / len(samples[name]),
                         **{
                             k: round(v, 3) if isinstance(v, float) else v
                             for k, v in summary(samples[name], log, args.slow_ms).items()
