@@ -90,15 +90,15 @@ func filterEqualUpstream(
 ) (filter string, args []any) {
 """
 # FerretDB's Go heap holds ~1-2 MB of live data, so Go's default GOGC=100 keeps a 4 MB heap
-# goal while a find_one by `_id` allocates ~0.2-0.6 MB (JSON decoding of the stored document,
-# BSON encoding of the reply): a collection every 3-5 reads, over 100 a second under load. Each
-# takes one of the two cores for its mark phase and stops the world twice; on a busy machine
-# the reads that meet one wait for the kernel to schedule the collector's threads (measured at
-# 100k documents of 4 KB, load average 9: GOGC=100 find_one p99 13-24 ms SQLite, 14 ms
-# PostgreSQL; with the settings below 4-8 ms and 1-8 ms, slow reads overlapping a collection
-# 2-3 times as often as the others). Collecting only when the heap reaches GOMEMLIMIT makes it
-# once per ~1000 reads, still over ~1 MB of live data; a query whose live data outgrows the
-# limit (an in-memory sort of many documents) collects as often as it needs, as upstream would.
+# goal while a find by `_id` allocates ~0.2-0.6 MB (JSON decoding of the stored document, BSON
+# encoding of the reply): a collection every 4-9 finds, 100+ a second. Each one's mark phase
+# takes CPU from a 2-core machine and stops the world twice, and a find meeting one is slow
+# more often (bench/store_backends.py --compare-go-defaults, 100k documents of 4 KB: 27-30 %
+# of slow finds overlap a collection's end, 17-22 % of all). With collections only at the
+# memory limit: 3-6 per 6,000 finds, each over ~1 MB of live data. On a machine at load 9-14
+# the finds' p90/p99 fell (PostgreSQL p99 32 -> 18 ms, finds over 10 ms 558 -> 250); at load
+# 18-20 both settings are alike: the tail is then waiting for a CPU. A query whose live data
+# outgrows the limit (an in-memory sort of many documents) collects as often as it needs.
 GO_RUNTIME_ENV: Mapping[str, str] = {"GOGC": "off", "GOMEMLIMIT": "256MiB"}
 
 # Bump when a patch changes: the cached binary's directory name carries it.
