@@ -91,14 +91,16 @@ func filterEqualUpstream(
 """
 # FerretDB's Go heap holds ~1-2 MB of live data, so Go's default GOGC=100 keeps a 4 MB heap
 # goal while a find by `_id` allocates ~0.2-0.6 MB (JSON decoding of the stored document, BSON
-# encoding of the reply): a collection every 4-9 finds, 100+ a second. Each one's mark phase
-# takes CPU from a 2-core machine and stops the world twice, and a find meeting one is slow
-# more often (bench/store_backends.py --compare-go-defaults, 100k documents of 4 KB: 27-30 %
-# of slow finds overlap a collection's end, 17-22 % of all). With collections only at the
-# memory limit: 3-6 per 6,000 finds, each over ~1 MB of live data. On a machine at load 9-14
-# the finds' p90/p99 fell (PostgreSQL p99 32 -> 18 ms, finds over 10 ms 558 -> 250); at load
-# 18-20 both settings are alike: the tail is then waiting for a CPU. A query whose live data
-# outgrows the limit (an in-memory sort of many documents) collects as often as it needs.
+# encoding of the reply): a collection every 4-9 finds, 100+ a second. Measured with
+# bench/store_backends.py --compare-go-defaults (100k documents of 4 KB, both backends, two
+# FerretDB processes on one store timed in alternating rounds): FerretDB's CPU per find
+# 1.2-1.6 ms with the defaults, 0.95-1.06 ms with collections only at the memory limit (3-6
+# per 6,000 finds, each over ~1 MB of live data); a find overlapping a collection's end is
+# 1.2-2x as likely to be slow. On a machine at load 11-14 the finds' tail fell (PostgreSQL p99
+# 32 -> 18 ms, finds over 10 ms 558 -> 250); at load 16-20 the p99s are alike either way: the
+# slow finds' time is then the client's and FerretDB's threads waiting for a CPU. A query whose
+# live data outgrows the limit (an in-memory sort of many documents) collects as often as it
+# needs.
 GO_RUNTIME_ENV: Mapping[str, str] = {"GOGC": "off", "GOMEMLIMIT": "256MiB"}
 
 # Bump when a patch changes: the cached binary's directory name carries it.
