@@ -18,6 +18,7 @@ from .messaging import EventPublisher, create_broker, ensure_topics
 from .outbox import Outbox, running_relay
 from .runtime import RUNTIME_CONTEXT_KEY, RuntimeDep, ServiceRuntime
 from .settings import ServiceSettings
+from .stalls import watching_stalls
 from .store import create_mongo_client
 from .telemetry import create_tracer_provider
 
@@ -119,6 +120,7 @@ def create_service_app(
             async with (
                 running_relay(runtime.outbox, settings.outbox_relay_interval_s),
                 running_background(runtime, background_tasks),
+                watching_stalls(settings.stall_log_ms / 1000),
             ):
                 # What start-up built (modules, models, routes, clients: ~140k objects in
                 # the passport service) lives as long as the process: frozen, it is left out

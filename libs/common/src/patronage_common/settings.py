@@ -32,6 +32,12 @@ class ServiceSettings(BaseSettings):
         description="Share of new traces recorded (a caller's sampled trace is always "
         "continued); lower it under load: every recorded span costs CPU",
     )
+    stall_log_ms: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="Log a warning for every event-loop stall of this many milliseconds or "
+        "more, with its CPU, garbage-collection time and stack (0: not watched)",
+    )
     identity_secret: str = DEVELOPMENT_SECRET
     identity_required: bool = Field(
         default=False,
