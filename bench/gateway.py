@@ -50,6 +50,8 @@ sys.path.insert(0, str(ROOT))
 from patronage_common.stalls import StallWatch  # noqa: E402
 
 from bench.support import (  # noqa: E402
+    collections_between,
+    collections_of,
     cpu_seconds,
     logged_stalls,
     percentile,
@@ -193,6 +195,7 @@ async def measured(
     event-loop stalls of each service (from its log) and of the users' own process."""
     services = {name: pid for name, pid in pids.items() if name != "store"}
     commands_before = await store_commands(services, count_dir) if count_dir else {}
+    collections_before = collections_of(list(services), count_dir) if count_dir else {}
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     client_before = time.process_time()
     since = datetime.now(UTC)
@@ -219,6 +222,11 @@ async def measured(
             per_read[name] = {command: n for command, n in sent.items() if n >= 0.005}
             figures[f"{name}_store_commands_per_read"] = sum(sent.values())
         figures["store_commands_per_read"] = per_read
+        collections_after = collections_of(list(services), count_dir)
+        figures["collections"] = {
+            name: collections_between(collections_before[name], collections_after[name], reads)
+            for name in services
+        }
     await asyncio.sleep(0.2)  # the last stall's log line
     stalls = {
         name: stall_summary(logged_stalls(log_dir / f"{name}.log", since, until))
@@ -271,7 +279,8 @@ def brief(figures: dict[str, Any]) -> str:
         name: {k: v for k, v in summary.items() if k != "longest"}
         for name, summary in figures["stalls"].items()
     }
-    return str({**figures, "tail": tail, "stalls": stalls})
+    shown = {k: v for k, v in figures.items() if k != "store_commands_per_read"}
+    return str({**shown, "tail": tail, "stalls": stalls})
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -285,6 +294,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "saturation_seconds": args.saturation_seconds,
         "trace_sample_ratio": args.trace_sample_ratio,
         "stall_ms": args.stall_ms,
+        "environment": args.environment,
+        "gc_young": args.gc_young,
         "load_average_before": os.getloadavg()[0],
     }
     profile_dir = Path(tempfile.mkdtemp(prefix="benchgw-prof-")) if args.profile else None
@@ -292,7 +303,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     log_dir = Path(tempfile.mkdtemp(prefix="benchgw-logs-"))
     # The users' own process can stall too (its collector, a burst of answers at once):
     # its stalls count in every latency it measures.
-    client_watch = StallWatch(threshold_s=args.stall_ms / 1000)
+    client_watch = StallWatch(threshold_s=args.stall_ms / 1000, log_stalls=False)
     watching = asyncio.create_task(client_watch.run(), name="stall-watch")
     with resolve() as infra:
         results["store"] = f"{infra.kind} ({infra.store_backend})"
@@ -306,6 +317,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             extra_env={
                 "TRACE_SAMPLE_RATIO": str(args.trace_sample_ratio),
                 "STALL_LOG_MS": str(args.stall_ms),
+                # As deployed: in development the gateway checks every template file of a
+                # page for edits on each render (a stat each, seen in the stall stacks).
+                "ENVIRONMENT": args.environment,
+                "GC_YOUNG_THRESHOLD": str(args.gc_young),
             },
             profile_dir=profile_dir,
             count_dir=count_dir,
@@ -388,6 +403,18 @@ def main() -> int:
     parser.add_argument("--families", type=int, default=50)
     parser.add_argument(
         "--trace-sample-ratio", type=float, default=1.0, help="TRACE_SAMPLE_RATIO of the services"
+    )
+    parser.add_argument(
+        "--environment",
+        choices=["test", "development"],
+        default="test",
+        help="ENVIRONMENT of the services (test: as deployed, templates compiled once)",
+    )
+    parser.add_argument(
+        "--gc-young",
+        type=int,
+        default=0,
+        help="GC_YOUNG_THRESHOLD of the services (0: Python's 700)",
     )
     parser.add_argument(
         "--stall-ms",

@@ -102,6 +102,7 @@ async def store_commands(pids: Mapping[str, int], count_dir: Path) -> dict[str, 
     """Each service's store commands so far (services run with ``count_dir``), by name."""
     for name, pid in pids.items():
         (count_dir / f"{name}.json").unlink(missing_ok=True)
+        (count_dir / f"{name}.gc.json").unlink(missing_ok=True)
         os.kill(pid, signal.SIGUSR2)
     counts: dict[str, dict[str, int]] = {}
     for name in pids:
@@ -112,6 +113,41 @@ async def store_commands(pids: Mapping[str, int], count_dir: Path) -> dict[str, 
             await asyncio.sleep(0.02)
         counts[name] = json.loads(path.read_text())
     return counts
+
+
+def collections_of(names: Sequence[str], count_dir: Path) -> dict[str, dict[str, list[float]]]:
+    """Each service's garbage collections so far, as its last ``store_commands`` left them
+    (``bench/counted.py``)."""
+    return {name: json.loads((count_dir / f"{name}.gc.json").read_text()) for name in names}
+
+
+def collections_between(
+    before: Mapping[str, list[float]], after: Mapping[str, list[float]], reads: int
+) -> dict[str, Any]:
+    """Collections by generation over a phase: how many, wall and CPU ms per read, the
+    longest (ms, over the whole run so far) and the objects each generation held after; and
+    the store commands that took 10, 50, 100 ms or more to answer."""
+    return {
+        "count": [a - b for a, b in zip(after["count"], before["count"], strict=True)],
+        "wall_ms_per_read": [
+            round(1000 * (a - b) / reads, 3)
+            for a, b in zip(after["wall_s"], before["wall_s"], strict=True)
+        ],
+        "cpu_ms_per_read": [
+            round(1000 * (a - b) / reads, 3)
+            for a, b in zip(after["cpu_s"], before["cpu_s"], strict=True)
+        ],
+        "longest_ms_so_far": [round(1000 * s, 1) for s in after["max_s"]],
+        "objects": after["objects"],
+        # Not collections: the store's answers over the phase, as the service waited for them.
+        "store_commands_slower_than_10_50_100_ms": [
+            a - b
+            for a, b in zip(
+                after["commands_slower_than_ms"], before["commands_slower_than_ms"], strict=True
+            )
+        ],
+        "longest_store_command_ms_so_far": after["longest_command_ms"][0],
+    }
 
 
 def tail_shape(

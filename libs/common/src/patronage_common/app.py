@@ -30,6 +30,12 @@ ExceptionHandler = Callable[[Any, Any], Any]
 READY_TIMEOUT_S = 3.0
 
 
+def apply_gc_threshold(young: int) -> None:
+    """Collect the youngest generation every ``young`` allocations (0: leave it)."""
+    if young:
+        gc.set_threshold(young, *gc.get_threshold()[1:])
+
+
 def health_router() -> APIRouter:
     """``/health`` (the process lives) and ``/ready`` (Kafka and the store answer)."""
     router = APIRouter(tags=["health"])
@@ -128,6 +134,7 @@ def create_service_app(
                 # in flight for ~50-150 ms on a busy machine.
                 gc.collect()
                 gc.freeze()
+                apply_gc_threshold(settings.gc_young_threshold)
                 log.info("service started", port=settings.http_port)
                 yield
         finally:

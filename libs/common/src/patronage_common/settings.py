@@ -32,6 +32,12 @@ class ServiceSettings(BaseSettings):
         description="Share of new traces recorded (a caller's sampled trace is always "
         "continued); lower it under load: every recorded span costs CPU",
     )
+    gc_young_threshold: int = Field(
+        default=0,
+        ge=0,
+        description="Allocations between two collections of the youngest generation "
+        "(gc.set_threshold's first value; 0 keeps Python's 700)",
+    )
     stall_log_ms: float = Field(
         default=0.0,
         ge=0.0,

@@ -61,11 +61,17 @@ class StallWatch:
     """Records event-loop stalls and long garbage collections (``run`` in the loop)."""
 
     def __init__(
-        self, *, threshold_s: float, interval_s: float = 0.01, sample_stacks: bool = True
+        self,
+        *,
+        threshold_s: float,
+        interval_s: float = 0.01,
+        sample_stacks: bool = True,
+        log_stalls: bool = True,
     ) -> None:
         self.threshold_s = threshold_s
         self.interval_s = interval_s
         self.sample_stacks = sample_stacks
+        self.log_stalls = log_stalls
         self.stalls: deque[Stall] = deque(maxlen=KEPT)
         self.pauses: deque[Pause] = deque(maxlen=KEPT)
         self.collections = [0, 0, 0]
@@ -141,6 +147,8 @@ class StallWatch:
             stack=self._stack,
         )
         self.stalls.append(stall)
+        if not self.log_stalls:
+            return
         log.warning(
             "event loop stalled",
             lag_ms=stall.lag_ms,
