@@ -320,7 +320,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 # As deployed: in development the gateway checks every template file of a
                 # page for edits on each render (a stat each, seen in the stall stacks).
                 "ENVIRONMENT": args.environment,
-                "GC_YOUNG_THRESHOLD": str(args.gc_young),
+                **({"GC_YOUNG_THRESHOLD": str(args.gc_young)} if args.gc_young is not None else {}),
             },
             profile_dir=profile_dir,
             count_dir=count_dir,
@@ -413,8 +413,7 @@ def main() -> int:
     parser.add_argument(
         "--gc-young",
         type=int,
-        default=0,
-        help="GC_YOUNG_THRESHOLD of the services (0: Python's 700)",
+        help="GC_YOUNG_THRESHOLD of the services (their own default if not given; 700 is Python's)",
     )
     parser.add_argument(
         "--stall-ms",
