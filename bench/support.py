@@ -107,7 +107,7 @@ async def store_commands(pids: Mapping[str, int], count_dir: Path) -> dict[str, 
     counts: dict[str, dict[str, int]] = {}
     for name in pids:
         path = count_dir / f"{name}.json"
-        for _ in range(100):
+        for _ in range(1000):  # 20 s at most: a busy machine may take seconds to answer
             if path.exists():
                 break
             await asyncio.sleep(0.02)
