@@ -10,6 +10,7 @@ the store commands that took at least 10, 50 and 100 ms to answer, and the longe
 
 import gc
 import json
+import os
 import runpy
 import signal
 import sys
@@ -53,7 +54,10 @@ class CommandCounter(monitoring.CommandListener):
 class CollectionTimer:
     """Garbage collections by generation: count, wall and CPU seconds, the longest."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, garbage_types: bool = False) -> None:
+        self.garbage_types: Counter[str] | None = Counter() if garbage_types else None
+        if garbage_types:
+            gc.set_debug(gc.DEBUG_SAVEALL)  # what each collection frees lands in gc.garbage
         self.count = [0, 0, 0]
         self.wall_s = [0.0, 0.0, 0.0]
         self.cpu_s = [0.0, 0.0, 0.0]
@@ -70,6 +74,9 @@ class CollectionTimer:
         self.wall_s[generation] += wall
         self.cpu_s[generation] += time.thread_time() - self._started[1]
         self.max_s[generation] = max(self.max_s[generation], wall)
+        if self.garbage_types is not None:
+            self.garbage_types.update(type(o).__qualname__ for o in gc.garbage)
+            gc.garbage.clear()
 
     def figures(self) -> dict[str, list[float]]:
         return {
@@ -79,6 +86,11 @@ class CollectionTimer:
             "max_s": list(self.max_s),
             "objects": [len(gc.get_objects(generation)) for generation in range(3)],
             "frozen": [gc.get_freeze_count()],
+            **(
+                {"garbage_types": dict(self.garbage_types.most_common(30))}
+                if self.garbage_types is not None
+                else {}
+            ),
         }
 
 
@@ -93,7 +105,9 @@ def main() -> None:
     out, module = Path(sys.argv[1]), sys.argv[2]
     counter = CommandCounter()
     monitoring.register(counter)
-    collections = CollectionTimer()
+    # BENCH_GARBAGE_TYPES=1: also what the collections freed, by type (cycles that reference
+    # counting could not free), at the cost of keeping it until the callback drops it.
+    collections = CollectionTimer(garbage_types=bool(os.environ.get("BENCH_GARBAGE_TYPES")))
     gc.callbacks.append(collections)
 
     def dump(signum: int, frame: FrameType | None) -> None:
@@ -103,6 +117,8 @@ def main() -> None:
             "longest_command_ms": [counter.longest_us / 1000],
         }
         write_whole(out.with_suffix(".gc.json"), json.dumps(figures))
+        if collections.garbage_types is not None:
+            collections.garbage_types.clear()  # each dump: what was freed since the last
         write_whole(out, json.dumps(counter.counts))
 
     signal.signal(signal.SIGUSR2, dump)

@@ -147,6 +147,8 @@ def collections_between(
             )
         ],
         "longest_store_command_ms_so_far": after["longest_command_ms"][0],
+        # With BENCH_GARBAGE_TYPES=1: what the phase's collections freed, by type.
+        **({"garbage_types": after["garbage_types"]} if "garbage_types" in after else {}),
     }
 
 
