@@ -10,7 +10,7 @@ DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused
 READ_PATH_GC_YOUNG_THRESHOLD = 20_000
 """``gc_young_threshold`` of the services on the gateway's read path (gateway, passport,
 requests). Measured in ``bench/gateway.py`` (200 users): with Python's 700 each of them
-collected 8-12 times per second — the young generation refilled by the objects of the
+collected 8-16 times per second — the young generation refilled by the objects of the
 requests in flight, not by garbage — at 0.1-0.3 ms of CPU per read, and every ~1 s a
 generation-1 (gateway: ~7 ms of CPU) and every ~10 s a full collection (20-30 ms of CPU,
 90-380 ms of wall time on a busy machine) stopped every request in flight. At 20,000 they
