@@ -36,6 +36,7 @@ import signal
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,18 +47,27 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from patronage_common.stalls import StallWatch  # noqa: E402
+
 from bench.support import (  # noqa: E402
+    collections_between,
+    collections_of,
     cpu_seconds,
+    logged_stalls,
     percentile,
     pid_listening_on,
     running_services,
+    stall_summary,
     store_commands,
+    tail_shape,
     wait_ready,
 )
 
 PREFIX = "benchgw."
 CURATOR = "cur-elets-1"
 PASSWORD = "demo-pass-1"  # the demo account's
+SLOW_MS = {"page": 100.0, "api": 30.0}
+"""The p99 targets: a read slower than this is a slow one in the tail's shape."""
 
 
 async def register_families(passport_url: str, count: int) -> list[str]:
@@ -102,10 +112,13 @@ async def load(
     users: list[dict[str, Any]],
     seconds: float,
     think_s: tuple[float, float] | None = None,
-) -> dict[str, float]:
+    slow_ms: float = 100.0,
+) -> dict[str, Any]:
     """Every user reads random paths for ``seconds``, thinking ``think_s`` (a uniformly
-    drawn pause) between reads, or back to back if None; latency percentiles and rate."""
+    drawn pause) between reads, or back to back if None; latency percentiles and rate, and
+    when the reads slower than ``slow_ms`` came (``tail``: see ``tail_shape``)."""
     samples: list[float] = []
+    starts: list[float] = []
     errors = 0
     deadline = time.monotonic() + seconds
     # aiohttp plays the users: measured here, httpx's pool cost this process 8-13 ms of CPU
@@ -131,6 +144,7 @@ async def load(
         async def user(credentials: dict[str, Any]) -> None:
             nonlocal errors
             while await think():
+                begun = time.monotonic()
                 started = time.perf_counter()
                 try:
                     async with http.get(random.choice(paths), **credentials) as response:
@@ -139,6 +153,7 @@ async def load(
                     errors += 1
                     continue
                 samples.append(time.perf_counter() - started)
+                starts.append(begun)
                 errors += response.status != 200
 
         started = time.monotonic()
@@ -151,6 +166,8 @@ async def load(
         "p50_ms": percentile(samples, 50),
         "p95_ms": percentile(samples, 95),
         "p99_ms": percentile(samples, 99),
+        "max_ms": 1000 * max(samples, default=0.0),
+        "tail": tail_shape(list(zip(starts, samples, strict=True)), started, slow_ms),
     }
 
 
@@ -167,19 +184,25 @@ async def measured(
     pids: dict[str, int],
     idle: dict[str, float],
     count_dir: Path | None,
+    log_dir: Path,
+    client_watch: StallWatch,
     *load_args: Any,
     **load_kwargs: Any,
 ) -> dict[str, Any]:
     """``load`` and each process's CPU milliseconds per read over it: all of it, and net of
     its idle rate (``idle``), which at a low read rate would otherwise dominate; with
-    ``count_dir``, each service's store commands per read (by command and collection)."""
+    ``count_dir``, each service's store commands per read (by command and collection); the
+    event-loop stalls of each service (from its log) and of the users' own process."""
     services = {name: pid for name, pid in pids.items() if name != "store"}
     commands_before = await store_commands(services, count_dir) if count_dir else {}
+    collections_before = collections_of(list(services), count_dir) if count_dir else {}
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     client_before = time.process_time()
+    since = datetime.now(UTC)
     started = time.monotonic()
     figures: dict[str, Any] = await load(gateway, *load_args, **load_kwargs)
     elapsed = time.monotonic() - started
+    until = datetime.now(UTC)
     reads = max(1, figures["reads"])
     # The users' own process: when it nears a core, it is the limit, not the services.
     figures["client_cpu_ms_per_read"] = 1000 * (time.process_time() - client_before) / reads
@@ -199,6 +222,24 @@ async def measured(
             per_read[name] = {command: n for command, n in sent.items() if n >= 0.005}
             figures[f"{name}_store_commands_per_read"] = sum(sent.values())
         figures["store_commands_per_read"] = per_read
+        collections_after = collections_of(list(services), count_dir)
+        figures["collections"] = {
+            name: collections_between(collections_before[name], collections_after[name], reads)
+            for name in services
+        }
+    await asyncio.sleep(0.2)  # the last stall's log line
+    stalls = {
+        name: stall_summary(logged_stalls(log_dir / f"{name}.log", since, until))
+        for name in services
+    }
+    stalls["users"] = stall_summary(
+        [
+            {**vars(stall), "where": stall.stack}
+            for stall in client_watch.stalls
+            if since <= stall.at <= until
+        ]
+    )
+    figures["stalls"] = stalls
     return figures
 
 
@@ -231,6 +272,17 @@ def print_profiles(profile_dir: Path, reads: int, top: int = 25) -> None:
             )
 
 
+def brief(figures: dict[str, Any]) -> str:
+    """A phase's figures without the per-second rows and the stalls' stacks."""
+    tail = {k: v for k, v in figures["tail"].items() if k != "per_second"}
+    stalls = {
+        name: {k: v for k, v in summary.items() if k != "longest"}
+        for name, summary in figures["stalls"].items()
+    }
+    shown = {k: v for k, v in figures.items() if k != "store_commands_per_read"}
+    return str({**shown, "tail": tail, "stalls": stalls})
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     from patronage_devinfra.resolver import resolve
 
@@ -241,9 +293,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "saturation_users": args.saturation_users,
         "saturation_seconds": args.saturation_seconds,
         "trace_sample_ratio": args.trace_sample_ratio,
+        "stall_ms": args.stall_ms,
+        "environment": args.environment,
+        "gc_young": args.gc_young,
+        "load_average_before": os.getloadavg()[0],
     }
     profile_dir = Path(tempfile.mkdtemp(prefix="benchgw-prof-")) if args.profile else None
     count_dir = None if args.profile else Path(tempfile.mkdtemp(prefix="benchgw-count-"))
+    log_dir = Path(tempfile.mkdtemp(prefix="benchgw-logs-"))
+    # The users' own process can stall too (its collector, a burst of answers at once):
+    # its stalls count in every latency it measures.
+    client_watch = StallWatch(threshold_s=args.stall_ms / 1000, log_stalls=False)
+    watching = asyncio.create_task(client_watch.run(), name="stall-watch")
     with resolve() as infra:
         results["store"] = f"{infra.kind} ({infra.store_backend})"
         database_prefix = f"benchgw{random.randint(0, 10**6)}"
@@ -253,9 +314,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             ("passport", "requests", "gateway"),
             topic_prefix=PREFIX,
             database_prefix=database_prefix,
-            extra_env={"TRACE_SAMPLE_RATIO": str(args.trace_sample_ratio)},
+            extra_env={
+                "TRACE_SAMPLE_RATIO": str(args.trace_sample_ratio),
+                "STALL_LOG_MS": str(args.stall_ms),
+                # As deployed: in development the gateway checks every template file of a
+                # page for edits on each render (a stat each, seen in the stall stacks).
+                "ENVIRONMENT": args.environment,
+                **({"GC_YOUNG_THRESHOLD": str(args.gc_young)} if args.gc_young is not None else {}),
+            },
             profile_dir=profile_dir,
             count_dir=count_dir,
+            log_dir=log_dir,
         ) as (urls, pids):
             pids = {**pids, **store_pid(infra.mongodb_url)}
             for url in urls.values():
@@ -286,25 +355,35 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         pids,
                         idle,
                         count_dir,
+                        log_dir,
+                        client_watch,
                         paths,
                         [credentials] * args.users,
                         args.seconds,
                         think,
+                        slow_ms=SLOW_MS[phase],
                     )
-                    print(f"{phase}, {args.users} users thinking {think} s: {users}", flush=True)
+                    print(
+                        f"{phase}, {args.users} users thinking {think} s: {brief(users)}",
+                        flush=True,
+                    )
                     results.setdefault(phase, {})["users"] = users
                 saturation = await measured(
                     urls["gateway"],
                     pids,
                     idle,
                     count_dir,
+                    log_dir,
+                    client_watch,
                     paths,
                     [credentials] * args.saturation_users,
                     args.saturation_seconds,
+                    slow_ms=SLOW_MS[phase],
                 )
-                print(f"{phase}, saturation: {saturation}", flush=True)
+                print(f"{phase}, saturation: {brief(saturation)}", flush=True)
                 results.setdefault(phase, {})["saturation"] = saturation
             results["load_average"] = os.getloadavg()[0]
+    watching.cancel()
     if profile_dir is not None:
         # The services wrote their profiles when they stopped.
         print_profiles(profile_dir, results[args.profile]["saturation"]["reads"])
@@ -324,6 +403,23 @@ def main() -> int:
     parser.add_argument("--families", type=int, default=50)
     parser.add_argument(
         "--trace-sample-ratio", type=float, default=1.0, help="TRACE_SAMPLE_RATIO of the services"
+    )
+    parser.add_argument(
+        "--environment",
+        choices=["test", "development"],
+        default="test",
+        help="ENVIRONMENT of the services (test: as deployed, templates compiled once)",
+    )
+    parser.add_argument(
+        "--gc-young",
+        type=int,
+        help="GC_YOUNG_THRESHOLD of the services (their own default if not given; 700 is Python's)",
+    )
+    parser.add_argument(
+        "--stall-ms",
+        type=float,
+        default=20.0,
+        help="event-loop stalls of at least this many ms are recorded in every process (20)",
     )
     parser.add_argument(
         "--profile", choices=["page", "api"], help="profile one kind of read (no results file)"

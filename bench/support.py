@@ -8,6 +8,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,17 +31,19 @@ def running_services(
     extra_env: Mapping[str, str] | None = None,
     profile_dir: Path | None = None,
     count_dir: Path | None = None,
+    log_dir: Path | None = None,
 ) -> Iterator[tuple[dict[str, str], dict[str, int]]]:
     """``python -m patronage_<name>`` for each name on free ports; their URLs and pids.
 
     Every service learns every other's URL (``PASSPORT_URL``, ``REQUESTS_URL``, …). With
     ``profile_dir`` each runs under cProfile and writes ``<name>.prof`` there when stopped;
     else with ``count_dir`` each counts its store commands and writes them to
-    ``<name>.json`` there on SIGUSR2 (``store_commands``).
+    ``<name>.json`` there on SIGUSR2 (``store_commands``). Each writes its log to
+    ``<name>.log`` in ``log_dir`` (a new temporary folder if None).
     """
     from patronage_devinfra.processes import free_port, spawn
 
-    log_dir = Path(tempfile.mkdtemp(prefix="bench-"))
+    log_dir = log_dir or Path(tempfile.mkdtemp(prefix="bench-"))
     ports = {name: free_port() for name in names}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     processes = []
@@ -99,16 +102,141 @@ async def store_commands(pids: Mapping[str, int], count_dir: Path) -> dict[str, 
     """Each service's store commands so far (services run with ``count_dir``), by name."""
     for name, pid in pids.items():
         (count_dir / f"{name}.json").unlink(missing_ok=True)
+        (count_dir / f"{name}.gc.json").unlink(missing_ok=True)
         os.kill(pid, signal.SIGUSR2)
     counts: dict[str, dict[str, int]] = {}
     for name in pids:
         path = count_dir / f"{name}.json"
-        for _ in range(100):
+        for _ in range(1000):  # 20 s at most: a busy machine may take seconds to answer
             if path.exists():
                 break
             await asyncio.sleep(0.02)
         counts[name] = json.loads(path.read_text())
     return counts
+
+
+def collections_of(names: Sequence[str], count_dir: Path) -> dict[str, dict[str, list[float]]]:
+    """Each service's garbage collections so far, as its last ``store_commands`` left them
+    (``bench/counted.py``)."""
+    return {name: json.loads((count_dir / f"{name}.gc.json").read_text()) for name in names}
+
+
+def collections_between(
+    before: Mapping[str, list[float]], after: Mapping[str, list[float]], reads: int
+) -> dict[str, Any]:
+    """Collections by generation over a phase: how many, wall and CPU ms per read, the
+    longest (ms, over the whole run so far) and the objects each generation held after; and
+    the store commands that took 10, 50, 100 ms or more to answer."""
+    return {
+        "count": [a - b for a, b in zip(after["count"], before["count"], strict=True)],
+        "wall_ms_per_read": [
+            round(1000 * (a - b) / reads, 3)
+            for a, b in zip(after["wall_s"], before["wall_s"], strict=True)
+        ],
+        "cpu_ms_per_read": [
+            round(1000 * (a - b) / reads, 3)
+            for a, b in zip(after["cpu_s"], before["cpu_s"], strict=True)
+        ],
+        "longest_ms_so_far": [round(1000 * s, 1) for s in after["max_s"]],
+        "objects": after["objects"],
+        # Not collections: the store's answers over the phase, as the service waited for them.
+        "store_commands_slower_than_10_50_100_ms": [
+            a - b
+            for a, b in zip(
+                after["commands_slower_than_ms"], before["commands_slower_than_ms"], strict=True
+            )
+        ],
+        "longest_store_command_ms_so_far": after["longest_command_ms"][0],
+        # With BENCH_GARBAGE_TYPES=1: what the phase's collections freed, by type.
+        **({"garbage_types": after["garbage_types"]} if "garbage_types" in after else {}),
+    }
+
+
+def tail_shape(
+    samples: Sequence[tuple[float, float]], started: float, slow_ms: float, worst: int = 5
+) -> dict[str, Any]:
+    """Where in time the slow samples fall: stalls crowd them into a few seconds, steady
+    queueing spreads them out.
+
+    ``samples``: (start time, duration) in seconds, the start on the clock of ``started``
+    (the phase's start). Per second of the phase: reads, p99 and max (ms), reads slower
+    than ``slow_ms``; the ``worst`` seconds by slow reads, and their share of all slow reads.
+    """
+    by_second: dict[int, list[float]] = {}
+    for start, duration in samples:
+        by_second.setdefault(int(start - started), []).append(duration)
+    rows = [
+        {
+            "second": second,
+            "reads": len(durations),
+            "p99_ms": round(percentile(durations, 99), 1),
+            "max_ms": round(1000 * max(durations), 1),
+            "slow": sum(1000 * d > slow_ms for d in durations),
+        }
+        for second, durations in sorted(by_second.items())
+    ]
+    slow = sum(row["slow"] for row in rows)
+    worst_rows = sorted(rows, key=lambda row: (row["slow"], row["max_ms"]), reverse=True)[:worst]
+    return {
+        "slow_ms": slow_ms,
+        "slow": slow,
+        "worst_seconds": worst_rows,
+        "slow_in_worst_seconds": round(sum(r["slow"] for r in worst_rows) / slow, 2) if slow else 0,
+        "per_second": [
+            [row["second"], row["reads"], row["p99_ms"], row["max_ms"], row["slow"]] for row in rows
+        ],
+    }
+
+
+def logged_stalls(log_path: Path, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """The ``event loop stalled`` warnings a service logged (``STALL_LOG_MS``) that ended
+    between ``since`` and ``until``, each with its end time as ``at``."""
+    stalls: list[dict[str, Any]] = []
+    if not log_path.exists():
+        return stalls
+    for line in log_path.read_text("utf-8", errors="replace").splitlines():
+        if "event loop stalled" not in line:
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        at = datetime.fromisoformat(record["timestamp"].replace("Z", "+00:00"))
+        if since <= at <= until:
+            stalls.append({**record, "at": at})
+    return stalls
+
+
+def stall_summary(stalls: Sequence[Mapping[str, Any]], top: int = 3) -> dict[str, Any]:
+    """Count and total of stalls, split by what explains most of each: a garbage collection
+    (``gc``), the loop's own work (``cpu``), or waiting for a core or a blocking call
+    (``waiting``); the longest ``top`` with where the loop was."""
+
+    def cause(stall: Mapping[str, Any]) -> str:
+        if stall["gc_ms"] >= stall["lag_ms"] / 2:
+            return "gc"
+        return "cpu" if stall["cpu_ms"] >= stall["lag_ms"] / 2 else "waiting"
+
+    longest = sorted(stalls, key=lambda s: s["lag_ms"], reverse=True)[:top]
+    return {
+        "count": len(stalls),
+        "total_ms": round(sum(s["lag_ms"] for s in stalls), 1),
+        "max_ms": max((s["lag_ms"] for s in stalls), default=0.0),
+        "by_cause": {
+            c: sum(cause(s) == c for s in stalls) for c in ("gc", "cpu", "waiting") if stalls
+        },
+        "longest": [
+            {
+                "at": s["at"].strftime("%H:%M:%S.%f")[:-3],
+                "lag_ms": s["lag_ms"],
+                "cpu_ms": s["cpu_ms"],
+                "gc_ms": s["gc_ms"],
+                "gc": s["gc"],
+                "where": s["where"][-3:],
+            }
+            for s in longest
+        ],
+    }
 
 
 def cpu_seconds(pid: int) -> float:

@@ -18,6 +18,7 @@ from .messaging import EventPublisher, create_broker, ensure_topics
 from .outbox import Outbox, running_relay
 from .runtime import RUNTIME_CONTEXT_KEY, RuntimeDep, ServiceRuntime
 from .settings import ServiceSettings
+from .stalls import watching_stalls
 from .store import create_mongo_client
 from .telemetry import create_tracer_provider
 
@@ -27,6 +28,12 @@ StartupHook = Callable[[ServiceRuntime], Awaitable[None]]
 BackgroundTask = Callable[[ServiceRuntime], Coroutine[Any, Any, None]]
 ExceptionHandler = Callable[[Any, Any], Any]
 READY_TIMEOUT_S = 3.0
+
+
+def apply_gc_threshold(young: int) -> None:
+    """Collect the youngest generation every ``young`` allocations (0: leave it)."""
+    if young:
+        gc.set_threshold(young, *gc.get_threshold()[1:])
 
 
 def health_router() -> APIRouter:
@@ -119,6 +126,7 @@ def create_service_app(
             async with (
                 running_relay(runtime.outbox, settings.outbox_relay_interval_s),
                 running_background(runtime, background_tasks),
+                watching_stalls(settings.stall_log_ms / 1000),
             ):
                 # What start-up built (modules, models, routes, clients: ~140k objects in
                 # the passport service) lives as long as the process: frozen, it is left out
@@ -126,6 +134,7 @@ def create_service_app(
                 # in flight for ~50-150 ms on a busy machine.
                 gc.collect()
                 gc.freeze()
+                apply_gc_threshold(settings.gc_young_threshold)
                 log.info("service started", port=settings.http_port)
                 yield
         finally:

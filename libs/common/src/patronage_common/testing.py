@@ -1,14 +1,18 @@
-"""Helpers for tests of services: serve an app on a real port, wait for an effect."""
+"""Helpers for tests of services: serve an app on a real port, wait for an effect, find
+routes that run in worker threads."""
 
 import asyncio
+import inspect
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 
 from .app import KEEP_ALIVE_S
 
@@ -68,3 +72,39 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} did not happen within {timeout_s} s")
         await asyncio.sleep(interval_s)
+
+
+def _api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):  # an included router
+            yield from _api_routes(route.original_router.routes)
+
+
+def _runs_on_the_loop(call: Any) -> bool:
+    return (
+        inspect.iscoroutinefunction(call)
+        or inspect.isasyncgenfunction(call)
+        or inspect.iscoroutinefunction(getattr(call, "__call__", None))  # noqa: B004
+    )
+
+
+def _threaded(dependant: Dependant) -> Iterator[str]:
+    for dependency in dependant.dependencies:
+        if dependency.call is not None and not _runs_on_the_loop(dependency.call):
+            yield getattr(dependency.call, "__name__", repr(dependency.call))
+        yield from _threaded(dependency)
+
+
+def run_in_threads(app: FastAPI) -> dict[str, list[str]]:
+    """The routes whose endpoint or dependencies FastAPI runs in its thread pool (plain
+    ``def`` functions), with their names: each call waits for a worker thread."""
+    found: dict[str, list[str]] = {}
+    for route in _api_routes(app.routes):
+        calls = list(_threaded(route.dependant))
+        if not _runs_on_the_loop(route.endpoint):
+            calls.append(route.endpoint.__name__)
+        if calls:
+            found[f"{','.join(sorted(route.methods or ()))} {route.path}"] = calls
+    return found

@@ -4,7 +4,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Self
 
-from patronage_common.settings import DEVELOPMENT_SECRET, ServiceSettings
+from patronage_common.settings import (
+    DEVELOPMENT_SECRET,
+    READ_PATH_GC_YOUNG_THRESHOLD,
+    ServiceSettings,
+)
 from pydantic import Field, model_validator
 
 DEMO_ACCOUNTS_FILE = Path(__file__).parent / "accounts" / "demo_accounts.yaml"
@@ -15,6 +19,7 @@ class GatewaySettings(ServiceSettings):
 
     service_name: str = "gateway"
     http_port: int = 8000
+    gc_young_threshold: int = Field(default=READ_PATH_GC_YOUNG_THRESHOLD, ge=0)
     passport_url: str = "http://127.0.0.1:8001"
     requests_url: str = "http://127.0.0.1:8002"
     notifications_url: str = "http://127.0.0.1:8003"

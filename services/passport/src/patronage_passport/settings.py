@@ -5,8 +5,8 @@ from pathlib import Path
 from typing import Self
 
 from patronage_common.crypto import DEVELOPMENT_KEY
-from patronage_common.settings import ServiceSettings
-from pydantic import model_validator
+from patronage_common.settings import READ_PATH_GC_YOUNG_THRESHOLD, ServiceSettings
+from pydantic import Field, model_validator
 
 
 class PassportSettings(ServiceSettings):
@@ -14,6 +14,7 @@ class PassportSettings(ServiceSettings):
 
     service_name: str = "passport"
     http_port: int = 8001
+    gc_young_threshold: int = Field(default=READ_PATH_GC_YOUNG_THRESHOLD, ge=0)
     data_encryption_keys: str = DEVELOPMENT_KEY
     measures_catalogue_file: Path | None = None
 

@@ -39,7 +39,7 @@ def settings_of(runtime: ServiceRuntime) -> RequestsSettings:
     return settings
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     """The clock of the app serving this HTTP request (``create_app(clock=...)``)."""
     clock: Clock = getattr(request.app.state, "clock", utc_now)
     return clock
@@ -49,7 +49,7 @@ ClockDep = Annotated[Clock, Depends(get_clock)]
 """FastAPI dependency: the service clock."""
 
 
-def line_worker(who: CallerDep) -> Caller:
+async def line_worker(who: CallerDep) -> Caller:
     """Only the line's roles (dispatcher, regional administrator, services) log calls and
     book, move or cancel appointments; 403 for everyone else."""
     enforce(may_work_the_line(who.identity))

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from patronage_common.settings import ServiceSettings
+from patronage_common.settings import READ_PATH_GC_YOUNG_THRESHOLD, ServiceSettings
 from pydantic import Field, field_validator, model_validator
 
 
@@ -15,6 +15,7 @@ class RequestsSettings(ServiceSettings):
 
     service_name: str = "requests"
     http_port: int = 8002
+    gc_young_threshold: int = Field(default=READ_PATH_GC_YOUNG_THRESHOLD, ge=0)
     passport_url: str = "http://127.0.0.1:8001"
     routing_file: Path | None = None
     proactive_rules_file: Path | None = Field(

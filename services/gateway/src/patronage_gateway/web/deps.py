@@ -48,8 +48,13 @@ def settings_of(runtime: ServiceRuntime) -> GatewaySettings:
     return settings
 
 
-def services_of(request: Request) -> Services:
-    """The pooled clients of the services behind the gateway."""
+async def services_of(request: Request) -> Services:
+    """The pooled clients of the services behind the gateway.
+
+    ``async`` although it awaits nothing: FastAPI runs a plain ``def`` dependency in a
+    worker thread, and every read waited for that thread to be woken and scheduled (and to
+    take the interpreter lock back from the event loop) on a busy machine.
+    """
     services: Services = request.app.state.services
     return services
 

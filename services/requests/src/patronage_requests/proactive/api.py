@@ -15,7 +15,7 @@ from .rules import Rule
 router = APIRouter(prefix="/proactive-rules", tags=["proactive"])
 
 
-def get_engine(request: Request) -> ProactiveEngine:
+async def get_engine(request: Request) -> ProactiveEngine:
     """The proactive engine of the app serving this request."""
     engine: ProactiveEngine = request.app.state.proactive
     return engine

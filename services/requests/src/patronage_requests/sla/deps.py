@@ -49,7 +49,7 @@ def scale_for(*, business_time: bool, settings: RequestsSettings) -> TimeScale:
     return BusinessTime(get_calendar(settings)) if business_time else CalendarTime()
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     """The clock of the app serving this HTTP request."""
     clock: Clock = getattr(request.app.state, CLOCK_STATE_KEY, None) or SystemClock()
     return clock
