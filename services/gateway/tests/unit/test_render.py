@@ -37,7 +37,8 @@ def test_literal_translations_are_compiled_in_and_the_rest_still_called(lang: st
 def test_dict_keys_methods_and_context_functions_render_as_jinja_would() -> None:
     environment = TEMPLATES_BY_LANGUAGE["ru"].env
     source = (
-        "{{ d.name }}|{{ d.missing }}|{{ d.get('name') }}|{{ d.items() | list | length }}{{ d['items'] }}|"
+        "{{ d.name }}|{{ d.missing }}|{{ d.get('name') }}|"
+        "{{ d.items() | list | length }}{{ d['items'] }}|"
         "{{ label('status', 'routed') }}|{{ who() }}|{{ obj.name }}|{% macro m(x) %}<{{ x }}>"
         "{% endmacro %}{{ m(d.name) }}|{% for k in d %}{{ d.get(k) }}{% endfor %}"
     )
