@@ -18,6 +18,7 @@ from .messaging import EventPublisher, create_broker, ensure_topics
 from .outbox import Outbox, running_relay
 from .runtime import RUNTIME_CONTEXT_KEY, RuntimeDep, ServiceRuntime
 from .settings import ServiceSettings
+from .span_names import name_spans_by_pattern
 from .store import create_mongo_client
 from .telemetry import create_tracer_provider
 
@@ -140,7 +141,8 @@ def create_service_app(
     for router in api_routers:
         app.include_router(router)
     # One span per request: no extra span for every ASGI message (each chunk sent or received),
-    # which doubled the tracing cost of a page read and told nothing.
+    # which doubled the tracing cost of a page read and told nothing; named by route pattern.
+    name_spans_by_pattern()
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=provider,
