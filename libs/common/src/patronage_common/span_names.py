@@ -3,9 +3,10 @@ time OpenTelemetry's FastAPI instrumentation takes.
 
 The instrumentation names each server span by the route the request will take: it asks
 every route of the app in turn to match the request, building a new scope for each
-(0.25 ms of a gateway's page read, with some fifty routes). Here each path route is tried by
-its path pattern alone, the routes listed once per app; a route of another kind (a mount
-of static files) is still asked itself. The name and attributes are the instrumentation's.
+(about 80 µs of CPU per request in the gateway, with some fifty routes). Here each path
+route is tried by its path pattern alone, the routes listed once per app (about 6 µs); a
+route of another kind (a mount of static files) is still asked itself. The name and
+attributes are the instrumentation's.
 """
 
 from dataclasses import dataclass
