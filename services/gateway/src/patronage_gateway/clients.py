@@ -236,6 +236,14 @@ class Services:
         )
         return data
 
+    async def family_requests(self, identity: Identity, family_id: UUID) -> list[dict[str, Any]]:
+        """A family's requests as its page lists them (id, category, status, creation time),
+        newest first."""
+        data: list[dict[str, Any]] = await self.call(
+            self.settings.requests_url, "GET", f"/families/{family_id}/requests", identity
+        )
+        return data
+
     async def read_task(self, identity: Identity, task_id: UUID) -> dict[str, Any] | None:
         """The request an agency task belongs to (a worker: their agency's view); None if none."""
         try:

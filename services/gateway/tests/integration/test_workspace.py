@@ -97,6 +97,20 @@ async def test_the_dispatcher_finds_a_family_by_phone_and_creates_a_request(
         assert "Нужна юридическая консультация" in page.text
 
 
+async def test_a_request_created_a_moment_ago_is_on_the_family_page(stack: Stack) -> None:
+    async with browser(stack, "cur-elets-1") as curator:
+        family_id = await register_family(curator, family_form("elets", "Панова Мария Ильинична"))
+        first = await create_request(curator, family_id, "education")
+        second = await create_request(curator, family_id, "housing")
+        # At once: the family's request index is folded only every few seconds.
+        page = (await curator.get(f"/families/{family_id}")).text
+        listed = page[page.index('data-testid="family-requests"') :].split("</ul>", 1)[0]
+        assert listed.index(f"/requests/{second}") < listed.index(f"/requests/{first}")
+        assert "образование" in listed
+        assert "жильё" in listed
+        assert listed.count('class="status" data-status=') == 2
+
+
 async def test_the_curators_requests_carry_sla_badges(stack: Stack) -> None:
     async with browser(stack, "cur-elets-1") as curator:
         family_id = await register_family(curator, family_form("elets", "Белова Ольга Ивановна"))

@@ -18,6 +18,7 @@ from .calls.api import router as calls_api
 from .deps import Clock as UtcClock
 from .families.handlers import router as families_events
 from .help_requests.api import EXCEPTION_HANDLERS as REQUEST_EXCEPTION_HANDLERS
+from .help_requests.api import family_router as family_requests_api
 from .help_requests.api import router as requests_api
 from .help_requests.handlers import STATUS_ROUTERS
 from .help_requests.service import fold_family_links_forever
@@ -78,6 +79,7 @@ def create_app(
         ],
         api_routers=[
             requests_api,
+            family_requests_api,
             timeline_api,
             proactive_api,
             sla_api,

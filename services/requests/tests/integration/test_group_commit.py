@@ -320,6 +320,9 @@ async def test_a_familys_requests_stay_listed_in_order_when_their_links_are_fold
         )
         ids.append(str(await create_help_request(runtime=world.runtime, data=data, actor="c")))
     assert await request_ids_of_family(db=world.runtime.db, family_id=family_id) == ids
+    # Created a moment ago, not folded yet: the family's page lists them already.
+    lines = (await world.requests.get(f"/families/{family_id}/requests")).json()
+    assert [line["request_id"] for line in lines] == list(reversed(ids))
 
     await fold_family_links(db=world.runtime.db)
 
@@ -328,3 +331,7 @@ async def test_a_familys_requests_stay_listed_in_order_when_their_links_are_fold
     assert [link async for link in left] == []
     listed = (await world.requests.get("/requests", params={"family_id": str(family_id)})).json()
     assert [r["request_id"] for r in listed] == list(reversed(ids))
+    lines = (await world.requests.get(f"/families/{family_id}/requests")).json()
+    assert lines == [
+        {k: r[k] for k in ("request_id", "category", "status", "created_at")} for r in listed
+    ]

@@ -163,6 +163,8 @@ async def test_lists_by_family_curator_and_agency_are_scoped(strict: dict[str, A
         (i, 403) for i in (OTHER_CURATOR, OTHER_HEAD, OTHER_HQ, HOUSING, AUDITOR)
     ]
     assert await statuses(family_rows, listing({"family_id": family_id})) == {}
+    lines = f"/families/{family_id}/requests"
+    assert await statuses(family_rows, lambda h: api.get(lines, headers=h)) == {}
     # Changing the curator or agency in the query does not widen anyone's scope.
     curator_rows = [(CURATOR, 200), (REGIONAL, 200)] + [
         (i, 403) for i in (OTHER_CURATOR, HEAD, HQ, DISPATCHER, HOUSING, AUDITOR)

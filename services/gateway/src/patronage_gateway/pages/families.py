@@ -177,7 +177,7 @@ async def _list_requests(
     """The family's requests, newest first, as the requests service lets ``identity`` see
     them (none when it refuses)."""
     try:
-        return await services.list_requests(identity, family_id=str(family_id))
+        return await services.family_requests(identity, family_id)
     except ServiceError as exc:
         if exc.status_code == 403:
             return []

@@ -1,8 +1,9 @@
 """Rendering pages: the template context every page shares (user, CSRF, language, labels)."""
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from types import BuiltinMethodType
 from typing import Any
 
 from fastapi import Request
@@ -11,6 +12,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
+from jinja2.runtime import Context, Macro
+from jinja2.utils import internalcode
 from patronage_contracts import Agency, NeedCategory, RequestStatus
 from patronage_contracts.appointments import SPECIALIST_KIND_RU
 from patronage_contracts.labels import AGENCY_RU, NEED_CATEGORY_RU, REQUEST_STATUS_RU
@@ -50,11 +53,51 @@ class TranslatedLiterals(Extension):
         return folded
 
 
+DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class PlainCallContext(Context):
+    """A template context that calls what cannot take a context (a dict's or a string's
+    method, ``label``, a macro) straight away: Jinja's own ``call`` looks each callable over
+    for ``pass_context`` and the like first, a third of a family page's rendering."""
+
+    @internalcode
+    def call(
+        __self,  # noqa: N805 -- Jinja's own signature: a keyword may be named ``self``
+        __obj: Callable[..., Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        if type(__obj) in PLAIN_CALLABLES:
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
+            return __obj(*args, **kwargs)
+        return super().call(__obj, *args, **kwargs)
+
+
+class PageEnvironment(Environment):
+    """Jinja's environment for pages of JSON data: ``a.b`` of a plain dict is its key ``b``
+    at once (Jinja first asks the dict for an attribute ``b`` and catches the error) unless
+    ``b`` is one of a dict's own attributes (``.get``, ``.items``): the same result."""
+
+    context_class = PlainCallContext
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def _templates(lang: str) -> Jinja2Templates:
-    environment = Environment(
+    environment = PageEnvironment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(),
         extensions=[TranslatedLiterals],
+        # The templates ship with the service: no look at their files' times on each render.
+        auto_reload=False,
     )
     environment.extend(literal_language=lang)
     return Jinja2Templates(env=environment)
@@ -161,6 +204,11 @@ class Labeler:
 
     def __call__(self, kind: str, value: Any) -> str:
         return self.labels.get(kind, {}).get(str(value), str(value))
+
+
+PLAIN_CALLABLES = frozenset({BuiltinMethodType, Labeler, Macro})
+"""Types whose instances never take a template context (none is a plain function, which
+may be marked ``pass_context``)."""
 
 
 def language_of(request: Request) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response, status
 from patronage_common.access import (
     AccessDeniedError,
     Caller,
@@ -25,6 +25,7 @@ from patronage_common.identity import Identity, IdentityDep
 from patronage_common.runtime import RuntimeDep, ServiceRuntime
 from patronage_common.store import Document
 from patronage_contracts import Agency, AgencyTaskStatus, RequestStatus
+from pydantic_core import to_json
 
 from ..families.flows import FamilyNotFoundError, family_for_request
 from ..families.service import get_family
@@ -47,12 +48,14 @@ from .models import (
     InfoAnswer,
     RequestCancel,
     RequestClose,
+    RequestLine,
     RequestReopen,
     SlaBadgeRead,
     TaskReroute,
 )
 
 router = APIRouter(prefix="/requests", tags=["requests"])
+family_router = APIRouter(prefix="/families", tags=["requests"])
 
 NOT_FOUND = "заявка не найдена"
 TASK_NOT_FOUND = "у заявки нет такой задачи"
@@ -254,6 +257,29 @@ async def list_requests(
         else:
             views.append(_view(identity, document, family))
     return await _with_sla(runtime, clock, views)
+
+
+@family_router.get(
+    "/{family_id}/requests",
+    response_model=list[RequestLine],
+    responses={403: {"description": "Семья вне области видимости"}},
+)
+async def family_request_lines(family_id: UUID, runtime: RuntimeDep, who: CallerDep) -> Response:
+    """A family's requests, newest first, as its page lists them (what each is for, its
+    status, when it came); the same scope as ``GET /requests?family_id=``, fewer fields.
+
+    A request created a moment ago is listed (its family index link is read even before it
+    is folded in), and each status is the stored request's own.
+    """
+    family, listed = await asyncio.gather(
+        get_family(db=runtime.db, family_id=family_id),
+        service.request_lines_of_family(db=runtime.db, family_id=family_id),
+    )
+    enforce(access.may_list_family(who.identity, family))
+    lines = [service.to_line(d) for d in listed if access.visible_in_family_list(who.identity, d)]
+    # The stored values were validated when written: encoded as they are by pydantic-core
+    # (the shape ``RequestLine`` documents), with no model object per line.
+    return Response(to_json(lines), media_type="application/json")
 
 
 @router.get("/tasks/{task_id}", response_model=RequestView)

@@ -157,6 +157,15 @@ class HelpRequestRead(BaseModel):
     )
 
 
+class RequestLine(BaseModel):
+    """A request as a family's list shows it: what it is for, where it stands, when it came."""
+
+    request_id: UUID
+    category: NeedCategory
+    status: RequestStatus
+    created_at: datetime
+
+
 def _required_text(value: str | None, message: str) -> str:
     text = (value or "").strip()
     if not text:

@@ -127,6 +127,28 @@ async def requests_of_family(*, db: Database, family_id: UUID) -> list[Document]
     return [d for d in documents if d is not None]
 
 
+LINE_FIELDS = {"category": 1, "status": 1, "created_at": 1}
+"""What a family's list shows of each request (and what its visibility depends on)."""
+
+
+async def request_lines_of_family(*, db: Database, family_id: UUID) -> list[Document]:
+    """The family's requests, newest first, each read by ``_id`` for ``LINE_FIELDS`` only
+    (ids whose request was never stored are skipped): as current as the requests are."""
+    ids = reversed(await request_ids_of_family(db=db, family_id=family_id))
+    documents = await asyncio.gather(*(db[REQUESTS].find_one({"_id": i}, LINE_FIELDS) for i in ids))
+    return [d for d in documents if d is not None]
+
+
+def to_line(document: Document) -> dict[str, Any]:
+    """API shape of a request's line in a family's list."""
+    return {
+        "request_id": document["_id"],
+        "category": document["category"],
+        "status": document["status"],
+        "created_at": document["created_at"],
+    }
+
+
 def to_api(document: Document) -> dict[str, Any]:
     """API shape of a stored request."""
     hidden = {"_id", OUTBOX_FIELD, GROUP_FIELD, "applied_reports", "correlation_id"}
