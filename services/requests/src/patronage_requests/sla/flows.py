@@ -267,7 +267,7 @@ async def scan_due(*, runtime: ServiceRuntime, now: datetime) -> int:
     for day in service.days_between(cursor, now_key):
         for key in await service.day_minutes(db=db, day=day):
             if cursor < key <= now_key:
-                for request_id in await service.bucket_items(db=db, bucket_id=f"due:{key}"):
+                for request_id in await service.minute_items(db=db, key=key):
                     await look_at(request_id)
     await service.advance_cursor(db=db, minute=service.minute_key(now - SCAN_LAG))
     return published
