@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from patronage_common.app import create_service_app, run_service
+from patronage_common.consumers import BatchEventRouter, EventRouter
 from patronage_common.runtime import ServiceRuntime
 from patronage_contracts import utc_now
 
@@ -57,7 +58,7 @@ def create_app(
     )
     sla_clock = sla_clock or _SlaTime(now)
     scheduler = SlaScheduler(sla_clock)
-    event_routers = (
+    event_routers: tuple[EventRouter | BatchEventRouter, ...] = (
         families_events,
         timeline_events,
         lists_events,

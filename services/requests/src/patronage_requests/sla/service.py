@@ -61,15 +61,22 @@ async def get_record(*, db: Database, request_id: UUID) -> SlaRecord | None:
     return SlaRecord.model_validate(document)
 
 
-async def insert_record(*, db: Database, record: SlaRecord) -> bool:
-    """Store a new record; False if the request already has one."""
-    try:
-        await db[CLOCKS].insert_one(
-            {"_id": str(record.request_id), **record.model_dump(mode="json")}
-        )
-    except DuplicateKeyError:
-        return False
-    return True
+async def insert_records(*, db: Database, records: Sequence[SlaRecord]) -> set[UUID]:
+    """Store new records; the request ids of those that already had one."""
+    existing: set[UUID] = set()
+    for start in range(0, len(records), GROUP_LIMIT):
+        group = records[start : start + GROUP_LIMIT]
+        try:
+            await db[CLOCKS].insert_many(
+                [{"_id": str(r.request_id), **r.model_dump(mode="json")} for r in group],
+                ordered=False,
+            )
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            existing |= {group[int(e["index"])].request_id for e in errors}
+    return existing
 
 
 async def save_record(*, db: Database, record: SlaRecord) -> None:
