@@ -9,18 +9,22 @@ writes nothing when nothing changed. Lines are derived from the stored request a
 repeated or late refresh can only make a line more current, never older.
 """
 
-from collections.abc import Collection
+import asyncio
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
 
-from patronage_common.locks import locked
-from patronage_common.store import Database, Document, upsert_one
+from patronage_common.locks import locked, release_many, try_lock_many
+from patronage_common.store import Database, Document, upsert_many
+from pymongo.errors import BulkWriteError
 
 from ..families.service import get_family
 from ..help_requests.access import curator_of
 from ..help_requests.service import get_request
 
 LISTS = "request_lists"
+DUPLICATE_KEY = 11000
 
 
 def curator_scope(curator_id: str) -> str:
@@ -70,48 +74,102 @@ def scopes_of(line: Document, curator_id: str | None) -> list[str]:
 
 async def refresh_line(*, db: Database, request_id: UUID | str) -> None:
     """Put the request's current line in every list it belongs in (and out of the others)."""
-    key = str(request_id)
-    async with locked(db, f"{LISTS}:{key}"):
-        request = await get_request(db=db, request_id=key)
-        if request is None:
-            return
-        family = await get_family(db=db, family_id=UUID(request["family_id"]))
+    await refresh_lines(db=db, request_ids=[str(request_id)])
+
+
+async def refresh_lines(*, db: Database, request_ids: Sequence[str]) -> None:
+    """Refresh the lines of several requests together.
+
+    Their locks are taken at once (one another writer holds is waited for alone), and the
+    writes of all the lines go together: one update per day bucket however many of its
+    lines changed, task notes inserted once, the placements written last.
+    """
+    keys = {f"{LISTS}:{r}": r for r in dict.fromkeys(request_ids)}
+    owner, taken = await try_lock_many(db, list(keys))
+    try:
+        await _refresh(db=db, request_ids=[keys[k] for k in taken])
+    finally:
+        await release_many(db, taken, owner)
+    for key in keys.keys() - set(taken):
+        async with locked(db, key):
+            await _refresh(db=db, request_ids=[keys[key]])
+
+
+async def _refresh(*, db: Database, request_ids: Sequence[str]) -> None:
+    requests = [
+        r
+        for r in await asyncio.gather(*(get_request(db=db, request_id=i) for i in request_ids))
+        if r
+    ]
+    family_ids = {r["family_id"] for r in requests}
+    families = dict(
+        zip(
+            family_ids,
+            await asyncio.gather(*(get_family(db=db, family_id=UUID(f)) for f in family_ids)),
+            strict=True,
+        )
+    )
+    placements = await asyncio.gather(
+        *(db[LISTS].find_one({"_id": placement_id(r["_id"])}) for r in requests)
+    )
+    tasks: list[Document] = []
+    days: dict[str, set[str]] = defaultdict(set)
+    buckets: dict[str, Document] = defaultdict(lambda: {"$set": {}, "$unset": {}})
+    placed: list[tuple[Document, Document]] = []
+    for request, placement in zip(requests, placements, strict=True):
+        key = str(request["_id"])
         line = line_of(request)
-        scopes = scopes_of(line, curator_of(request, family))
-        placed = await db[LISTS].find_one({"_id": placement_id(key)}) or {}
-        before = placed.get("scopes", [])
-        if placed.get("line") == line and before == scopes:
-            return
-        for task in request["tasks"]:
-            if task["task_id"] not in placed.get("task_ids", []):
-                await upsert_one(
-                    db[LISTS],
-                    {"_id": task_index_id(task["task_id"])},
-                    {"$set": {"request_id": key}},
-                )
+        scopes = scopes_of(line, curator_of(request, families[request["family_id"]]))
+        before = (placement or {}).get("scopes", [])
+        if (placement or {}).get("line") == line and before == scopes:
+            continue
+        known_tasks = (placement or {}).get("task_ids", [])
+        tasks += [
+            {"_id": task_index_id(t["task_id"]), "request_id": key}
+            for t in request["tasks"]
+            if t["task_id"] not in known_tasks
+        ]
         day = f"{line['created_at']:%Y-%m-%d}"
         for scope in scopes:
             if scope not in before:
-                await upsert_one(db[LISTS], {"_id": scope}, {"$addToSet": {"days": day}})
-            await upsert_one(
-                db[LISTS], {"_id": bucket_id(scope, day)}, {"$set": {f"lines.{key}": line}}
-            )
+                days[scope].add(day)
+            buckets[bucket_id(scope, day)]["$set"][f"lines.{key}"] = line
         for scope in set(before) - set(scopes):
-            await db[LISTS].update_one(
-                {"_id": bucket_id(scope, day)}, {"$unset": {f"lines.{key}": ""}}
+            buckets[bucket_id(scope, day)]["$unset"][f"lines.{key}"] = ""
+        placed.append(
+            (
+                {"_id": placement_id(key)},
+                {
+                    "$set": {
+                        "line": line,
+                        "scopes": scopes,
+                        "task_ids": [t["task_id"] for t in request["tasks"]],
+                    }
+                },
             )
-        # Written last: a crash before this point repeats the whole refresh on redelivery.
-        await upsert_one(
-            db[LISTS],
-            {"_id": placement_id(key)},
-            {
-                "$set": {
-                    "line": line,
-                    "scopes": scopes,
-                    "task_ids": [t["task_id"] for t in request["tasks"]],
-                }
-            },
         )
+    await _insert_new(db=db, documents=tasks)
+    await upsert_many(
+        db[LISTS],
+        [({"_id": s}, {"$addToSet": {"days": {"$each": sorted(d)}}}) for s, d in days.items()],
+    )
+    await upsert_many(
+        db[LISTS],
+        [({"_id": b}, {op: f for op, f in update.items() if f}) for b, update in buckets.items()],
+    )
+    # Written last: a crash before this point repeats the whole refresh on redelivery.
+    await upsert_many(db[LISTS], placed)
+
+
+async def _insert_new(*, db: Database, documents: list[Document]) -> None:
+    """Insert documents whose content never changes; one already there is left as it is."""
+    if not documents:
+        return
+    try:
+        await db[LISTS].insert_many(documents, ordered=False)
+    except BulkWriteError as exc:
+        if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+            raise
 
 
 def _newest_first(lines: dict[str, Any]) -> list[tuple[str, Document]]:
