@@ -29,6 +29,7 @@ from .proactive.flows import calendar_scheduler
 from .proactive.handlers import proactive_routers
 from .proactive.rules import load_rules
 from .request_lists.handlers import router as lists_events
+from .request_lists.service import fold_lines_forever
 from .settings import RequestsSettings, get_settings
 from .sla.api import router as sla_api
 from .sla.clock import Clock as SlaClock
@@ -90,6 +91,7 @@ def create_app(
             calendar_scheduler(engine, settings),
             send_reminders,
             fold_family_links_forever,
+            fold_lines_forever,
         ],
         tracer_provider=tracer_provider,
         exception_handlers={**EXCEPTION_HANDLERS, **REQUEST_EXCEPTION_HANDLERS},
