@@ -236,10 +236,26 @@ async def fold_lines(*, db: Database, limit: int = FOLD_LIMIT) -> int:
 async def _fold(
     *, db: Database, latest: dict[str, dict[str, Document]], changes: list[Document]
 ) -> None:
+    folded = await asyncio.gather(
+        *(
+            db[LISTS].find_one({"_id": b}, {f"lines.{r}.v": 1 for r in by_request})
+            for b, by_request in latest.items()
+        )
+    )
     updates = []
-    for bucket, by_request in latest.items():
-        put = {f"lines.{r}": c["line"] for r, c in by_request.items() if c["line"] is not None}
-        drop = {f"lines.{r}": "" for r, c in by_request.items() if c["line"] is None}
+    for (bucket, by_request), document in zip(latest.items(), folded, strict=True):
+        # Another replica may have folded a newer change of a line while this one waited
+        # for the bucket's lock: a change older than the bucket's line is dropped.
+        lines = (document or {}).get("lines") or {}
+        newer = {
+            r: c
+            for r, c in by_request.items()
+            if int(c.get("v", 0)) >= int(lines.get(r, {}).get("v", 0))
+        }
+        put = {f"lines.{r}": c["line"] for r, c in newer.items() if c["line"] is not None}
+        drop = {f"lines.{r}": "" for r, c in newer.items() if c["line"] is None}
+        if not put and not drop:
+            continue
         update = {op: fields for op, fields in (("$set", put), ("$unset", drop)) if fields}
         updates.append(({"_id": bucket}, update))
     await upsert_many(db[LISTS], updates)
