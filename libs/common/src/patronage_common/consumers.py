@@ -103,6 +103,10 @@ BatchHandler = Callable[[list[Any], ServiceRuntime], Awaitable[None]]
 
 BATCH_MAX_RECORDS = 500
 BATCH_TIMEOUT_MS = 20
+BATCH_FETCH_WAIT_MS = 200
+"""How long the broker may hold a fetch to fill it: a batch consumer's cost is mostly per
+batch, and handed what arrived in a few milliseconds it would see one or two events."""
+BATCH_FETCH_MIN_BYTES = 256 * 1024
 
 
 class BatchEventRouter:
@@ -126,6 +130,7 @@ class BatchEventRouter:
         description: str = "",
         max_records: int = BATCH_MAX_RECORDS,
         batch_timeout_ms: int = BATCH_TIMEOUT_MS,
+        fetch_wait_ms: int = BATCH_FETCH_WAIT_MS,
     ) -> None:
         self.topic = topic
         self.consumer = consumer
@@ -134,6 +139,7 @@ class BatchEventRouter:
         self._handler = handler
         self._max_records = max_records
         self._batch_timeout_ms = batch_timeout_ms
+        self._fetch_wait_ms = fetch_wait_ms
 
     async def parse(self, bodies: list[Any], runtime: ServiceRuntime) -> list[Message]:
         """The batch's messages of the handled types, each event once; the invalid to the DLQ."""
@@ -191,6 +197,9 @@ class BatchEventRouter:
             batch=True,
             max_records=self._max_records,
             batch_timeout_ms=self._batch_timeout_ms,
+            # The broker answers a fetch once it holds this much or waited this long.
+            fetch_min_bytes=BATCH_FETCH_MIN_BYTES,
+            fetch_max_wait_ms=self._fetch_wait_ms,
             title=f"{self.consumer}:{self.topic}",
             description=self.description or None,
         )

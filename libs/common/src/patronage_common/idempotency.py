@@ -1,6 +1,5 @@
 """Consumers are idempotent on ``event_id``: a processed-ids record per consumer and event."""
 
-import asyncio
 import contextlib
 import uuid
 from collections.abc import Sequence
@@ -8,6 +7,7 @@ from uuid import UUID
 
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from .batching import gather_limited
 from .store import Collection, Database
 
 PROCESSED_COLLECTION = "processed_events"
@@ -94,15 +94,13 @@ class ProcessedBatches:
                 if any(e.get("code") != DUPLICATE_KEY for e in errors):
                     raise
                 claimed_before += [group[int(e["index"])] for e in errors]
-        applied = await asyncio.gather(*(self._applied(e) for e in claimed_before))
+        applied = await gather_limited(self._applied(e) for e in claimed_before)
         skipped = {e for e, done in zip(claimed_before, applied, strict=True) if done}
         # Applied again now: their claims name this batch, so its ``done`` covers them.
         retaken = [e for e, done in zip(claimed_before, applied, strict=True) if not done]
-        await asyncio.gather(
-            *(
-                self._collection.update_one({"_id": self._id(e)}, {"$set": {"batch": batch}})
-                for e in retaken
-            )
+        await gather_limited(
+            self._collection.update_one({"_id": self._id(e)}, {"$set": {"batch": batch}})
+            for e in retaken
         )
         return {e for e in event_ids if e not in skipped}, claim
 

@@ -20,7 +20,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
-from patronage_common.batching import GROUP_LIMIT
+from patronage_common.batching import GROUP_LIMIT, gather_limited
 from patronage_common.locks import locked, release_many, try_lock_many
 from patronage_common.logging import get_logger
 from patronage_common.runtime import ServiceRuntime
@@ -114,20 +114,18 @@ async def refresh_lines(*, db: Database, request_ids: Sequence[str]) -> None:
 
 async def _refresh(*, db: Database, request_ids: Sequence[str]) -> None:
     requests = [
-        r
-        for r in await asyncio.gather(*(get_request(db=db, request_id=i) for i in request_ids))
-        if r
+        r for r in await gather_limited(get_request(db=db, request_id=i) for i in request_ids) if r
     ]
     family_ids = {r["family_id"] for r in requests}
     families = dict(
         zip(
             family_ids,
-            await asyncio.gather(*(get_family(db=db, family_id=UUID(f)) for f in family_ids)),
+            await gather_limited(get_family(db=db, family_id=UUID(f)) for f in family_ids),
             strict=True,
         )
     )
-    placements = await asyncio.gather(
-        *(db[LISTS].find_one({"_id": placement_id(r["_id"])}) for r in requests)
+    placements = await gather_limited(
+        db[LISTS].find_one({"_id": placement_id(r["_id"])}) for r in requests
     )
     tasks: list[Document] = []
     days: dict[str, set[str]] = defaultdict(set)
@@ -236,11 +234,9 @@ async def fold_lines(*, db: Database, limit: int = FOLD_LIMIT) -> int:
 async def _fold(
     *, db: Database, latest: dict[str, dict[str, Document]], changes: list[Document]
 ) -> None:
-    folded = await asyncio.gather(
-        *(
-            db[LISTS].find_one({"_id": b}, {f"lines.{r}.v": 1 for r in by_request})
-            for b, by_request in latest.items()
-        )
+    folded = await gather_limited(
+        db[LISTS].find_one({"_id": b}, {f"lines.{r}.v": 1 for r in by_request})
+        for b, by_request in latest.items()
     )
     updates = []
     for (bucket, by_request), document in zip(latest.items(), folded, strict=True):

@@ -1,10 +1,10 @@
 """SLA use cases: start the clocks, follow the request's statuses, fire what is due."""
 
-import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
+from patronage_common.batching import gather_limited
 from patronage_common.locks import locked, release_many, try_lock_many
 from patronage_common.logging import get_logger
 from patronage_common.runtime import ServiceRuntime
@@ -152,11 +152,11 @@ async def _follow_stored(
             await follow(request_id)
 
     try:
-        await asyncio.gather(*(follow(keys[k]) for k in taken))
+        await gather_limited(follow(keys[k]) for k in taken)
     finally:
         await release_many(db, taken, owner)
     busy = set(keys) - set(taken)
-    await asyncio.gather(*(follow_locked(keys[k]) for k in busy))
+    await gather_limited(follow_locked(keys[k]) for k in busy)
     return entries
 
 
