@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaProducer
 from patronage_common.app import create_service_app
 from patronage_common.consumers import BatchEventRouter
 from patronage_common.idempotency import ProcessedBatches, ProcessedEvents
+from patronage_common.locks import BULK_LIMIT, LOCKS, release_many, try_lock_many
 from patronage_common.runtime import ServiceRuntime
 from patronage_common.settings import ServiceSettings
 from patronage_common.store import Database, create_mongo_client
@@ -126,3 +127,13 @@ async def test_the_handler_gets_each_event_once_in_order_and_bad_ones_go_to_the_
     assert [e.event_id for e in seen] == [new.event_id, moved.event_id]
     assert json.loads(dead[0][0])["event_id"] == broken["event_id"]
     assert dead[0][1]["x-dlq-original-topic"] == topic
+
+
+async def test_more_locks_than_one_bulk_write_holds_are_taken_and_given_back(db: Database) -> None:
+    keys = [f"demo:{n}" for n in range(3 * BULK_LIMIT - 20)]
+    owner, taken = await try_lock_many(db, keys)
+    assert taken == keys
+    _, again = await try_lock_many(db, [*keys[:10], "demo:free"])
+    assert again == ["demo:free"]
+    await release_many(db, taken, owner)
+    assert await db[LOCKS].count_documents({"_id": {"$in": keys}}) == 0

@@ -188,13 +188,12 @@ async def _refresh(*, db: Database, request_ids: Sequence[str]) -> None:
 
 async def _insert_new(*, db: Database, documents: list[Document]) -> None:
     """Insert documents whose content never changes; one already there is left as it is."""
-    if not documents:
-        return
-    try:
-        await db[LISTS].insert_many(documents, ordered=False)
-    except BulkWriteError as exc:
-        if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
-            raise
+    for start in range(0, len(documents), GROUP_LIMIT):
+        try:
+            await db[LISTS].insert_many(documents[start : start + GROUP_LIMIT], ordered=False)
+        except BulkWriteError as exc:
+            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                raise
 
 
 def _change_order(change: Document) -> tuple[int, Any, int]:
