@@ -16,7 +16,14 @@ from patronage_passport.search.flows import (
     reindex_family,
     search,
 )
-from patronage_passport.search.keys import entry_of, group_of, is_fine, leaf_for, name_tokens
+from patronage_passport.search.keys import (
+    entry_of,
+    family_of,
+    group_of,
+    is_fine,
+    leaf_for,
+    name_tokens,
+)
 from patronage_passport.search.lines import indexed_keys, pack, posting_of, summary_of, unpack
 from patronage_passport.search.rebuild import rebuild_index
 from patronage_passport.settings import PassportSettings
@@ -218,20 +225,38 @@ async def test_result_lines_follow_changes_curators_and_consent_withdrawal(
         await client.close()
 
 
-async def write_format_1_index(db: Database, documents: list[dict[str, Any]]) -> None:
-    """The index as format 1 stored it: bare entries, result lines in states, and district
-    and HQ keys in two-letter leaves."""
-    pages: dict[str, list[str]] = {}
+async def write_earlier_index(
+    db: Database, documents: list[dict[str, Any]], index_format: int
+) -> None:
+    """The index as an earlier format stored it: its leaves (format 3: surname and initial;
+    1 and 2: district and HQ keys in two-letter leaves too), registered in its groups;
+    format 1 with bare entries in the pages and result lines in the states."""
+    pages: dict[str, dict[str, str]] = {}
+    groups: dict[str, set[str]] = {}
     for document in documents:
         entry = entry_of(document)
         for key in indexed_keys(document):
-            pages.setdefault(f"{key}|{leaf_for(key, entry, 1)}", []).append(entry)
-    await rebuild_index(db=db)  # counts and groups (of leaves of a fine key)
-    await db[service.GROUPS].delete_many({"_id": {"$regex": "^(district|hq):"}})
-    await db[service.POSTINGS].drop()
-    await db[service.POSTINGS].insert_many(
-        [{"_id": p, "entries": sorted(e)} for p, e in pages.items()]
+            leaf = leaf_for(key, entry, index_format)
+            pages.setdefault(f"{key}|{leaf}", {})[entry] = pack(posting_of(document))
+            if is_fine(key, index_format):
+                groups.setdefault(f"{key}|{group_of(leaf)}", set()).add(leaf)
+    await rebuild_index(db=db)  # counts (and their groups) and states
+    await db[service.GROUPS].drop()
+    await db[service.GROUPS].insert_many(
+        [{"_id": g, "leaves": sorted(leaves)} for g, leaves in groups.items()]
     )
+    await db[service.POSTINGS].drop()
+    if index_format == 1:
+        rows = [{"_id": p, "entries": sorted(lines)} for p, lines in pages.items()]
+    else:
+        rows = [
+            {"_id": p, "lines": {family_of(e): line for e, line in lines.items()}}
+            for p, lines in pages.items()
+        ]
+    await db[service.POSTINGS].insert_many(rows)
+    if index_format > 1:
+        await db[service.STATE].update_many({}, {"$set": {"format": index_format}})
+        return
     await db[service.STATE].drop()
     await db[service.STATE].insert_many(
         [
@@ -245,6 +270,11 @@ async def write_format_1_index(db: Database, documents: list[dict[str, Any]]) ->
             for d in documents
         ]
     )
+
+
+async def write_format_1_index(db: Database, documents: list[dict[str, Any]]) -> None:
+    """The index as format 1 stored it."""
+    await write_earlier_index(db, documents, 1)
 
 
 async def test_a_format_1_index_answers_until_rebuilt_and_converts_family_by_family(
@@ -293,17 +323,7 @@ async def test_a_format_1_index_answers_until_rebuilt_and_converts_family_by_fam
 
 async def write_format_2_index(db: Database, documents: list[dict[str, Any]]) -> None:
     """The index as format 2 stored it: lines, but district and HQ keys in two-letter leaves."""
-    pages: dict[str, dict[str, str]] = {}
-    for document in documents:
-        entry = entry_of(document)
-        for key in indexed_keys(document):
-            page = f"{key}|{leaf_for(key, entry, 2)}"
-            pages.setdefault(page, {})[document["_id"]] = pack(posting_of(document))
-    await rebuild_index(db=db)  # counts, states and groups (of leaves of a fine key)
-    await db[service.GROUPS].delete_many({"_id": {"$regex": "^(district|hq):"}})
-    await db[service.POSTINGS].drop()
-    await db[service.POSTINGS].insert_many([{"_id": p, "lines": v} for p, v in pages.items()])
-    await db[service.STATE].update_many({}, {"$set": {"format": 2}})
+    await write_earlier_index(db, documents, 2)
 
 
 async def test_a_format_2_index_is_moved_at_start_up_family_by_family(
