@@ -6,7 +6,7 @@ from typing import Self
 
 from patronage_common.crypto import DEVELOPMENT_KEY
 from patronage_common.settings import ServiceSettings
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 
 class PassportSettings(ServiceSettings):
@@ -16,6 +16,12 @@ class PassportSettings(ServiceSettings):
     http_port: int = 8001
     data_encryption_keys: str = DEVELOPMENT_KEY
     measures_catalogue_file: Path | None = None
+    search_index_batch_max_records: int = Field(
+        default=100,
+        ge=1,
+        le=500,
+        description="Most passport events the search indexer takes at once (one index write)",
+    )
 
     @model_validator(mode="after")
     def _real_keys_in_production(self) -> Self:

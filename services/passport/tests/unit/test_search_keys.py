@@ -36,9 +36,7 @@ def test_leaves_and_groups_sort_like_their_entries() -> None:
     ]
     by_entry = sorted(entries)
     for words in (1, 2):
-        by_leaf = sorted(
-            entries, key=lambda e: (group_of(leaf_of(e, words)), leaf_of(e, words), e)
-        )
+        by_leaf = sorted(entries, key=lambda e: (group_of(leaf_of(e, words)), leaf_of(e, words), e))
         assert by_leaf == by_entry, words
         leaves = {leaf_of(e, words) for e in entries}
         assert not any(a != b and b.startswith(a) for a in leaves for b in leaves), words

@@ -113,7 +113,9 @@ async def apply_changes(*, db: Database, changes: IndexChanges) -> None:
     await _bulk(db[COUNTS], counts)
 
 
-async def _bulk(collection: Collection, operations: Sequence[UpdateOne | ReplaceOne]) -> None:
+async def _bulk(
+    collection: Collection, operations: Sequence[UpdateOne | ReplaceOne[Document]]
+) -> None:
     """Run updates in as few round trips as FerretDB takes (``BULK_LIMIT`` statements each).
 
     Two writers creating the same new document race: the loser's duplicate-key failures
