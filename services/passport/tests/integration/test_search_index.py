@@ -376,67 +376,6 @@ async def test_indexers_running_at_once_lose_no_posting_and_no_count(
         await client.close()
 
 
-async def test_a_format_3_index_answers_in_full_while_converted_and_after(
-    make_settings: Callable[..., Any],
-) -> None:
-    settings: PassportSettings = make_settings(PassportSettings)
-    cipher = FieldCipher.from_setting(settings.data_encryption_keys)
-    client = create_mongo_client(settings)
-    db = client[settings.database_name]
-    try:
-        await import_passports(
-            db=db, cipher=cipher, passports=generate_families(80, seed=41), actor="import"
-        )
-        # One format 3 leaf (``иванова а``) splits into more format 4 ones than a search
-        # reads at once; the families moved first sort before those left in the coarse
-        # leaf, which a search reads with the first of the finer leaves.
-        moved_first = "Ада Аглая Агния Аделина Адель Азалия Аида Акулина Алевтина Алина Алиса"
-        moved_first += " Алла Альбина Амалия Ангелина"
-        names = [*moved_first.split(), "Анна", "Арина", "Ася"]
-        ids = [d["_id"] async for d in db["passports"].find({}, {"_id": 1})]
-        for family_id, name in zip(ids, names, strict=False):
-            await db["passports"].update_one(
-                {"_id": family_id},
-                {"$set": {"members.0.full_name": f"Иванова {name} Петровна"}},
-            )
-        documents = [d async for d in db["passports"].find({}, {"outbox": 0})]
-        documents.sort(key=lambda d: ids.index(d["_id"]))
-        first_moved = [*ids[:15], *ids[18::2]]
-        district = documents[0]["address"]["district"]
-        queries = [
-            [],
-            [f"district:{district}"],
-            [f"district:{district}", "category:elderly"],
-            ["name:иванова"],
-            ["category:elderly", "need:psychological"],
-        ]
-        assert len(expected(documents, ["name:иванова"])) >= 18
-        await write_earlier_index(db, documents, 3)
-        for keys in queries:
-            assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
-
-        # Half the families moved (a batch at once): the mixed index answers in full.
-        await reindex_families(db=db, family_ids=first_moved)
-        groups = [g async for g in db[service.GROUPS].find({"_id": {"$regex": "^all:"}})]
-        leaves = [leaf for g in groups for leaf in g["leaves"]]
-        assert any(b != a and b.startswith(a) for a in leaves for b in leaves)
-        for keys in queries:
-            for limit in (1, 2, 3):
-                assert await all_pages(db, keys, limit) == expected(documents, keys), keys
-
-        # The start-up conversion moves the rest and unregisters the coarse leaves.
-        assert await reindex_earlier_formats(db=db) == len(documents) - len(first_moved)
-        assert await reindex_earlier_formats(db=db) == 0
-        await assert_index_holds(db, documents)
-        registered = [leaf async for g in db[service.GROUPS].find({}) for leaf in g["leaves"]]
-        assert registered
-        assert all(service.is_current_leaf(leaf) for leaf in registered)
-        for keys in queries:
-            assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
-    finally:
-        await client.close()
-
-
 async def test_a_batch_writes_pages_families_share_once_and_a_redelivery_changes_nothing(
     make_settings: Callable[..., Any],
 ) -> None:

@@ -64,11 +64,9 @@ async def reindex_families(*, db: Database, family_ids: Iterable[str]) -> None:
 async def reindex_earlier_formats(*, db: Database) -> int:
     """Move every family the index still holds in an earlier format into the current one.
 
-    Runs once when the service starts: after an upgrade that moved keys to other leaves,
-    searches answer in full throughout (format 3's leaves are read in step with format 4's)
-    except for district and HQ keys of formats 1 and 2, which answer in full once it is
-    done. Then the leaves of the earlier format are unregistered, so searches stop reading
-    their emptied pages. Returns how many families it reindexed.
+    Runs once when the service starts: after an upgrade that moved keys to other leaves
+    (format 3: districts and HQs), searches of those keys answer in full once it is done;
+    the service answers meanwhile. Returns how many families it reindexed.
     """
     earlier = [
         state["_id"]
@@ -77,9 +75,6 @@ async def reindex_earlier_formats(*, db: Database) -> int:
     if earlier:
         log.warning("search index: moving families of an earlier format", families=len(earlier))
     await reindex_families(db=db, family_ids=earlier)
-    if earlier and await db[service.STATE].find_one({"format": {"$ne": service.FORMAT}}) is None:
-        groups = await service.drop_earlier_leaves(db=db)
-        log.warning("search index: earlier leaves unregistered", groups=groups)
     return len(earlier)
 
 
@@ -176,13 +171,7 @@ class _Driver:
 async def _driver_postings(
     db: Database, driver: _Driver, after: str | None, wanted: Callable[[], int]
 ) -> AsyncIterator[list[tuple[str, str, Document | None]]]:
-    """The driver's postings after ``after`` in name order, a page's worth of leaves at once.
-
-    While an index of format 3 is converted, a group holds its coarser leaves (``иванов а``)
-    beside the finer ones they prefix (``иванов александр п``): a coarse leaf sorts first
-    but holds entries up to the next coarse one, so postings from the leaves read are
-    given out only up to the next leaf not yet read, the rest with the leaves after it.
-    """
+    """The driver's postings after ``after`` in name order, a page's worth of leaves at once."""
     key = driver.key
     start = leaf_for(key, after) if after else ""
     groups = [g for g in driver.groups if g >= group_of(start)]
@@ -192,11 +181,9 @@ async def _driver_postings(
     else:
         spans = _once(groups)  # a two-letter leaf is its own group: one span of them all
     async for span in spans:
-        # A coarser leaf that prefixes the cursor's may hold entries after it.
-        leaves = [leaf for leaf in span if leaf >= start or start.startswith(leaf)]
+        leaves = [leaf for leaf in span if leaf >= start]
         per_group = len(leaves) if is_fine(key) else 1
         offset = 0
-        held: list[tuple[str, str, Document | None]] = []
         while offset < len(leaves):
             at_once = driver.leaves_for(wanted(), per_group)
             batch = await asyncio.gather(
@@ -206,16 +193,9 @@ async def _driver_postings(
                 )
             )
             offset += at_once
-            postings = sorted(
-                [*held, *(p for leaf in batch for p in leaf if after is None or p[0] > after)]
-            )
-            bound = leaves[offset] if offset < len(leaves) else None
-            ready = [p for p in postings if bound is None or p[0] < bound]
-            held = postings[len(ready) :]
-            if ready:
-                yield ready
-        if held:
-            yield held
+            postings = sorted(p for leaf in batch for p in leaf if after is None or p[0] > after)
+            if postings:
+                yield postings
 
 
 async def _once(leaves: list[str]) -> AsyncIterator[list[str]]:

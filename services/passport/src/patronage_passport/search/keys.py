@@ -25,32 +25,22 @@ def entry_of(document: dict[str, Any]) -> str:
     return f"{sort_name(document)}{SEPARATOR}{document['_id']}"
 
 
-def leaf_of(entry: str, words: int = 2) -> str:
-    """Leaf of a posting entry: its first ``words`` words and the first letter of the next.
+def leaf_of(entry: str) -> str:
+    """Leaf of a posting entry: its surname and the first letter of the next word.
 
-    Leaves hold few entries even for a common name, and no two leaves of one form prefix
-    one another, so leaves sort exactly as their entries do. A name of ``words`` words or
-    fewer ends its leaf at the separator. Index formats 1 to 3 cut after the surname
-    (``words=1``): a common surname's page held a thousand postings (≈ 390 KB) at 100k.
+    Leaves hold few entries even for a common surname, and no leaf is a prefix of
+    another, so leaves sort exactly as their entries do. A one-word name ends its leaf
+    at the separator.
     """
     name = entry.split(SEPARATOR, 1)[0]
-    space = -1
-    for _ in range(words):
-        space = name.find(" ", space + 1)
-        if space < 0:
-            return name + SEPARATOR
-    if space < len(name) - 1:
+    space = name.find(" ")
+    if 0 <= space < len(name) - 1:
         return entry[: space + 2]
     return name + SEPARATOR
 
 
-def leaf_words(index_format: int | None) -> int:
-    """Words of the applicant's name a fine leaf of ``index_format`` keeps whole."""
-    return 2 if index_format is None or index_format >= 4 else 1
-
-
 FINE_KEYS = ("all:", "category:", "need:", "name:", "district:", "hq:")
-"""Keys that hold many entries, or entries sharing a surname: split into name leaves.
+"""Keys that hold many entries, or entries sharing a surname: split into fine leaves.
 
 A district and its HQ hold a share of the whole region (the regional capital about half):
 in two-letter leaves a page of the capital held 1,800 postings (750 KB) at 100k passports,
@@ -74,16 +64,13 @@ def leaf_for(key: str, entry: str, index_format: int | None = None) -> str:
     """The leaf of ``key`` that holds ``entry`` (in ``index_format``, default the current).
 
     Keys of many entries (everyone, a category, a need, a district, an HQ) and name keys
-    (whose entries share the surname searched for) use name leaves (surname, first name
-    and the patronymic's initial; the surname and initial before format 4); the
+    (whose entries share the surname searched for) use surname-and-initial leaves; the
     others (a curator, a phone) hold a few hundred entries at most, spread over the
     alphabet, and use the first two characters, so a page needs few leaves. Within a key
     every leaf has the same form, so its leaves never prefix one another and sort as their
     entries do.
     """
-    if is_fine(key, index_format):
-        return leaf_of(entry, leaf_words(index_format))
-    return entry[:2]
+    return leaf_of(entry) if is_fine(key, index_format) else entry[:2]
 
 
 def group_of(leaf: str) -> str:

@@ -3,9 +3,8 @@
 Three levels per key: ``search_counts`` (``_id = key``: how many passports, which groups),
 ``search_groups`` (``_id = "key|group"``: the leaves of a two-letter group) and
 ``search_postings`` (``_id = "key|leaf"``: the postings of one leaf, ``lines`` by family id,
-each its entry and result line packed in a string; a leaf is the surname, first name and
-patronymic initial for the large and the name keys, two letters for the others, whose leaf
-is its own group).
+each its entry and result line packed in a string; a leaf is the surname and initial for
+the large and the name keys, two letters for the others, whose leaf is its own group).
 Every document stays small, which is what FerretDB reads and rewrites fast: a page holds
 a few hundred postings at most.
 """
@@ -18,7 +17,7 @@ from patronage_common.store import Collection, Database, Document
 from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
-from .keys import SEPARATOR, family_of, group_of, is_fine, leaf_for, leaf_words
+from .keys import family_of, group_of, is_fine, leaf_for
 from .lines import unpack
 
 POSTINGS = "search_postings"
@@ -27,15 +26,12 @@ COUNTS = "search_counts"
 STATE = "search_state"
 
 
-FORMAT = 4
+FORMAT = 3
 """Posting pages hold ``lines`` (family id → posting); format 1 held bare ``entries``.
 
-Format 3 split district and HQ keys into surname-and-initial leaves (formats 1 and 2 had
+Format 3 splits district and HQ keys into surname-and-initial leaves (formats 1 and 2 had
 two-letter ones): an index of an earlier format answers district and HQ searches only for
-the families reindexed since. Format 4 cuts every such leaf after the first name and the
-patronymic's initial (a common surname's page held a thousand postings at 100k); a search
-reads the coarser leaves of format 3 in step with the finer ones, so it answers in full
-meanwhile. The service reindexes the families of an earlier format when it starts
+the families reindexed since; the service reindexes the others when it starts
 (``flows.reindex_earlier_formats``), or ``search.rebuild`` converts all at once.
 """
 
@@ -180,23 +176,3 @@ async def save_states(*, db: Database, states: dict[str, Document]) -> None:
         db[STATE],
         [ReplaceOne({"_id": f}, state, upsert=True) for f, state in states.items()],
     )
-
-
-def is_current_leaf(leaf: str) -> bool:
-    """Whether a registered leaf (of a fine key) has the current form, not format 3's."""
-    return leaf.endswith(SEPARATOR) or leaf.count(" ") >= leaf_words(None)
-
-
-async def drop_earlier_leaves(*, db: Database) -> int:
-    """Unregister the leaves of an earlier format from every group; return how many.
-
-    Only once no family is indexed in an earlier format (their pages are empty then): a
-    search no longer reads them. The empty pages stay until the next rebuild.
-    """
-    operations = []
-    async for group in db[GROUPS].find({}):
-        earlier = [leaf for leaf in group.get("leaves") or [] if not is_current_leaf(leaf)]
-        if earlier:
-            operations.append(UpdateOne({"_id": group["_id"]}, {"$pullAll": {"leaves": earlier}}))
-    await _bulk(db[GROUPS], operations)
-    return len(operations)
