@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import bson
 from pymongo import monitoring
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,12 +34,17 @@ class CommandCounter(monitoring.CommandListener):
 
     def __init__(self) -> None:
         self.commands: Counter[str] = Counter()
+        self.count_bytes = False
+        self.bytes_found = 0
+        """Bytes of the documents ``find`` answered, while ``count_bytes`` (costs CPU)."""
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         self.commands[event.command_name] += 1
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
+        if self.count_bytes and event.command_name == "find":
+            batch = event.reply.get("cursor", {}).get("firstBatch", [])
+            self.bytes_found += sum(len(bson.encode(d)) for d in batch)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
@@ -106,7 +112,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results.update(await measure_api(args, settings, db, stored, counter))
             results["search"] = await measure_searches(args, db, families, counter, flows)
             results["reindex"] = await measure_reindex(args, db, stored, counter, flows)
+            results["reindex_batch"] = await measure_reindex_batches(
+                args, db, stored, counter, flows
+            )
             results["index_bytes"] = await index_sizes(db)
+            results["pages"] = await page_sizes(db)
         finally:
             await client.drop_database(database)
             await client.close()
@@ -131,7 +141,40 @@ async def measure_searches(
             )
     every = [s for shape in samples.values() for s in shape]
     out = {"all": summarize(every)} | {shape: summarize(s) for shape, s in samples.items()}
+    # Bytes the store sent back per search, in a pass of its own (counting costs CPU).
+    counter.count_bytes = True
+    read: dict[str, list[int]] = {}
+    for _ in range(args.searches // 5):
+        for shape, keys in query_shapes(families, rng):
+            before = counter.bytes_found
+            await flows.search(db=db, keys=keys, after=None, limit=20)
+            read.setdefault(shape, []).append(counter.bytes_found - before)
+    counter.count_bytes = False
+    for shape, sizes in read.items():
+        out[shape]["kb_read_mean"] = round(sum(sizes) / len(sizes) / 1000, 1)
+        out[shape]["kb_read_max"] = round(max(sizes) / 1000, 1)
     return out
+
+
+async def page_sizes(db: Any) -> dict[str, Any]:
+    """Sizes of the posting pages as BSON (KB): mean, p50, p99, largest, and by kind of key."""
+    sizes: list[int] = []
+    largest: dict[str, int] = {}
+    async for page in db["search_postings"].find({}):
+        size = len(bson.encode(page))
+        sizes.append(size)
+        kind = str(page["_id"]).split(":", 1)[0]
+        largest[kind] = max(largest.get(kind, 0), size)
+    sizes.sort()
+    return {
+        "pages": len(sizes),
+        "mean_kb": round(sum(sizes) / max(1, len(sizes)) / 1000, 2),
+        # ``percentile`` takes seconds and gives ms: bytes in, bytes × 1000 out.
+        "p50_kb": round(percentile(sizes, 50) / 1e6, 2),
+        "p99_kb": round(percentile(sizes, 99) / 1e6, 2),
+        "max_kb": round(sizes[-1] / 1000, 1) if sizes else 0,
+        "max_kb_by_kind": {k: round(v / 1000, 1) for k, v in sorted(largest.items())},
+    }
 
 
 async def measure_api(
@@ -223,7 +266,43 @@ async def measure_reindex(
     return summarize(samples)
 
 
-def summarize(samples: list[tuple[int, float, float]]) -> dict[str, float]:
+async def measure_reindex_batches(
+    args: argparse.Namespace, db: Any, stored: list[str], counter: CommandCounter, flows: Any
+) -> dict[str, Any]:
+    """Round trips and CPU per family when the indexer takes a batch of changed families.
+
+    A version without ``reindex_families`` reindexes them one by one, as its one-event
+    consumer did (which also looked up and recorded each event id: 2 more round trips).
+    """
+    rng = random.Random(args.seed + 3)
+    samples = []
+    batched = hasattr(flows, "reindex_families")
+    for _ in range(args.batches):
+        family_ids = rng.sample(stored, min(args.batch_size, len(stored)))
+        for family_id in family_ids:
+            document = await db["passports"].find_one({"_id": family_id}, {"contacts": 1})
+            phones = [f"+7999{rng.randrange(10**7):07d}", *document["contacts"]["phones"]]
+            await db["passports"].update_one(
+                {"_id": family_id}, {"$set": {"contacts.phones": phones}, "$inc": {"version": 1}}
+            )
+        trips, cpu, wall = counter.total(), time.process_time(), time.perf_counter()
+        if batched:
+            await flows.reindex_families(db=db, family_ids=family_ids)
+        else:
+            for family_id in family_ids:
+                await flows.reindex_family(db=db, family_id=family_id)
+        n = len(family_ids)
+        samples.append(
+            (
+                (counter.total() - trips) / n,
+                (time.process_time() - cpu) / n,
+                time.perf_counter() - wall,
+            )
+        )
+    return {"batch_size": args.batch_size, "batched": batched, **summarize(samples)}
+
+
+def summarize(samples: list[tuple[float, float, float]]) -> dict[str, float]:
     """Mean round trips and CPU, wall p50/p99, of ``(trips, cpu s, wall s)`` samples."""
     n = len(samples)
     return {
@@ -253,18 +332,22 @@ def main() -> int:
     parser.add_argument("--searches", type=int, default=500)
     parser.add_argument("--reindexes", type=int, default=100)
     parser.add_argument("--creates", type=int, default=200)
+    parser.add_argument("--batches", type=int, default=10, help="indexer batches measured")
+    parser.add_argument("--batch-size", type=int, default=50, help="changed families a batch")
     parser.add_argument("--reads", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--label", default="", help="suffix of the result file (e.g. before)")
     args = parser.parse_args()
     results = asyncio.run(run(args))
     print(json.dumps(results, indent=2, ensure_ascii=False))
-    print(f"\n{'operation':18} {'trips':>6} {'CPU ms':>7} {'p50 ms':>7} {'p99 ms':>7}")
+    print("posting pages:", json.dumps(results["pages"], ensure_ascii=False))
+    print(f"\n{'operation':24} {'trips':>6} {'CPU ms':>7} {'p50 ms':>7} {'p99 ms':>7}")
     rows = [(op, results[op]) for op in ("create", "create_outbox", "read")]
     rows += [*results["search"].items(), ("reindex", results["reindex"])]
+    rows += [("reindex/family in batch", results["reindex_batch"])]
     for shape, figures in rows:
         print(
-            f"{shape:18} {figures['round_trips']:6.1f} {figures['cpu_ms']:7.2f}"
+            f"{shape:24} {figures['round_trips']:6.1f} {figures['cpu_ms']:7.2f}"
             f" {figures['wall_p50_ms']:7.2f} {figures['wall_p99_ms']:7.2f}"
         )
     suffix = f"-{args.label}" if args.label else ""

@@ -353,6 +353,50 @@ def plan_summary(plan: object) -> str:
     return "; ".join(found) or json.dumps(plan, default=str)[:300]
 
 
+def measure_pages(
+    collection: Any, rng: random.Random, args: argparse.Namespace
+) -> dict[str, dict[str, float]]:
+    """find_one and a one-line ``$set`` of search-index-like pages of each size, by _id.
+
+    A page is ``{"lines": {family id: packed posting}}`` of ~300-byte strings, as the
+    passport search index stores it; which sizes a backend reads and rewrites slowly decides
+    how finely the index must cut its pages.
+    """
+    figures: dict[str, dict[str, float]] = {}
+    for kb in args.page_kb:
+        ids = [f"page-{kb}-{i}" for i in range(20)]
+        per_page = max(1, kb * 1000 // 330)
+        collection.insert_many(
+            [
+                {
+                    "_id": i,
+                    "lines": {
+                        f"f{n:05d}": "".join(rng.choices(string.ascii_letters, k=300))
+                        for n in range(per_page)
+                    },
+                }
+                for i in ids
+            ]
+        )
+        ops = max(20, args.ops // 5)
+        reads = timed(lambda ids=ids: collection.find_one({"_id": rng.choice(ids)}), ops)
+        writes = timed(
+            lambda ids=ids, per_page=per_page: collection.update_one(
+                {"_id": rng.choice(ids)},
+                {"$set": {f"lines.f{rng.randrange(per_page):05d}": "x" * 300}},
+            ),
+            ops,
+        )
+        figures[f"{kb}kb"] = {
+            "find_p50_ms": round(percentile(reads, 50), 2),
+            "find_p99_ms": round(percentile(reads, 99), 2),
+            "set_line_p50_ms": round(percentile(writes, 50), 2),
+            "set_line_p99_ms": round(percentile(writes, 99), 2),
+        }
+        print(f"  pages of {kb} KB: {figures[f'{kb}kb']}", flush=True)
+    return figures
+
+
 def measure(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
     out: dict[str, Any] = {"backend": backend, "docs": args.docs, "doc_bytes": args.doc_bytes}
@@ -397,6 +441,7 @@ def measure(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
             samples = timed(find_by_id, args.ops)
             out["find_by_id_p50_ms"] = percentile(samples, 50)
             out["find_by_id_p99_ms"] = percentile(samples, 99)
+            out["pages"] = measure_pages(client["bench_store"]["pages"], rng, args)
         finally:
             client.close()
         if args.compare_go_defaults:
@@ -422,6 +467,9 @@ def main() -> int:
     parser.add_argument("--ops", type=int, default=1000, help="timed operations of each kind")
     parser.add_argument("--doc-bytes", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--page-kb", type=int, nargs="+", default=[5, 40, 300], help="index page sizes timed"
+    )
     parser.add_argument("--ferretdb-binary", type=Path, help="default: devinfra's patched build")
     parser.add_argument("--label", default="patched", help="names the result file")
     parser.add_argument(

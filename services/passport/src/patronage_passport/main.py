@@ -10,9 +10,8 @@ from .overview.api import router as overview_router
 from .passports.api import router as passports_router
 from .passports.errors import EXCEPTION_HANDLERS
 from .passports.handlers import router as plan_links
+from .search import handlers as search_index
 from .search.api import router as search_router
-from .search.handlers import router as search_events
-from .search.handlers import upgrade_index
 from .settings import PassportSettings, get_settings
 
 
@@ -32,8 +31,8 @@ def create_app(
             overview_router,
             curators_router,
         ],
-        kafka_routers=[r.kafka_router(settings) for r in (search_events, plan_links)],
-        background_tasks=[upgrade_index],
+        kafka_routers=[search_index.kafka_router(settings), plan_links.kafka_router(settings)],
+        background_tasks=[search_index.upgrade_index],
         tracer_provider=tracer_provider,
         exception_handlers=EXCEPTION_HANDLERS,
     )

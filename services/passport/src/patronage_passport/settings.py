@@ -17,6 +17,12 @@ class PassportSettings(ServiceSettings):
     gc_young_threshold: int = Field(default=READ_PATH_GC_YOUNG_THRESHOLD, ge=0)
     data_encryption_keys: str = DEVELOPMENT_KEY
     measures_catalogue_file: Path | None = None
+    search_index_batch_max_records: int = Field(
+        default=100,
+        ge=1,
+        le=500,
+        description="Most passport events the search indexer takes at once (one index write)",
+    )
 
     @model_validator(mode="after")
     def _real_keys_in_production(self) -> Self:

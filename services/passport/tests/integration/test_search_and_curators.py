@@ -1,12 +1,16 @@
 """Search through the look-up index, and curators' workload, on the real store."""
 
+import json
 from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 from patronage_common.testing import eventually
+from patronage_contracts.topics import PASSPORT_EVENTS_TOPIC, dlq_topic_name
 from patronage_passport.settings import PassportSettings
 
+from tests.support.agency_client import read_topic
 from tests.support.families import passport_payload
 
 pytestmark = pytest.mark.integration
@@ -165,3 +169,49 @@ async def test_curators_belong_to_districts_and_workload_is_counted(
     assert load["families"] == 1
     assert load["overdue_plan_items"] == 1
     assert load["family_ids"] == [mine["family_id"]]
+
+
+async def test_the_indexer_takes_redelivered_events_once_and_sends_bad_ones_to_the_dlq(
+    api: tuple[httpx.AsyncClient, PassportSettings],
+) -> None:
+    client, settings = api
+    anna = await create(client, "Яковлева Анна Сергеевна", district="elets")
+
+    async def indexed() -> bool:
+        return await _total(client) == 1
+
+    await eventually(indexed, what="the index to catch up")
+
+    # The passport's own event delivered twice more, and a PassportUpdated naming no family.
+    topic = settings.topic(PASSPORT_EVENTS_TOPIC.name)
+    registered, _ = (await read_topic(settings.kafka_bootstrap_servers, topic, count=1))[0]
+    assert json.loads(registered)["family_id"] == anna["family_id"]
+    bad = {**json.loads(registered), "type": "PassportUpdated", "family_id": "не семья"}
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        for value in (registered, registered, json.dumps(bad).encode()):
+            await producer.send_and_wait(topic, value, key=anna["family_id"].encode())
+    finally:
+        await producer.stop()
+    dlq = settings.topic(dlq_topic_name(PASSPORT_EVENTS_TOPIC.name))
+    dead = await read_topic(settings.kafka_bootstrap_servers, dlq, count=1)
+    assert json.loads(dead[0][0])["family_id"] == "не семья"
+    assert dead[0][1]["x-dlq-original-topic"] == topic
+
+    # A change after them (the same partition): once it is indexed, so are they.
+    await client.post(f"/passports/{anna['family_id']}/needs", json=[{"category": "housing"}])
+
+    async def need_indexed() -> bool:
+        return bool(await names(client, open_need="housing"))
+
+    await eventually(need_indexed, what="the change after the redelivery to be indexed")
+    # Found once, counted once.
+    page = (await client.get("/passports", params={"district": "elets"})).json()
+    assert [item["family_id"] for item in page["items"]] == [anna["family_id"]]
+    assert page["total"] == 1
+    assert await _total(client) == 1
+
+
+async def _total(client: httpx.AsyncClient) -> int:
+    return int((await client.get("/passports")).json()["total"])

@@ -13,10 +13,18 @@ from patronage_passport.search import service
 from patronage_passport.search.flows import (
     decode_cursor,
     reindex_earlier_formats,
+    reindex_families,
     reindex_family,
     search,
 )
-from patronage_passport.search.keys import entry_of, group_of, is_fine, leaf_for, name_tokens
+from patronage_passport.search.keys import (
+    entry_of,
+    family_of,
+    group_of,
+    is_fine,
+    leaf_for,
+    name_tokens,
+)
 from patronage_passport.search.lines import indexed_keys, pack, posting_of, summary_of, unpack
 from patronage_passport.search.rebuild import rebuild_index
 from patronage_passport.settings import PassportSettings
@@ -218,20 +226,38 @@ async def test_result_lines_follow_changes_curators_and_consent_withdrawal(
         await client.close()
 
 
-async def write_format_1_index(db: Database, documents: list[dict[str, Any]]) -> None:
-    """The index as format 1 stored it: bare entries, result lines in states, and district
-    and HQ keys in two-letter leaves."""
-    pages: dict[str, list[str]] = {}
+async def write_earlier_index(
+    db: Database, documents: list[dict[str, Any]], index_format: int
+) -> None:
+    """The index as an earlier format stored it: its leaves (format 3: surname and initial;
+    1 and 2: district and HQ keys in two-letter leaves too), registered in its groups;
+    format 1 with bare entries in the pages and result lines in the states."""
+    pages: dict[str, dict[str, str]] = {}
+    groups: dict[str, set[str]] = {}
     for document in documents:
         entry = entry_of(document)
         for key in indexed_keys(document):
-            pages.setdefault(f"{key}|{leaf_for(key, entry, 1)}", []).append(entry)
-    await rebuild_index(db=db)  # counts and groups (of leaves of a fine key)
-    await db[service.GROUPS].delete_many({"_id": {"$regex": "^(district|hq):"}})
-    await db[service.POSTINGS].drop()
-    await db[service.POSTINGS].insert_many(
-        [{"_id": p, "entries": sorted(e)} for p, e in pages.items()]
+            leaf = leaf_for(key, entry, index_format)
+            pages.setdefault(f"{key}|{leaf}", {})[entry] = pack(posting_of(document))
+            if is_fine(key, index_format):
+                groups.setdefault(f"{key}|{group_of(leaf)}", set()).add(leaf)
+    await rebuild_index(db=db)  # counts (and their groups) and states
+    await db[service.GROUPS].drop()
+    await db[service.GROUPS].insert_many(
+        [{"_id": g, "leaves": sorted(leaves)} for g, leaves in groups.items()]
     )
+    await db[service.POSTINGS].drop()
+    if index_format == 1:
+        rows = [{"_id": p, "entries": sorted(lines)} for p, lines in pages.items()]
+    else:
+        rows = [
+            {"_id": p, "lines": {family_of(e): line for e, line in lines.items()}}
+            for p, lines in pages.items()
+        ]
+    await db[service.POSTINGS].insert_many(rows)
+    if index_format > 1:
+        await db[service.STATE].update_many({}, {"$set": {"format": index_format}})
+        return
     await db[service.STATE].drop()
     await db[service.STATE].insert_many(
         [
@@ -245,6 +271,11 @@ async def write_format_1_index(db: Database, documents: list[dict[str, Any]]) ->
             for d in documents
         ]
     )
+
+
+async def write_format_1_index(db: Database, documents: list[dict[str, Any]]) -> None:
+    """The index as format 1 stored it."""
+    await write_earlier_index(db, documents, 1)
 
 
 async def test_a_format_1_index_answers_until_rebuilt_and_converts_family_by_family(
@@ -293,17 +324,7 @@ async def test_a_format_1_index_answers_until_rebuilt_and_converts_family_by_fam
 
 async def write_format_2_index(db: Database, documents: list[dict[str, Any]]) -> None:
     """The index as format 2 stored it: lines, but district and HQ keys in two-letter leaves."""
-    pages: dict[str, dict[str, str]] = {}
-    for document in documents:
-        entry = entry_of(document)
-        for key in indexed_keys(document):
-            page = f"{key}|{leaf_for(key, entry, 2)}"
-            pages.setdefault(page, {})[document["_id"]] = pack(posting_of(document))
-    await rebuild_index(db=db)  # counts, states and groups (of leaves of a fine key)
-    await db[service.GROUPS].delete_many({"_id": {"$regex": "^(district|hq):"}})
-    await db[service.POSTINGS].drop()
-    await db[service.POSTINGS].insert_many([{"_id": p, "lines": v} for p, v in pages.items()])
-    await db[service.STATE].update_many({}, {"$set": {"format": 2}})
+    await write_earlier_index(db, documents, 2)
 
 
 async def test_a_format_2_index_is_moved_at_start_up_family_by_family(
@@ -351,5 +372,76 @@ async def test_indexers_running_at_once_lose_no_posting_and_no_count(
         await asyncio.gather(*(reindex_family(db=db, family_id=d["_id"]) for d in documents))
         await assert_index_holds(db, documents)
         assert (await search(db=db, keys=[], after=None, limit=1)).total == 20
+    finally:
+        await client.close()
+
+
+async def test_a_batch_writes_pages_families_share_once_and_a_redelivery_changes_nothing(
+    make_settings: Callable[..., Any],
+) -> None:
+    settings: PassportSettings = make_settings(PassportSettings)
+    cipher = FieldCipher.from_setting(settings.data_encryption_keys)
+    client = create_mongo_client(settings)
+    db = client[settings.database_name]
+    try:
+        await import_passports(
+            db=db, cipher=cipher, passports=generate_families(40, seed=43), actor="import"
+        )
+        documents = {d["_id"]: d async for d in db["passports"].find({}, {"outbox": 0})}
+        ids = list(documents)
+        # Pages several families of the batch go into (each written by one statement).
+        shared: dict[str, int] = {}
+        for document in documents.values():
+            for key in indexed_keys(document):
+                shared[page_of(key, document)] = shared.get(page_of(key, document), 0) + 1
+        assert sum(n > 1 for n in shared.values()) >= 5
+
+        await reindex_families(db=db, family_ids=ids)
+        await assert_index_holds(db, list(documents.values()))
+        assert (await search(db=db, keys=[], after=None, limit=1)).total == 40
+
+        # Redelivered, with one family twice: nothing written again, nothing counted twice.
+        await reindex_families(db=db, family_ids=[*ids, ids[0]])
+        await assert_index_holds(db, list(documents.values()))
+
+        # A batch of changed families beside unchanged ones, one of them moved in the
+        # alphabet (a new applicant name), two now sharing a new curator's page.
+        renamed, moved, other = ids[1], ids[2], ids[3]
+        await db["passports"].update_one(
+            {"_id": renamed},
+            {"$set": {"members.0.full_name": "Аверина Алла Борисовна"}, "$inc": {"version": 1}},
+        )
+        for family_id in (moved, other):
+            await db["passports"].update_one(
+                {"_id": family_id}, {"$set": {"curator_id": "cur-batch"}, "$inc": {"version": 1}}
+            )
+        await reindex_families(db=db, family_ids=ids)
+        documents = {d["_id"]: d async for d in db["passports"].find({}, {"outbox": 0})}
+        await assert_index_holds(db, list(documents.values()))
+        assert sorted(await all_pages(db, ["curator:cur-batch"], 5)) == sorted([moved, other])
+        assert await all_pages(db, ["name:аверина"], 5) == [renamed]
+    finally:
+        await client.close()
+
+
+async def test_batches_of_two_replicas_at_once_lose_no_posting_and_no_count(
+    make_settings: Callable[..., Any],
+) -> None:
+    settings: PassportSettings = make_settings(PassportSettings)
+    cipher = FieldCipher.from_setting(settings.data_encryption_keys)
+    client = create_mongo_client(settings)
+    db = client[settings.database_name]
+    try:
+        await import_passports(
+            db=db, cipher=cipher, passports=generate_families(30, seed=47), actor="import"
+        )
+        documents = [d async for d in db["passports"].find({}, {"outbox": 0})]
+        ids = [d["_id"] for d in documents]
+        # Overlapping batches, as two replicas might get after a rebalance.
+        await asyncio.gather(
+            reindex_families(db=db, family_ids=ids[:20]),
+            reindex_families(db=db, family_ids=ids[10:]),
+        )
+        await assert_index_holds(db, documents)
     finally:
         await client.close()

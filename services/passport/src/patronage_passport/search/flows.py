@@ -2,7 +2,7 @@
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from math import ceil, prod
 
@@ -31,21 +31,34 @@ def state_of(document: Document) -> Document:
 
 
 INDEX_LOCK = "search-index"
+FAMILIES_AT_ONCE = 100
+"""Families reindexed under one hold of the index lock (the lock expires after 30 s)."""
 
 
 async def reindex_family(*, db: Database, family_id: str) -> None:
-    """Make the family's postings match its current passport (safe to repeat).
+    """Make the family's postings match its current passport (safe to repeat)."""
+    await reindex_families(db=db, family_ids=[family_id])
 
-    Pages whose posting is unchanged are not written: a change of the result line alone
-    (a new first phone, say) rewrites every page, a new key only its own. A family indexed
-    in format 1 is moved out of its bare entries and into lines.
+
+async def reindex_families(*, db: Database, family_ids: Iterable[str]) -> None:
+    """Make the families' postings match their current passports (safe to repeat).
+
+    A batch costs one read of each family's passport and index state (all at once), then
+    one statement per page, group and count touched, however many of the families share
+    it, and one per state. Pages whose posting is unchanged are not written: a change of
+    the result line alone (a new first phone, say) rewrites every page, a new key only its
+    own. A family indexed in an earlier format is moved into the current one.
 
     One indexer writes at a time (service replicas each run one): FerretDB v1 loses one of
     two concurrent updates of a document, ``$set`` of other fields and ``$inc`` alike, and
-    families share pages and counts.
+    families share pages and counts. A crash between the page writes and the states leaves
+    the batch's counts off by its families until ``rebuild_index`` runs (a redelivery
+    writes the same postings again, and counts them again).
     """
-    async with locked(db, INDEX_LOCK):
-        await _reindex(db, family_id)
+    ids = list(dict.fromkeys(family_ids))
+    for start in range(0, len(ids), FAMILIES_AT_ONCE):
+        async with locked(db, INDEX_LOCK):
+            await _reindex(db, ids[start : start + FAMILIES_AT_ONCE])
 
 
 async def reindex_earlier_formats(*, db: Database) -> int:
@@ -61,44 +74,54 @@ async def reindex_earlier_formats(*, db: Database) -> int:
     ]
     if earlier:
         log.warning("search index: moving families of an earlier format", families=len(earlier))
-    for family_id in earlier:
-        await reindex_family(db=db, family_id=family_id)
+    await reindex_families(db=db, family_ids=earlier)
     return len(earlier)
 
 
-async def _reindex(db: Database, family_id: str) -> None:
-    document = await passports.get_document(db=db, family_id=family_id)
-    state = await service.get_state(db=db, family_id=family_id) or {
-        "format": service.FORMAT,
-        "entry": "",
-        "keys": [],
-        "version": 0,
-    }
-    if document is None or document["version"] < state["version"]:
-        return
-    new_state = state_of(document)
-    entry, keys, posting = new_state["entry"], new_state["keys"], new_state["posting"]
+_NEW_STATE: Document = {"format": service.FORMAT, "entry": "", "keys": [], "version": 0}
+
+
+async def _reindex(db: Database, family_ids: list[str]) -> None:
+    documents, states = await asyncio.gather(
+        asyncio.gather(*(passports.get_document(db=db, family_id=f) for f in family_ids)),
+        asyncio.gather(*(service.get_state(db=db, family_id=f) for f in family_ids)),
+    )
+    changes = service.IndexChanges()
+    new_states: dict[str, Document] = {}
+    for family_id, document, state in zip(family_ids, documents, states, strict=True):
+        state = state or _NEW_STATE
+        if document is None or document["version"] < state["version"]:
+            continue
+        new_state = state_of(document)
+        _plan(changes, family_id, state, new_state)
+        new_states[family_id] = new_state
+    await service.apply_changes(db=db, changes=changes)
+    await service.save_states(db=db, states=new_states)
+
+
+def _plan(changes: service.IndexChanges, family_id: str, state: Document, new: Document) -> None:
+    """Add one family's move from ``state`` to ``new`` to ``changes``."""
+    entry, keys, posting = new["entry"], new["keys"], new["posting"]
     old_entry, old_keys = state["entry"], state["keys"]
     old_format = int(state.get("format") or 1)
-    legacy = old_format < 2  # bare entries to take out of its pages
     # The pages the family is in: an earlier format put some keys in other leaves.
     old_pages = {service.page_id(k, old_entry, old_format): k for k in old_keys}
     new_pages = {service.page_id(k, entry): k for k in keys}
     rewrite = old_format != service.FORMAT or state.get("posting") != posting
-    counts: dict[str, tuple[int, str | None]] = {k: (-1, None) for k in old_keys if k not in keys}
+    for page in old_pages:
+        if page not in new_pages:
+            changes.taken_out[page].add(family_id)
+        if old_format < 2:  # bare entries to take out of its pages
+            changes.legacy_entries[page].append(old_entry)
     for page, key in new_pages.items():
+        if rewrite or page not in old_pages:
+            changes.put_in[page][family_id] = posting
         if page not in old_pages:
-            counts[key] = (0 if key in old_keys else 1, group_of(leaf_for(key, entry)))
-    await service.move_postings(
-        db=db,
-        family_id=family_id,
-        taken_out=[p for p in old_pages if p not in new_pages],
-        put_in={p: posting for p in new_pages if rewrite or p not in old_pages},
-        legacy_entries={p: old_entry for p in old_pages} if legacy else {},
-        new_leaves=[(k, leaf_for(k, entry)) for p, k in new_pages.items() if p not in old_pages],
-        count_changes=counts,
-    )
-    await service.save_state(db=db, family_id=family_id, state=new_state)
+            leaf = leaf_for(key, entry)
+            changes.add_leaf(key, leaf)
+            changes.count(key, 0 if key in old_keys else 1, group_of(leaf))
+    for key in set(old_keys) - set(keys):
+        changes.count(key, -1, None)
 
 
 @dataclass(frozen=True)

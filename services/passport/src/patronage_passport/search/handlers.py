@@ -1,27 +1,84 @@
-"""The indexer: reindex a family whenever its passport changes."""
+"""The indexer: reindex families whenever their passports change, a batch of events at once."""
 
-from patronage_common.consumers import EventRouter
-from patronage_common.runtime import ServiceRuntime
+from typing import Any
+
+from faststream.kafka import KafkaRouter
+from opentelemetry import trace
+from patronage_common.logging import get_logger
+from patronage_common.messaging import CONSUMER_ACK_POLICY, MessageRefused, dead_letter
+from patronage_common.runtime import HandlerRuntime, ServiceRuntime
 from patronage_contracts import PassportRegistered, PassportUpdated
 from patronage_contracts.topics import PASSPORT_EVENTS_TOPIC
+from pydantic import ValidationError
 
+from ..settings import PassportSettings
 from . import flows
 
-router = EventRouter(
-    PASSPORT_EVENTS_TOPIC.name, consumer="passport.search-index", description="Search index"
-)
+log = get_logger(__name__)
+CONSUMER = "passport.search-index"
+TOPIC = PASSPORT_EVENTS_TOPIC.name
+INDEXED: dict[str, type[PassportRegistered] | type[PassportUpdated]] = {
+    "PassportRegistered": PassportRegistered,
+    "PassportUpdated": PassportUpdated,
+}
+"""Events after which a family is reindexed; the topic's others are for other consumers."""
 
 
-@router.handles(PassportRegistered)
-async def on_registered(event: PassportRegistered, runtime: ServiceRuntime) -> None:
-    """Index a new passport."""
-    await flows.reindex_family(db=runtime.db, family_id=str(event.family_id))
+def family_to_reindex(body: Any) -> str | None:
+    """Family whose passport the event changed, None if the event is for other consumers.
+
+    ``MessageRefused`` or ``ValidationError`` if the message is not a valid event.
+    """
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+        raise MessageRefused("message has no string field 'type'")
+    model = INDEXED.get(body["type"])
+    return None if model is None else str(model.model_validate(body).family_id)
 
 
-@router.handles(PassportUpdated)
-async def on_updated(event: PassportUpdated, runtime: ServiceRuntime) -> None:
-    """Reindex a changed passport."""
-    await flows.reindex_family(db=runtime.db, family_id=str(event.family_id))
+async def handle_batch(runtime: ServiceRuntime, bodies: list[Any]) -> int:
+    """Reindex the families the batch's events changed, together; return how many.
+
+    No processed-event record is kept: a reindex reads the passport's current version,
+    so a redelivered batch (or a family changed twice in it) writes nothing new.
+    Unreadable events go to the DLQ with the reason.
+    """
+    families: list[str] = []
+    for body in bodies:
+        try:
+            family_id = family_to_reindex(body)
+        except (MessageRefused, ValidationError) as exc:
+            await dead_letter(
+                runtime.broker, runtime.settings, topic=TOPIC, body=body, exc=exc, consumer=CONSUMER
+            )
+            continue
+        if family_id is not None:
+            families.append(family_id)
+    unique = list(dict.fromkeys(families))
+    await flows.reindex_families(db=runtime.db, family_ids=unique)
+    return len(unique)
+
+
+def kafka_router(settings: PassportSettings) -> KafkaRouter:
+    """The batch subscriber of the passport topic that keeps the search index."""
+    router = KafkaRouter()
+
+    @router.subscriber(
+        settings.topic(TOPIC),
+        # The group of the one-event consumer it replaces: an upgrade goes on from its offsets.
+        group_id=f"{settings.topic_prefix}{CONSUMER}@{TOPIC}",
+        auto_offset_reset="earliest",
+        ack_policy=CONSUMER_ACK_POLICY,
+        batch=True,
+        max_records=settings.search_index_batch_max_records,
+        batch_timeout_ms=100,
+        title=f"{CONSUMER}:{TOPIC}",
+        description="Search index (families reindexed a batch at a time)",
+    )
+    async def consume(bodies: list[Any], runtime: HandlerRuntime) -> None:
+        trace.get_current_span().set_attribute("patronage.consumer", CONSUMER)
+        await handle_batch(runtime, bodies)
+
+    return router
 
 
 async def upgrade_index(runtime: ServiceRuntime) -> None:

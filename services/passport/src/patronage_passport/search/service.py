@@ -9,8 +9,12 @@ Every document stays small, which is what FerretDB reads and rewrites fast: a pa
 a few hundred postings at most.
 """
 
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
 from patronage_common.store import Collection, Database, Document
-from pymongo import UpdateOne
+from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from .keys import family_of, group_of, is_fine, leaf_for
@@ -40,55 +44,74 @@ def page_id(key: str, entry: str, index_format: int | None = None) -> str:
     return f"{key}|{leaf_for(key, entry, index_format)}"
 
 
-async def move_postings(
-    *,
-    db: Database,
-    family_id: str,
-    taken_out: list[str],
-    put_in: dict[str, str],
-    legacy_entries: dict[str, str],
-    new_leaves: list[tuple[str, str]],
-    count_changes: dict[str, tuple[int, str | None]],
-) -> None:
-    """Change one family's postings, a few round trips whatever its number of keys.
+@dataclass
+class IndexChanges:
+    """What reindexing some families changes, merged so each document is written once.
 
-    ``taken_out`` pages lose the family's posting, ``put_in`` pages get it (page id →
-    packed posting), ``legacy_entries`` pages lose a format-1 entry; ``new_leaves`` (key, leaf)
-    are registered in their group; ``count_changes`` adds to a key's count and registers a
-    group. One statement per page, so no bulk upserts one ``_id`` twice.
+    ``put_in`` pages get postings (page → family id → packed posting), ``taken_out`` pages
+    lose families' postings, ``legacy_entries`` pages lose format-1 entries; ``new_leaves``
+    are registered in their groups (by group ``_id``); ``counts`` add to a key's count and
+    register groups.
     """
-    field = f"lines.{family_id}"
+
+    put_in: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
+    taken_out: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    legacy_entries: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    new_leaves: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    counts: dict[str, tuple[int, set[str]]] = field(default_factory=dict)
+
+    def add_leaf(self, key: str, leaf: str) -> None:
+        """Register ``leaf`` in its group (a two-letter leaf is its own group: nothing)."""
+        if is_fine(key):
+            self.new_leaves[f"{key}|{group_of(leaf)}"].add(leaf)
+
+    def count(self, key: str, delta: int, group: str | None) -> None:
+        """Add ``delta`` to the count of ``key`` and register ``group`` in it."""
+        total, groups = self.counts.get(key, (0, set()))
+        self.counts[key] = (total + delta, groups | ({group} if group is not None else set()))
+
+
+async def apply_changes(*, db: Database, changes: IndexChanges) -> None:
+    """Write merged index changes: one statement per page, group and count.
+
+    So no bulk upserts one ``_id`` twice, and a page several families share is rewritten
+    once; a few round trips whatever the number of families and keys.
+    """
     operations = []
-    for page in dict.fromkeys([*taken_out, *put_in, *legacy_entries]):
+    pages = dict.fromkeys([*changes.put_in, *changes.taken_out, *changes.legacy_entries])
+    for page in pages:
         update: Document = {}
-        if page in put_in:
-            update["$set"] = {field: put_in[page]}
-        elif page in taken_out:
-            update["$unset"] = {field: ""}
-        if page in legacy_entries:
-            update["$pullAll"] = {"entries": [legacy_entries[page]]}
-        operations.append(UpdateOne({"_id": page}, update, upsert=page in put_in))
+        put = changes.put_in.get(page) or {}
+        if put:
+            update["$set"] = {f"lines.{f}": packed for f, packed in put.items()}
+        out = [f for f in sorted(changes.taken_out.get(page) or ()) if f not in put]
+        if out:
+            update["$unset"] = {f"lines.{f}": "" for f in out}
+        if changes.legacy_entries.get(page):
+            update["$pullAll"] = {"entries": changes.legacy_entries[page]}
+        if update:
+            operations.append(UpdateOne({"_id": page}, update, upsert=bool(put)))
     await _bulk(db[POSTINGS], operations)
     await _bulk(
         db[GROUPS],
         [
-            UpdateOne(
-                {"_id": f"{k}|{group_of(leaf)}"}, {"$addToSet": {"leaves": leaf}}, upsert=True
-            )
-            for k, leaf in dict.fromkeys(new_leaves)
-            if is_fine(k)  # a two-letter leaf is its own group
+            UpdateOne({"_id": group}, {"$addToSet": {"leaves": {"$each": sorted(leaves)}}}, True)
+            for group, leaves in changes.new_leaves.items()
         ],
     )
     counts = []
-    for key, (delta, group) in count_changes.items():
-        update = {"$inc": {"count": delta}}
-        if group is not None:
-            update["$addToSet"] = {"groups": group}
-        counts.append(UpdateOne({"_id": key}, update, upsert=group is not None))
+    for key, (delta, groups) in changes.counts.items():
+        update = {"$inc": {"count": delta}} if delta else {}
+        if groups:
+            update["$addToSet"] = {"groups": {"$each": sorted(groups)}}
+        if update:
+            counts.append(UpdateOne({"_id": key}, update, upsert=bool(groups)))
     await _bulk(db[COUNTS], counts)
 
 
-async def _bulk(collection: Collection, operations: list[UpdateOne]) -> None:
+async def _bulk(
+    collection: Collection, operations: Sequence[UpdateOne | ReplaceOne[Document]]
+) -> None:
     """Run updates in as few round trips as FerretDB takes (``BULK_LIMIT`` statements each).
 
     Two writers creating the same new document race: the loser's duplicate-key failures
@@ -147,6 +170,9 @@ async def get_state(*, db: Database, family_id: str) -> Document | None:
     return await db[STATE].find_one({"_id": family_id})
 
 
-async def save_state(*, db: Database, family_id: str, state: Document) -> None:
-    """Remember what the index holds for a family: entry, keys, version, result line."""
-    await db[STATE].replace_one({"_id": family_id}, state, upsert=True)
+async def save_states(*, db: Database, states: dict[str, Document]) -> None:
+    """Remember what the index holds for families: entry, keys, version, posting."""
+    await _bulk(
+        db[STATE],
+        [ReplaceOne({"_id": f}, state, upsert=True) for f, state in states.items()],
+    )
