@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -257,3 +258,85 @@ def pid_listening_on(port: int) -> int | None:
         if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port:
             return connection.pid
     return None
+
+
+def machine_cpu() -> tuple[float, int]:
+    """The machine's busy CPU seconds so far (all cores, /proc/stat) and its runnable tasks now."""
+    busy = 0.0
+    running = 0
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith("cpu "):
+            fields = [int(f) for f in line.split()[1:]]
+            # user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+            busy = (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+        elif line.startswith("procs_running"):
+            running = int(line.split()[1])
+    return busy, running
+
+
+class CpuTimeline:
+    """Each process's CPU and the machine's, sampled every ``interval_s``: what ran in a
+    given second of a phase (a burst of background work in one process, other work on the
+    machine) next to the reads that were slow in it."""
+
+    def __init__(self, pids: Mapping[str, int], interval_s: float = 0.1) -> None:
+        self.pids = dict(pids)
+        self.interval_s = interval_s
+        # (wall time, {process: CPU s so far}, machine busy s so far, runnable tasks)
+        self.samples: list[tuple[float, dict[str, float], float, int]] = []
+
+    def sample(self) -> None:
+        """One sample now."""
+        cpu = {}
+        for name, pid in self.pids.items():
+            try:
+                cpu[name] = cpu_seconds(pid)
+            except OSError:
+                cpu[name] = float("nan")
+        busy, running = machine_cpu()
+        self.samples.append((time.time(), cpu, busy, running))
+
+    async def run(self) -> None:
+        """Sample until cancelled."""
+        while True:
+            self.sample()
+            await asyncio.sleep(self.interval_s)
+
+    def per_second(self, wall_start: float, seconds: int) -> list[dict[str, Any]]:
+        """For each whole second from ``wall_start``: CPU ms of each process and of the
+        machine (``machine``: every core, ``others``: what the listed processes did not
+        use), and the most runnable tasks seen in a sample."""
+        rows: list[dict[str, Any]] = []
+        for second in range(seconds):
+            begin, end = wall_start + second, wall_start + second + 1
+            inside = [s for s in self.samples if begin <= s[0] <= end]
+            before = [s for s in self.samples if s[0] < begin]
+            if not inside or not before:
+                rows.append({"second": second})
+                continue
+            first, last = before[-1], inside[-1]
+            scale = 1000 / (last[0] - first[0])  # ms per second
+            row: dict[str, Any] = {
+                name: round(scale * (last[1][name] - first[1][name]), 1) for name in self.pids
+            }
+            row["machine"] = round(scale * (last[2] - first[2]), 1)
+            row["others"] = round(row["machine"] - sum(row[name] for name in self.pids), 1)
+            row["runnable_max"] = max(s[3] for s in inside)
+            rows.append({"second": second, **row})
+        return rows
+
+
+async def command_timelines(pids: Mapping[str, int], count_dir: Path) -> dict[str, dict[str, Any]]:
+    """Each service's store commands by tenth of a wall-clock second and its slow commands
+    (``bench/counted.py``), as its last SIGUSR2 left them (``store_commands`` sends it)."""
+    return {name: json.loads((count_dir / f"{name}.timeline.json").read_text()) for name in pids}
+
+
+def commands_in(timeline: Mapping[str, Any], begin: float, end: float) -> dict[str, int]:
+    """The commands a service sent between two wall-clock times, by name and collection."""
+    total: dict[str, int] = {}
+    for tenth, counts in timeline["sent"].items():
+        if begin <= int(tenth) / 10 < end:
+            for what, n in counts.items():
+                total[what] = total.get(what, 0) + n
+    return total
