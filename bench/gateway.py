@@ -294,6 +294,8 @@ def worst_seconds_context(
         ]
         return {
             "cpu_ms": per_second[second] if second < len(per_second) else {},
+            "threads_cpu_ms": cpu_timeline.threads_in(begin, end),
+            "others_cpu_ms": cpu_timeline.others_in(begin, end),
             "unusual_commands": unusual,
             "slow_commands": sorted(slow, key=lambda c: -c["ms"])[:8],
         }
@@ -303,6 +305,7 @@ def worst_seconds_context(
     median = {k: sorted(r[k] for r in rows)[len(rows) // 2] for k in keys}
     return {
         "median_second_cpu_ms": median,
+        "median_second_threads_cpu_ms": cpu_timeline.threads_in(wall_start, wall_start + seconds),
         "worst": {
             str(row["second"]): second_context(row["second"])
             for row in figures["tail"]["worst_seconds"]
@@ -420,7 +423,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 int(infra.kafka_bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
             )
             cpu_timeline = CpuTimeline(
-                {**pids, **({"kafka": kafka} if kafka else {}), "users": os.getpid()}
+                {**pids, **({"kafka": kafka} if kafka else {}), "users": os.getpid()},
+                by_thread=["kafka"],
             )
             sampling = asyncio.create_task(cpu_timeline.run(), name="cpu-timeline")
             for url in urls.values():

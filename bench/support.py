@@ -274,16 +274,63 @@ def machine_cpu() -> tuple[float, int]:
     return busy, running
 
 
+def thread_groups(pid: int) -> dict[str, float]:
+    """A process's CPU seconds so far by thread name, numbers dropped (``GC Thread#0`` and
+    ``GC Thread#1`` count as one ``GC Thread#``; a JVM names every thread)."""
+    groups: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            text = (task / "stat").read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")].rstrip("0123456789-")
+        fields = text.rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])
+        groups[name] = groups.get(name, 0.0) + ticks / os.sysconf("SC_CLK_TCK")
+    return groups
+
+
+def every_process() -> dict[int, tuple[str, float]]:
+    """Every visible process's name and CPU seconds so far."""
+    found: dict[int, tuple[str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = text.rsplit(")", 1)[1].split()
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        found[int(entry.name)] = (
+            name,
+            (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"),
+        )
+    return found
+
+
 class CpuTimeline:
     """Each process's CPU and the machine's, sampled every ``interval_s``: what ran in a
     given second of a phase (a burst of background work in one process, other work on the
-    machine) next to the reads that were slow in it."""
+    machine) next to the reads that were slow in it. The threads of ``by_thread``'s
+    processes are sampled by name too, and every ``scan_every`` samples every process on
+    the machine (who the ``others`` were)."""
 
-    def __init__(self, pids: Mapping[str, int], interval_s: float = 0.1) -> None:
+    def __init__(
+        self,
+        pids: Mapping[str, int],
+        interval_s: float = 0.1,
+        by_thread: Sequence[str] = (),
+        scan_every: int = 5,
+    ) -> None:
         self.pids = dict(pids)
         self.interval_s = interval_s
+        self.by_thread = [name for name in by_thread if name in self.pids]
+        self.scan_every = scan_every
         # (wall time, {process: CPU s so far}, machine busy s so far, runnable tasks)
         self.samples: list[tuple[float, dict[str, float], float, int]] = []
+        self.threads: list[tuple[float, dict[str, dict[str, float]]]] = []
+        self.scans: list[tuple[float, dict[int, tuple[str, float]]]] = []
 
     def sample(self) -> None:
         """One sample now."""
@@ -294,7 +341,14 @@ class CpuTimeline:
             except OSError:
                 cpu[name] = float("nan")
         busy, running = machine_cpu()
-        self.samples.append((time.time(), cpu, busy, running))
+        now = time.time()
+        self.samples.append((now, cpu, busy, running))
+        if self.by_thread:
+            self.threads.append(
+                (now, {name: thread_groups(self.pids[name]) for name in self.by_thread})
+            )
+        if len(self.samples) % self.scan_every == 1:
+            self.scans.append((now, every_process()))
 
     async def run(self) -> None:
         """Sample until cancelled."""
@@ -324,6 +378,47 @@ class CpuTimeline:
             row["runnable_max"] = max(s[3] for s in inside)
             rows.append({"second": second, **row})
         return rows
+
+    def threads_in(self, begin: float, end: float, top: int = 5) -> dict[str, dict[str, float]]:
+        """CPU ms per second of the busiest thread groups of each ``by_thread`` process."""
+        inside = [s for s in self.threads if begin <= s[0] <= end]
+        before = [s for s in self.threads if s[0] < begin]
+        if not inside or not before:
+            return {}
+        first, last = before[-1], inside[-1]
+        scale = 1000 / (last[0] - first[0])
+        found: dict[str, dict[str, float]] = {}
+        for name in self.by_thread:
+            spent = {
+                group: scale * (cpu - first[1][name].get(group, 0.0))
+                for group, cpu in last[1][name].items()
+            }
+            busiest = sorted(spent.items(), key=lambda item: -item[1])[:top]
+            found[name] = {group: round(ms, 1) for group, ms in busiest if ms > 0}
+        return found
+
+    def others_in(self, begin: float, end: float, top: int = 4) -> dict[str, float]:
+        """CPU ms per second of the busiest processes not listed, over the scans around
+        ``begin``-``end`` (every ``scan_every`` samples, so a coarser window)."""
+        inside = [s for s in self.scans if begin <= s[0] <= end + self.interval_s * self.scan_every]
+        before = [s for s in self.scans if s[0] < begin]
+        if not inside or not before:
+            return {}
+        first, last = before[-1], inside[-1]
+        scale = 1000 / (last[0] - first[0])
+        ours = set(self.pids.values())
+        spent: dict[str, float] = {}
+        for pid, (name, cpu) in last[1].items():
+            if pid in ours:
+                continue
+            earlier = first[1].get(pid)
+            # A kernel worker renames itself with its work: the pid is what stays.
+            delta = cpu - (earlier[1] if earlier else 0.0)
+            if delta > 0:
+                key = f"{name}[{pid}]"
+                spent[key] = spent.get(key, 0.0) + scale * delta
+        busiest = sorted(spent.items(), key=lambda item: -item[1])[:top]
+        return {name: round(ms, 1) for name, ms in busiest}
 
 
 async def command_timelines(pids: Mapping[str, int], count_dir: Path) -> dict[str, dict[str, Any]]:
