@@ -70,6 +70,9 @@ PREFIX = "benchgw."
 CURATOR = "cur-elets-1"
 PASSWORD = "demo-pass-1"  # the demo account's
 SLOW_MS = {"page": 100.0, "api": 30.0}
+OUTSIDE_BURST_MS = 250.0
+"""CPU ms over the median second taken by the machine's other work and the broker: a second
+the reads shared with such a burst (``disturbed``)."""
 """The p99 targets: a read slower than this is a slow one in the tail's shape."""
 
 
@@ -173,6 +176,8 @@ async def load(
         "max_ms": 1000 * max(samples, default=0.0),
         "tail": tail_shape(list(zip(starts, samples, strict=True)), started, slow_ms),
         "wall_start": wall_start,
+        # (second of the phase, duration s) of every read: split by what else ran then.
+        "_reads": [(start - started, d) for start, d in zip(starts, samples, strict=True)],
     }
 
 
