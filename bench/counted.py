@@ -5,7 +5,9 @@ the module creates its client) counts each command by name and collection; SIGUS
 the counts so far to ``OUT.json`` (the benchmark takes the difference over a phase), and
 first, to ``OUT.gc.json``, the garbage collections so far by generation: how many, their
 wall and CPU seconds, the longest (wall), and the objects each generation holds now; and
-the store commands that took at least 10, 50 and 100 ms to answer, and the longest.
+the store commands that took at least 10, 50 and 100 ms to answer, and the longest; and to
+``OUT.timeline.json`` when each command was sent (by tenth of a second of the wall clock, by
+``command collection``) and every command of at least ``TIMED_COMMAND_MS`` with its end.
 """
 
 import gc
@@ -22,6 +24,8 @@ from types import FrameType
 from pymongo import monitoring
 
 SLOW_COMMAND_MS = (10, 50, 100)
+TIMED_COMMAND_MS = 50
+"""A command this slow is listed with its time and what it was (the tail's timeline)."""
 
 
 class CommandCounter(monitoring.CommandListener):
@@ -32,22 +36,32 @@ class CommandCounter(monitoring.CommandListener):
         self.counts: Counter[str] = Counter()
         self.slower_than: Counter[int] = Counter()
         self.longest_us = 0
+        # Tenth of a wall-clock second -> commands sent in it; the slow ones with their end.
+        self.timeline: dict[int, Counter[str]] = {}
+        self.slow: list[tuple[float, str, float]] = []
+        self._sent: dict[int, str] = {}
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         target = event.command.get(event.command_name)
         where = target if isinstance(target, str) else ""
-        self.counts[f"{event.command_name} {where}".strip()] += 1
+        what = f"{event.command_name} {where}".strip()
+        self.counts[what] += 1
+        self.timeline.setdefault(int(10 * time.time()), Counter())[what] += 1
+        self._sent[event.request_id] = what
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        self._took(event.duration_micros)
+        self._took(event.request_id, event.duration_micros)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        self._took(event.duration_micros)
+        self._took(event.request_id, event.duration_micros)
 
-    def _took(self, micros: int) -> None:
+    def _took(self, request_id: int, micros: int) -> None:
+        what = self._sent.pop(request_id, "?")
         for ms in SLOW_COMMAND_MS:
             if micros >= 1000 * ms:
                 self.slower_than[ms] += 1
+        if micros >= 1000 * TIMED_COMMAND_MS:
+            self.slow.append((time.time(), what, micros / 1000))
         self.longest_us = max(self.longest_us, micros)
 
 
@@ -119,6 +133,8 @@ def main() -> None:
         write_whole(out.with_suffix(".gc.json"), json.dumps(figures))
         if collections.garbage_types is not None:
             collections.garbage_types.clear()  # each dump: what was freed since the last
+        timeline = {"sent": counter.timeline, "slow": counter.slow}
+        write_whole(out.with_suffix(".timeline.json"), json.dumps(timeline))
         write_whole(out, json.dumps(counter.counts))
 
     signal.signal(signal.SIGUSR2, dump)

@@ -50,8 +50,11 @@ sys.path.insert(0, str(ROOT))
 from patronage_common.stalls import StallWatch  # noqa: E402
 
 from bench.support import (  # noqa: E402
+    CpuTimeline,
     collections_between,
     collections_of,
+    command_timelines,
+    commands_in,
     cpu_seconds,
     logged_stalls,
     percentile,
@@ -67,6 +70,10 @@ PREFIX = "benchgw."
 CURATOR = "cur-elets-1"
 PASSWORD = "demo-pass-1"  # the demo account's
 SLOW_MS = {"page": 100.0, "api": 30.0}
+OUTSIDE_BURST_MS = 300.0
+"""CPU ms in one second taken by the machine's other work and the broker together (15 % of the
+two cores; about 130 in a quiet second): a second the reads shared with such work is
+``disturbed``."""
 """The p99 targets: a read slower than this is a slow one in the tail's shape."""
 
 
@@ -157,6 +164,7 @@ async def load(
                 errors += response.status != 200
 
         started = time.monotonic()
+        wall_start = time.time()
         await asyncio.gather(*(user(u) for u in users))
         elapsed = time.monotonic() - started
     return {
@@ -168,6 +176,9 @@ async def load(
         "p99_ms": percentile(samples, 99),
         "max_ms": 1000 * max(samples, default=0.0),
         "tail": tail_shape(list(zip(starts, samples, strict=True)), started, slow_ms),
+        "wall_start": wall_start,
+        # (second of the phase, duration s) of every read: split by what else ran then.
+        "_reads": [(start - started, d) for start, d in zip(starts, samples, strict=True)],
     }
 
 
@@ -186,6 +197,7 @@ async def measured(
     count_dir: Path | None,
     log_dir: Path,
     client_watch: StallWatch,
+    cpu_timeline: CpuTimeline,
     *load_args: Any,
     **load_kwargs: Any,
 ) -> dict[str, Any]:
@@ -227,6 +239,11 @@ async def measured(
             name: collections_between(collections_before[name], collections_after[name], reads)
             for name in services
         }
+        figures["worst_seconds_context"] = worst_seconds_context(
+            figures, cpu_timeline, await command_timelines(services, count_dir), elapsed
+        )
+    else:
+        figures["worst_seconds_context"] = worst_seconds_context(figures, cpu_timeline, {}, elapsed)
     await asyncio.sleep(0.2)  # the last stall's log line
     stalls = {
         name: stall_summary(logged_stalls(log_dir / f"{name}.log", since, until))
@@ -241,6 +258,106 @@ async def measured(
     )
     figures["stalls"] = stalls
     return figures
+
+
+def worst_seconds_context(
+    figures: dict[str, Any],
+    cpu_timeline: CpuTimeline,
+    timelines: dict[str, dict[str, Any]],
+    elapsed: float,
+) -> dict[str, Any]:
+    """What ran in the phase's worst seconds, beside a typical second: each process's CPU
+    ms and the machine's (``CpuTimeline``), each service's store commands sent in that
+    second that it sends more often than in an average second of the phase (background
+    work: a scan, a fold, a relay), and the store commands that took ``TIMED_COMMAND_MS``
+    or more and ended in that second."""
+    wall_start = figures["wall_start"]
+    seconds = int(elapsed)
+    per_second = cpu_timeline.per_second(wall_start, seconds)
+    average: dict[str, dict[str, float]] = {
+        name: {
+            what: n / max(1, seconds)
+            for what, n in commands_in(timeline, wall_start, wall_start + seconds).items()
+        }
+        for name, timeline in timelines.items()
+    }
+
+    def second_context(second: int) -> dict[str, Any]:
+        begin, end = wall_start + second, wall_start + second + 1
+        unusual: dict[str, dict[str, int]] = {}
+        for name, timeline in timelines.items():
+            sent = commands_in(timeline, begin, end)
+            extra = {
+                what: n for what, n in sent.items() if n >= 2 * average[name].get(what, 0.0) + 1
+            }
+            if extra:
+                unusual[name] = extra
+        slow = [
+            {"service": name, "command": what, "ms": round(ms, 1), "at": round(at - wall_start, 2)}
+            for name, timeline in timelines.items()
+            for at, what, ms in timeline["slow"]
+            if begin <= at < end
+        ]
+        return {
+            "cpu_ms": per_second[second] if second < len(per_second) else {},
+            "threads_cpu_ms": cpu_timeline.threads_in(begin, end),
+            "others_cpu_ms": cpu_timeline.others_in(begin, end),
+            "unusual_commands": unusual,
+            "slow_commands": sorted(slow, key=lambda c: -c["ms"])[:8],
+        }
+
+    rows = [r for r in per_second if "machine" in r]
+    keys = [k for k in (rows[0] if rows else {}) if k != "second"]
+    median = {k: sorted(r[k] for r in rows)[len(rows) // 2] for k in keys}
+    return {
+        "disturbed": disturbed_seconds(rows, figures.pop("_reads"), figures["tail"]["slow_ms"]),
+        "median_second_cpu_ms": median,
+        "median_second_threads_cpu_ms": cpu_timeline.threads_in(wall_start, wall_start + seconds),
+        "worst": {
+            str(row["second"]): second_context(row["second"])
+            for row in figures["tail"]["worst_seconds"]
+        },
+        "cpu_ms_per_second": [[r.get("second")] + [r.get(k) for k in keys] for r in per_second],
+        "cpu_columns": ["second", *keys],
+    }
+
+
+def disturbed_seconds(
+    rows: list[dict[str, Any]],
+    reads: list[tuple[float, float]],
+    slow_ms: float,
+) -> dict[str, Any]:
+    """The reads of the seconds in which the machine's other work and the broker (JIT
+    compiling, say) took ``OUTSIDE_BURST_MS`` or more, apart from the others: how many, how
+    many slow, their p99. ``reads``: (second of the phase, duration in seconds)."""
+    disturbed = {r["second"] for r in rows if r["others"] + r.get("kafka", 0.0) >= OUTSIDE_BURST_MS}
+    inside = [d for at, d in reads if int(at) in disturbed]
+    outside = [d for at, d in reads if int(at) not in disturbed]
+    return {
+        "outside_burst_ms": OUTSIDE_BURST_MS,
+        "seconds": sorted(disturbed),
+        "reads": len(inside),
+        "slow": sum(1000 * d > slow_ms for d in inside),
+        "p99_ms": round(percentile(inside, 99), 1) if inside else None,
+        "other_reads": len(outside),
+        "other_slow": sum(1000 * d > slow_ms for d in outside),
+        "other_p99_ms": round(percentile(outside, 99), 1) if outside else None,
+    }
+
+
+def go_collections(pid: int) -> dict[str, Any]:
+    """FerretDB's Go collections, when it runs with ``GODEBUG=gctrace=1`` (set it in this
+    process's environment: FerretDB started here inherits it): how many, and the lines
+    (``gc N @seconds-since-start …``) with the process's start on the wall clock."""
+    try:
+        log = Path(os.readlink(f"/proc/{pid}/fd/2")).read_text("utf-8", errors="replace")
+        ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except OSError:
+        return {}
+    started = time.time() - uptime + ticks / os.sysconf("SC_CLK_TCK")
+    lines = [line for line in log.splitlines() if line.startswith("gc ")]
+    return {"count": len(lines), "process_started": round(started, 2), "lines": lines[-50:]}
 
 
 def store_pid(mongodb_url: str) -> dict[str, int]:
@@ -280,7 +397,10 @@ def brief(figures: dict[str, Any]) -> str:
         for name, summary in figures["stalls"].items()
     }
     shown = {k: v for k, v in figures.items() if k != "store_commands_per_read"}
-    return str({**shown, "tail": tail, "stalls": stalls})
+    context = {
+        k: v for k, v in figures["worst_seconds_context"].items() if k != "cpu_ms_per_second"
+    }
+    return str({**shown, "tail": tail, "stalls": stalls, "worst_seconds_context": context})
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -329,6 +449,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             log_dir=log_dir,
         ) as (urls, pids):
             pids = {**pids, **store_pid(infra.mongodb_url)}
+            kafka = pid_listening_on(
+                int(infra.kafka_bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
+            )
+            cpu_timeline = CpuTimeline(
+                {**pids, **({"kafka": kafka} if kafka else {}), "users": os.getpid()},
+                by_thread=["kafka"],
+            )
+            sampling = asyncio.create_task(cpu_timeline.run(), name="cpu-timeline")
             for url in urls.values():
                 await wait_ready(url)
             families = await register_families(urls["passport"], args.families)
@@ -359,6 +487,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         count_dir,
                         log_dir,
                         client_watch,
+                        cpu_timeline,
                         paths,
                         [credentials] * args.users,
                         args.seconds,
@@ -377,6 +506,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     count_dir,
                     log_dir,
                     client_watch,
+                    cpu_timeline,
                     paths,
                     [credentials] * args.saturation_users,
                     args.saturation_seconds,
@@ -385,6 +515,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 print(f"{phase}, saturation: {brief(saturation)}", flush=True)
                 results.setdefault(phase, {})["saturation"] = saturation
             results["load_average"] = os.getloadavg()[0]
+            sampling.cancel()
+            if "store" in pids:
+                results["store_go_collections"] = go_collections(pids["store"])
     if watching is not None:
         watching.cancel()
     if profile_dir is not None:

@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -257,3 +258,180 @@ def pid_listening_on(port: int) -> int | None:
         if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port:
             return connection.pid
     return None
+
+
+def machine_cpu() -> tuple[float, int]:
+    """The machine's busy CPU seconds so far (all cores, /proc/stat) and its runnable tasks now."""
+    busy = 0.0
+    running = 0
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith("cpu "):
+            fields = [int(f) for f in line.split()[1:]]
+            # user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+            busy = (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+        elif line.startswith("procs_running"):
+            running = int(line.split()[1])
+    return busy, running
+
+
+def thread_groups(pid: int) -> dict[str, float]:
+    """A process's CPU seconds so far by thread name, numbers dropped (``GC Thread#0`` and
+    ``GC Thread#1`` count as one ``GC Thread#``; a JVM names every thread)."""
+    groups: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            text = (task / "stat").read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")].rstrip("0123456789-")
+        fields = text.rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])
+        groups[name] = groups.get(name, 0.0) + ticks / os.sysconf("SC_CLK_TCK")
+    return groups
+
+
+def every_process() -> dict[int, tuple[str, float]]:
+    """Every visible process's name and CPU seconds so far."""
+    found: dict[int, tuple[str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = text.rsplit(")", 1)[1].split()
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        found[int(entry.name)] = (
+            name,
+            (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"),
+        )
+    return found
+
+
+class CpuTimeline:
+    """Each process's CPU and the machine's, sampled every ``interval_s``: what ran in a
+    given second of a phase (a burst of background work in one process, other work on the
+    machine) next to the reads that were slow in it. The threads of ``by_thread``'s
+    processes are sampled by name too, and every ``scan_every`` samples every process on
+    the machine (who the ``others`` were)."""
+
+    def __init__(
+        self,
+        pids: Mapping[str, int],
+        interval_s: float = 0.1,
+        by_thread: Sequence[str] = (),
+        scan_every: int = 5,
+    ) -> None:
+        self.pids = dict(pids)
+        self.interval_s = interval_s
+        self.by_thread = [name for name in by_thread if name in self.pids]
+        self.scan_every = scan_every
+        # (wall time, {process: CPU s so far}, machine busy s so far, runnable tasks)
+        self.samples: list[tuple[float, dict[str, float], float, int]] = []
+        self.threads: list[tuple[float, dict[str, dict[str, float]]]] = []
+        self.scans: list[tuple[float, dict[int, tuple[str, float]]]] = []
+
+    def sample(self) -> None:
+        """One sample now."""
+        cpu = {}
+        for name, pid in self.pids.items():
+            try:
+                cpu[name] = cpu_seconds(pid)
+            except OSError:
+                cpu[name] = float("nan")
+        busy, running = machine_cpu()
+        now = time.time()
+        self.samples.append((now, cpu, busy, running))
+        if self.by_thread:
+            self.threads.append(
+                (now, {name: thread_groups(self.pids[name]) for name in self.by_thread})
+            )
+        if len(self.samples) % self.scan_every == 1:
+            self.scans.append((now, every_process()))
+
+    async def run(self) -> None:
+        """Sample until cancelled."""
+        while True:
+            self.sample()
+            await asyncio.sleep(self.interval_s)
+
+    def per_second(self, wall_start: float, seconds: int) -> list[dict[str, Any]]:
+        """For each whole second from ``wall_start``: CPU ms of each process and of the
+        machine (``machine``: every core, ``others``: what the listed processes did not
+        use), and the most runnable tasks seen in a sample."""
+        rows: list[dict[str, Any]] = []
+        for second in range(seconds):
+            begin, end = wall_start + second, wall_start + second + 1
+            inside = [s for s in self.samples if begin <= s[0] <= end]
+            before = [s for s in self.samples if s[0] < begin]
+            if not inside or not before:
+                rows.append({"second": second})
+                continue
+            first, last = before[-1], inside[-1]
+            scale = 1000 / (last[0] - first[0])  # ms per second
+            row: dict[str, Any] = {
+                name: round(scale * (last[1][name] - first[1][name]), 1) for name in self.pids
+            }
+            row["machine"] = round(scale * (last[2] - first[2]), 1)
+            row["others"] = round(row["machine"] - sum(row[name] for name in self.pids), 1)
+            row["runnable_max"] = max(s[3] for s in inside)
+            rows.append({"second": second, **row})
+        return rows
+
+    def threads_in(self, begin: float, end: float, top: int = 5) -> dict[str, dict[str, float]]:
+        """CPU ms per second of the busiest thread groups of each ``by_thread`` process."""
+        inside = [s for s in self.threads if begin <= s[0] <= end]
+        before = [s for s in self.threads if s[0] < begin]
+        if not inside or not before:
+            return {}
+        first, last = before[-1], inside[-1]
+        scale = 1000 / (last[0] - first[0])
+        found: dict[str, dict[str, float]] = {}
+        for name in self.by_thread:
+            spent = {
+                group: scale * (cpu - first[1][name].get(group, 0.0))
+                for group, cpu in last[1][name].items()
+            }
+            busiest = sorted(spent.items(), key=lambda item: -item[1])[:top]
+            found[name] = {group: round(ms, 1) for group, ms in busiest if ms > 0}
+        return found
+
+    def others_in(self, begin: float, end: float, top: int = 4) -> dict[str, float]:
+        """CPU ms per second of the busiest processes not listed, over the scans around
+        ``begin``-``end`` (every ``scan_every`` samples, so a coarser window)."""
+        inside = [s for s in self.scans if begin <= s[0] <= end + self.interval_s * self.scan_every]
+        before = [s for s in self.scans if s[0] < begin]
+        if not inside or not before:
+            return {}
+        first, last = before[-1], inside[-1]
+        scale = 1000 / (last[0] - first[0])
+        ours = set(self.pids.values())
+        spent: dict[str, float] = {}
+        for pid, (name, cpu) in last[1].items():
+            if pid in ours:
+                continue
+            earlier = first[1].get(pid)
+            # A kernel worker renames itself with its work: the pid is what stays.
+            delta = cpu - (earlier[1] if earlier else 0.0)
+            if delta > 0:
+                key = f"{name}[{pid}]"
+                spent[key] = spent.get(key, 0.0) + scale * delta
+        busiest = sorted(spent.items(), key=lambda item: -item[1])[:top]
+        return {name: round(ms, 1) for name, ms in busiest}
+
+
+async def command_timelines(pids: Mapping[str, int], count_dir: Path) -> dict[str, dict[str, Any]]:
+    """Each service's store commands by tenth of a wall-clock second and its slow commands
+    (``bench/counted.py``), as its last SIGUSR2 left them (``store_commands`` sends it)."""
+    return {name: json.loads((count_dir / f"{name}.timeline.json").read_text()) for name in pids}
+
+
+def commands_in(timeline: Mapping[str, Any], begin: float, end: float) -> dict[str, int]:
+    """The commands a service sent between two wall-clock times, by name and collection."""
+    total: dict[str, int] = {}
+    for tenth, counts in timeline["sent"].items():
+        if begin <= int(tenth) / 10 < end:
+            for what, n in counts.items():
+                total[what] = total.get(what, 0) + n
+    return total

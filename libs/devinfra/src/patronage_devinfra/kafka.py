@@ -162,6 +162,20 @@ def _server_properties(port: int, controller_port: int, log_dir: Path) -> str:
     return "".join(f"{key}={value}\n" for key, value in settings.items())
 
 
+BROKER_JVM_OPTIONS = ("-Xms256m", "-Xmx768m", "-XX:TieredStopAtLevel=1")
+"""The broker's heap, and its JIT stopped at the C1 compiler. A broker started here is fresh
+(a test session, a benchmark): with C2 its compiler thread took 32-43 CPU-ms a second for
+minutes after the start, with the broker's seconds up to 316-424 ms, on the two cores the
+services under test share with it (bench/gateway.py, its worst seconds). With C1 only the
+broker took 31-40 ms a second in all, at most 89; its request handlers cost the same, and
+its raw produce-consume pace was alike (bench/kafka_jit.py: 23,718 vs 24,325 messages/s)."""
+
+
+def broker_args(java: list[str], properties: Path) -> list[str | Path]:
+    """The broker's command line: ``java`` (from ``_java_args``) running ``properties``."""
+    return [*java, *BROKER_JVM_OPTIONS, "kafka.Kafka", properties]
+
+
 def _java_args(libs: Path, log4j_config: Path, log_file: Path) -> list[str]:
     java = _require("java", _JAVA_HINT)
     return [
@@ -228,7 +242,7 @@ def start_local_kafka(timeout: float = START_TIMEOUT_S) -> Iterator[LocalKafka]:
         )
         with running(
             "kafka",
-            [*java, "-Xms256m", "-Xmx768m", "kafka.Kafka", properties],
+            broker_args(java, properties),
             log_path=log_path,
             cwd=data_dir,
             stop_timeout=15.0,
