@@ -6,10 +6,11 @@ them. A caller waits at most ``window_s`` longer than alone; a full group goes a
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 GROUP_LIMIT = 50
 """Stock FerretDB 1.24 never answers an ``update`` of 100 statements or more (each statement
@@ -95,3 +96,25 @@ class GroupCommit(Generic[T]):
                 future.set_result(None)
             else:
                 future.set_exception(outcome)
+
+
+READ_CONCURRENCY = 8
+"""Store commands one batch keeps in flight at once."""
+
+
+async def gather_limited(
+    awaitables: Iterable[Awaitable[R]], *, limit: int = READ_CONCURRENCY
+) -> list[R]:
+    """Await all of ``awaitables``, at most ``limit`` at a time; their results in order.
+
+    A batch's hundreds of look-ups sent at once would queue in the store ahead of every
+    other command of the service (and open a connection each): a few at a time are as
+    fast for the batch and leave room for the rest.
+    """
+    gate = asyncio.Semaphore(limit)
+
+    async def one(awaitable: Awaitable[R]) -> R:
+        async with gate:
+            return await awaitable
+
+    return list(await asyncio.gather(*(one(a) for a in awaitables)))

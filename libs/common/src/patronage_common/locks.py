@@ -58,31 +58,43 @@ async def locked(
 DUPLICATE_KEY = 11000
 
 
+BULK_LIMIT = 50
+"""Locks taken or given back per command: FerretDB 1.24 never answers a bulk write of 100
+statements or more, and the database stays locked."""
+
+
 async def try_lock_many(db: Database, keys: Sequence[str]) -> tuple[str, list[str]]:
-    """Take whichever of the locks of ``keys`` are free, in one insert; owner and those taken.
+    """Take whichever of the locks of ``keys`` are free, ``BULK_LIMIT`` per insert; owner and
+    those taken.
 
     Nothing waits, so a group never holds some locks while waiting for others (no
     deadlock between two groups); the caller handles the rest another way (one by one
     with ``locked``, say) and gives the taken ones back with ``release_many``.
     """
     owner = uuid.uuid4().hex
-    if not keys:
-        return owner, []
     now = utc_now()
-    try:
-        await db[LOCKS].insert_many(
-            [{"_id": key, "owner": owner, "at": now} for key in keys], ordered=False
-        )
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(e.get("code") != DUPLICATE_KEY for e in errors):
-            raise
-        busy = {int(e["index"]) for e in errors}
-        return owner, [key for n, key in enumerate(keys) if n not in busy]
-    return owner, list(keys)
+    taken: list[str] = []
+    for start in range(0, len(keys), BULK_LIMIT):
+        group = keys[start : start + BULK_LIMIT]
+        try:
+            await db[LOCKS].insert_many(
+                [{"_id": key, "owner": owner, "at": now} for key in group], ordered=False
+            )
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                await release_many(db, taken, owner)
+                raise
+            busy = {int(e["index"]) for e in errors}
+            taken += [key for n, key in enumerate(group) if n not in busy]
+            continue
+        taken += group
+    return owner, taken
 
 
 async def release_many(db: Database, keys: Sequence[str], owner: str) -> None:
     """Give back locks taken by ``try_lock_many``."""
-    if keys:
-        await db[LOCKS].bulk_write([DeleteOne({"_id": k, "owner": owner}) for k in keys])
+    for start in range(0, len(keys), BULK_LIMIT):
+        await db[LOCKS].bulk_write(
+            [DeleteOne({"_id": k, "owner": owner}) for k in keys[start : start + BULK_LIMIT]]
+        )

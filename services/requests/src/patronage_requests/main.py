@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from patronage_common.app import create_service_app, run_service
+from patronage_common.consumers import BatchEventRouter, EventRouter
 from patronage_common.runtime import ServiceRuntime
 from patronage_contracts import utc_now
 
@@ -29,6 +30,7 @@ from .proactive.flows import calendar_scheduler
 from .proactive.handlers import proactive_routers
 from .proactive.rules import load_rules
 from .request_lists.handlers import router as lists_events
+from .request_lists.service import fold_lines_forever
 from .settings import RequestsSettings, get_settings
 from .sla.api import router as sla_api
 from .sla.clock import Clock as SlaClock
@@ -58,7 +60,7 @@ def create_app(
     )
     sla_clock = sla_clock or _SlaTime(now)
     scheduler = SlaScheduler(sla_clock)
-    event_routers = (
+    event_routers: tuple[EventRouter | BatchEventRouter, ...] = (
         families_events,
         timeline_events,
         lists_events,
@@ -91,6 +93,7 @@ def create_app(
             calendar_scheduler(engine, settings),
             send_reminders,
             fold_family_links_forever,
+            fold_lines_forever,
         ],
         tracer_provider=tracer_provider,
         exception_handlers={**EXCEPTION_HANDLERS, **REQUEST_EXCEPTION_HANDLERS},

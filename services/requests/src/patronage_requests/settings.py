@@ -86,6 +86,11 @@ class RequestsSettings(ServiceSettings):
         description="How long an intake batch may use a family snapshot read for an earlier "
         "one (a change through another replica is seen after at most this; 0: always read)",
     )
+    list_lines_fold_interval_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often request list line changes are folded into their day buckets",
+    )
     family_links_fold_interval_s: float = Field(
         default=2.0,
         gt=0,

@@ -8,12 +8,14 @@ from typing import Any
 import httpx
 import pytest
 from patronage_common.identity import IDENTITY_HEADER, Identity, Role, sign_identity
+from patronage_common.store import create_mongo_client
 from patronage_common.testing import eventually, free_port, serve
 from patronage_contracts import Agency
 from patronage_contracts.topics import REQUEST_EVENTS_TOPIC
 from patronage_passport.main import create_app as create_passport
 from patronage_passport.settings import PassportSettings
 from patronage_requests.main import create_app as create_requests
+from patronage_requests.request_lists import service as lists
 from patronage_requests.settings import RequestsSettings
 
 from tests.support.agency_client import read_events_until
@@ -41,6 +43,7 @@ async def services(make_settings: Callable[..., Any]) -> AsyncIterator[dict[str,
         http_port=requests_port,
         passport_url=f"http://127.0.0.1:{passport_port}",
         identity_secret=SECRET,
+        list_lines_fold_interval_s=3600,  # folded by the test when it wants
     )
     async with (
         serve(create_passport(passport_settings), passport_port) as passport_url,
@@ -214,3 +217,40 @@ async def test_agency_worker_works_the_task_through_the_api(services: dict[str, 
         ),
     )
     assert task_changes(events) == ["accepted", "needs_info", "in_progress", "resolved"]
+
+
+async def test_lines_are_listed_before_and_after_they_are_folded_into_their_day_buckets(
+    services: dict[str, Any],
+) -> None:
+    curator = f"cur-{uuid.uuid4().hex[:8]}"
+    family_id = await register_family(services, curator)
+    first = [(await create(services, family_id))["request_id"] for _ in range(2)]
+    client = create_mongo_client(services["settings"])
+    db = client[services["settings"].database_name]
+    try:
+
+        async def listed_newest_first(ids: list[str]) -> bool:
+            return await listed(services, curator_id=curator, limit=10) == list(reversed(ids))
+
+        await eventually(lambda: listed_newest_first(first), what="the first two listed")
+        await lists.fold_lines(db=db)
+        assert await db[lists.LINES].count_documents({"scope": f"curator:{curator}"}) == 0
+        assert await listed_newest_first(first)
+
+        third = (await create(services, family_id))["request_id"]
+        cancelled = await services["requests"].post(
+            f"/requests/{first[0]}/cancel", json={"reason": "семья отказалась"}
+        )
+        assert cancelled.status_code == 200, cancelled.text
+
+        async def cancelled_listed() -> bool:
+            return await listed(services, curator_id=curator, status="cancelled") == [first[0]]
+
+        # A folded line and its newer change not folded yet: the change wins.
+        await eventually(cancelled_listed, what="the cancelled request under its new status")
+        assert await listed_newest_first([*first, third])
+        await lists.fold_lines(db=db)
+        assert await cancelled_listed()
+        assert await listed(services, curator_id=curator, status="routed") == [third, first[1]]
+    finally:
+        await client.close()

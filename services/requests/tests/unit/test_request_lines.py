@@ -4,7 +4,12 @@ from datetime import UTC, datetime
 
 from patronage_contracts import AgencyTaskStatus
 from patronage_requests.help_requests import domain
-from patronage_requests.request_lists.service import line_of, scopes_of
+from patronage_requests.request_lists.service import (
+    latest_changes,
+    line_of,
+    lines_with_changes,
+    scopes_of,
+)
 
 CREATED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -48,3 +53,36 @@ def test_a_refused_transition_is_explained_with_russian_status_names() -> None:
     reason = domain.refusal_reason("accepted", AgencyTaskStatus.ACCEPTED)
     assert reason == "из статуса «принята» нельзя перейти в «принята»"
     assert "«направлена»" in domain.refusal_reason(domain.TASK_SENT, AgencyTaskStatus.ACCEPTED)
+
+
+def change(request_id: str, version: int, status: str | None, n: int = 0) -> dict[str, object]:
+    line = None if status is None else {"created_at": CREATED, "status": status, "v": version}
+    return {
+        "bucket": "agency:housing:2026-11-23",
+        "request_id": request_id,
+        "line": line,
+        "v": version,
+        "at": CREATED,
+        "n": n,
+    }
+
+
+def test_the_latest_change_of_a_line_wins_and_a_removal_takes_it_off() -> None:
+    latest = latest_changes(
+        [change("r1", 3, "accepted", 1), change("r1", 2, "routed", 0), change("r2", 1, None)]
+    )
+    pending = latest["agency:housing:2026-11-23"]
+    assert {r: c["line"] and c["line"]["status"] for r, c in pending.items()} == {
+        "r1": "accepted",
+        "r2": None,
+    }
+    folded = {"r2": {"created_at": CREATED, "status": "routed", "v": 0}}
+    assert {r: line["status"] for r, line in lines_with_changes(folded, pending).items()} == {
+        "r1": "accepted"
+    }
+
+
+def test_a_change_older_than_the_folded_line_is_ignored() -> None:
+    folded = {"r1": {"created_at": CREATED, "status": "resolved", "v": 5}}
+    pending = latest_changes([change("r1", 4, "in_progress")])["agency:housing:2026-11-23"]
+    assert lines_with_changes(folded, pending) == folded

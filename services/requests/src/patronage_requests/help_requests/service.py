@@ -6,11 +6,11 @@ from typing import Any
 from uuid import UUID
 
 from patronage_common.batching import GROUP_LIMIT
-from patronage_common.locks import locked
+from patronage_common.locks import locked, release_many, try_lock_many
 from patronage_common.logging import get_logger
 from patronage_common.outbox import GROUP_FIELD, OUTBOX_FIELD
 from patronage_common.runtime import ServiceRuntime
-from patronage_common.store import Database, Document, upsert_one
+from patronage_common.store import Database, Document, upsert_many
 from patronage_contracts import Agency, utc_now
 from pymongo import DeleteOne
 from pymongo.errors import BulkWriteError
@@ -64,30 +64,39 @@ async def fold_family_links(*, db: Database, limit: int = FOLD_LIMIT) -> int:
     One update per family however many of its requests came meanwhile, under the
     family index's lock (two concurrent ``$addToSet`` on one document can lose one in
     FerretDB v1); each link is deleted (by ``_id``) once its family's index lists it.
+    The families' locks are taken together and their updates and deletes sent in bulk;
+    a family whose lock another writer holds is folded alone, waiting for it.
     """
     links = [link async for link in db[FAMILY_REQUEST_LINKS].find({}).limit(limit)]
     by_family: dict[str, list[Document]] = {}
     for link in sorted(links, key=_link_order):
         by_family.setdefault(link["family_id"], []).append(link)
-
-    async def one_family(family_id: str, family_links: list[Document]) -> None:
-        async with locked(db, f"{FAMILY_REQUESTS}:{family_id}"):
-            await upsert_one(
-                db[FAMILY_REQUESTS],
-                {"_id": family_id},
-                {"$addToSet": {"request_ids": {"$each": [link["_id"] for link in family_links]}}},
-            )
-        for start in range(0, len(family_links), GROUP_LIMIT):
-            await db[FAMILY_REQUEST_LINKS].bulk_write(
-                [
-                    DeleteOne({"_id": link["_id"]})
-                    for link in family_links[start : start + GROUP_LIMIT]
-                ],
-                ordered=False,
-            )
-
-    await asyncio.gather(*(one_family(f, ls) for f, ls in by_family.items()))
+    keys = {f"{FAMILY_REQUESTS}:{f}": f for f in by_family}
+    owner, taken = await try_lock_many(db, list(keys))
+    try:
+        await _fold(db=db, by_family={keys[k]: by_family[keys[k]] for k in taken})
+    finally:
+        await release_many(db, taken, owner)
+    for key in keys.keys() - set(taken):
+        async with locked(db, key):
+            await _fold(db=db, by_family={keys[key]: by_family[keys[key]]})
     return len(links)
+
+
+async def _fold(*, db: Database, by_family: dict[str, list[Document]]) -> None:
+    """Add the links to their (locked) families' indexes, then delete them."""
+    await upsert_many(
+        db[FAMILY_REQUESTS],
+        [
+            ({"_id": f}, {"$addToSet": {"request_ids": {"$each": [link["_id"] for link in ls]}}})
+            for f, ls in by_family.items()
+        ],
+    )
+    deletes = [DeleteOne({"_id": link["_id"]}) for ls in by_family.values() for link in ls]
+    for start in range(0, len(deletes), GROUP_LIMIT):
+        await db[FAMILY_REQUEST_LINKS].bulk_write(
+            deletes[start : start + GROUP_LIMIT], ordered=False
+        )
 
 
 async def fold_family_links_forever(runtime: ServiceRuntime) -> None:

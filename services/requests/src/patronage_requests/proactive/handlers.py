@@ -1,6 +1,6 @@
 """Consume the passport topic (facts, contacts, triggers) and curator requests (contacts)."""
 
-from patronage_common.consumers import EventRouter
+from patronage_common.consumers import BatchEventRouter, EventRouter
 from patronage_common.runtime import ServiceRuntime
 from patronage_contracts import Event, RequestCreated
 from patronage_contracts.passport import PASSPORT_EVENTS
@@ -10,7 +10,7 @@ from . import flows
 from .engine import ProactiveEngine
 
 
-def proactive_routers(engine: ProactiveEngine) -> list[EventRouter]:
+def proactive_routers(engine: ProactiveEngine) -> list[EventRouter | BatchEventRouter]:
     """Subscribers of the proactive rules, bound to the engine's rules and clock."""
     passport_events = EventRouter(
         PASSPORT_EVENTS_TOPIC.name,
@@ -24,14 +24,15 @@ def proactive_routers(engine: ProactiveEngine) -> list[EventRouter]:
     for model in PASSPORT_EVENTS:
         passport_events.add(model, on_passport_event)
 
-    curator_requests = EventRouter(
+    async def on_requests_created(events: list[RequestCreated], runtime: ServiceRuntime) -> None:
+        for event in events:
+            await flows.on_request_created(runtime=runtime, engine=engine, event=event)
+
+    curator_requests = BatchEventRouter(
         REQUEST_EVENTS_TOPIC.name,
         consumer="requests.proactive-contacts",
+        types=(RequestCreated,),
+        handler=on_requests_created,
         description="Proactive rules: a curator's request is a contact with the family",
     )
-
-    async def on_request_created(event: RequestCreated, runtime: ServiceRuntime) -> None:
-        await flows.on_request_created(runtime=runtime, engine=engine, event=event)
-
-    curator_requests.add(RequestCreated, on_request_created)
     return [passport_events, curator_requests]

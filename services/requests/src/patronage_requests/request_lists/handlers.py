@@ -1,6 +1,6 @@
 """Keep the request lists current from the service's own request events."""
 
-from patronage_common.consumers import EventRouter
+from patronage_common.consumers import BatchEventRouter
 from patronage_common.runtime import ServiceRuntime
 from patronage_contracts import (
     AgencyTaskReassigned,
@@ -14,12 +14,6 @@ from patronage_contracts.topics import REQUEST_EVENTS_TOPIC
 
 from . import service
 
-router = EventRouter(
-    REQUEST_EVENTS_TOPIC.name,
-    consumer="requests.lists",
-    description="Request lists by curator and by agency",
-)
-
 ListedEvent = (
     RequestCreated
     | RequestRouted
@@ -30,14 +24,22 @@ ListedEvent = (
 )
 
 
-async def refresh_listing(event: ListedEvent, runtime: ServiceRuntime) -> None:
-    """The request changed: its lines follow its stored state."""
-    await service.refresh_line(db=runtime.db, request_id=event.request_id)
+async def refresh_listings(events: list[ListedEvent], runtime: ServiceRuntime) -> None:
+    """The requests changed: their lines follow their stored state (each refreshed once)."""
+    await service.refresh_lines(db=runtime.db, request_ids=[str(e.request_id) for e in events])
 
 
-router.add(RequestCreated, refresh_listing)
-router.add(RequestRouted, refresh_listing)
-router.add(RequestStatusChanged, refresh_listing)
-router.add(AgencyTaskStatusChanged, refresh_listing)
-router.add(AgencyTaskReassigned, refresh_listing)
-router.add(RequestInfoProvided, refresh_listing)
+router = BatchEventRouter(
+    REQUEST_EVENTS_TOPIC.name,
+    consumer="requests.lists",
+    types=(
+        RequestCreated,
+        RequestRouted,
+        RequestStatusChanged,
+        AgencyTaskStatusChanged,
+        AgencyTaskReassigned,
+        RequestInfoProvided,
+    ),
+    handler=refresh_listings,
+    description="Request lists by curator and by agency",
+)

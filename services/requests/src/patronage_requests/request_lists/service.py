@@ -7,20 +7,41 @@ to (an agency knows its tasks by id). ``placed:<request id>`` remembers which sc
 the request's line and what the line said, so a refresh moves it between curators and
 writes nothing when nothing changed. Lines are derived from the stored request alone, so a
 repeated or late refresh can only make a line more current, never older.
+
+A refresh does not rewrite the day bucket (a document that grows with the day): it inserts
+the line's change into ``request_list_lines``, and ``fold_lines`` moves the changes into
+their buckets behind, one update per bucket. A page reads the scope's changes not folded yet
+with the buckets; a line carries its request's version (``v``), so the newer one wins.
 """
 
-from collections.abc import Collection
+import asyncio
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from patronage_common.locks import locked
-from patronage_common.store import Database, Document, upsert_one
+from patronage_common.batching import GROUP_LIMIT, gather_limited
+from patronage_common.locks import locked, release_many, try_lock_many
+from patronage_common.logging import get_logger
+from patronage_common.runtime import ServiceRuntime
+from patronage_common.store import Database, Document, upsert_many
+from patronage_contracts import utc_now
+from pymongo import DeleteOne
+from pymongo.errors import BulkWriteError
 
 from ..families.service import get_family
 from ..help_requests.access import curator_of
 from ..help_requests.service import get_request
+from ..settings import RequestsSettings
+
+log = get_logger(__name__)
 
 LISTS = "request_lists"
+LINES = "request_list_lines"
+"""Line changes not yet in their day buckets: one document each, inserted once, folded into
+the buckets every few seconds by ``fold_lines`` (one update per bucket) and then deleted."""
+FOLD_LIMIT = 5000
+DUPLICATE_KEY = 11000
 
 
 def curator_scope(curator_id: str) -> str:
@@ -70,48 +91,199 @@ def scopes_of(line: Document, curator_id: str | None) -> list[str]:
 
 async def refresh_line(*, db: Database, request_id: UUID | str) -> None:
     """Put the request's current line in every list it belongs in (and out of the others)."""
-    key = str(request_id)
-    async with locked(db, f"{LISTS}:{key}"):
-        request = await get_request(db=db, request_id=key)
-        if request is None:
-            return
-        family = await get_family(db=db, family_id=UUID(request["family_id"]))
-        line = line_of(request)
-        scopes = scopes_of(line, curator_of(request, family))
-        placed = await db[LISTS].find_one({"_id": placement_id(key)}) or {}
-        before = placed.get("scopes", [])
-        if placed.get("line") == line and before == scopes:
-            return
-        for task in request["tasks"]:
-            if task["task_id"] not in placed.get("task_ids", []):
-                await upsert_one(
-                    db[LISTS],
-                    {"_id": task_index_id(task["task_id"])},
-                    {"$set": {"request_id": key}},
-                )
-        day = f"{line['created_at']:%Y-%m-%d}"
-        for scope in scopes:
-            if scope not in before:
-                await upsert_one(db[LISTS], {"_id": scope}, {"$addToSet": {"days": day}})
-            await upsert_one(
-                db[LISTS], {"_id": bucket_id(scope, day)}, {"$set": {f"lines.{key}": line}}
-            )
-        for scope in set(before) - set(scopes):
-            await db[LISTS].update_one(
-                {"_id": bucket_id(scope, day)}, {"$unset": {f"lines.{key}": ""}}
-            )
-        # Written last: a crash before this point repeats the whole refresh on redelivery.
-        await upsert_one(
-            db[LISTS],
-            {"_id": placement_id(key)},
-            {
-                "$set": {
-                    "line": line,
-                    "scopes": scopes,
-                    "task_ids": [t["task_id"] for t in request["tasks"]],
-                }
-            },
+    await refresh_lines(db=db, request_ids=[str(request_id)])
+
+
+async def refresh_lines(*, db: Database, request_ids: Sequence[str]) -> None:
+    """Refresh the lines of several requests together.
+
+    Their locks are taken at once (one another writer holds is waited for alone), and the
+    writes of all the lines go together: one update per day bucket however many of its
+    lines changed, task notes inserted once, the placements written last.
+    """
+    keys = {f"{LISTS}:{r}": r for r in dict.fromkeys(request_ids)}
+    owner, taken = await try_lock_many(db, list(keys))
+    try:
+        await _refresh(db=db, request_ids=[keys[k] for k in taken])
+    finally:
+        await release_many(db, taken, owner)
+    for key in keys.keys() - set(taken):
+        async with locked(db, key):
+            await _refresh(db=db, request_ids=[keys[key]])
+
+
+async def _refresh(*, db: Database, request_ids: Sequence[str]) -> None:
+    requests = [
+        r for r in await gather_limited(get_request(db=db, request_id=i) for i in request_ids) if r
+    ]
+    family_ids = {r["family_id"] for r in requests}
+    families = dict(
+        zip(
+            family_ids,
+            await gather_limited(get_family(db=db, family_id=UUID(f)) for f in family_ids),
+            strict=True,
         )
+    )
+    placements = await gather_limited(
+        db[LISTS].find_one({"_id": placement_id(r["_id"])}) for r in requests
+    )
+    tasks: list[Document] = []
+    days: dict[str, set[str]] = defaultdict(set)
+    changes: list[Document] = []
+    placed: list[tuple[Document, Document]] = []
+    now = utc_now()
+    for request, placement in zip(requests, placements, strict=True):
+        key = str(request["_id"])
+        line = line_of(request)
+        scopes = scopes_of(line, curator_of(request, families[request["family_id"]]))
+        before = (placement or {}).get("scopes", [])
+        if (placement or {}).get("line") == line and before == scopes:
+            continue
+        known_tasks = (placement or {}).get("task_ids", [])
+        tasks += [
+            {"_id": task_index_id(t["task_id"]), "request_id": key}
+            for t in request["tasks"]
+            if t["task_id"] not in known_tasks
+        ]
+        day = f"{line['created_at']:%Y-%m-%d}"
+        version = int(request.get("version", 0))
+        for scope in [*scopes, *(set(before) - set(scopes))]:
+            if scope in scopes and scope not in before:
+                days[scope].add(day)
+            changes.append(
+                {
+                    "_id": uuid4().hex,
+                    "bucket": bucket_id(scope, day),
+                    "scope": scope,
+                    "request_id": key,
+                    # None: the line leaves this list.
+                    "line": {**line, "v": version} if scope in scopes else None,
+                    "v": version,
+                    "at": now,
+                    "n": len(changes),
+                }
+            )
+        placed.append(
+            (
+                {"_id": placement_id(key)},
+                {
+                    "$set": {
+                        "line": line,
+                        "scopes": scopes,
+                        "task_ids": [t["task_id"] for t in request["tasks"]],
+                    }
+                },
+            )
+        )
+    await _insert_new(db=db, documents=tasks)
+    await upsert_many(
+        db[LISTS],
+        [({"_id": s}, {"$addToSet": {"days": {"$each": sorted(d)}}}) for s, d in days.items()],
+    )
+    for start in range(0, len(changes), GROUP_LIMIT):
+        await db[LINES].insert_many(changes[start : start + GROUP_LIMIT], ordered=False)
+    # Written last: a crash before this point repeats the whole refresh on redelivery.
+    await upsert_many(db[LISTS], placed)
+
+
+async def _insert_new(*, db: Database, documents: list[Document]) -> None:
+    """Insert documents whose content never changes; one already there is left as it is."""
+    for start in range(0, len(documents), GROUP_LIMIT):
+        try:
+            await db[LISTS].insert_many(documents[start : start + GROUP_LIMIT], ordered=False)
+        except BulkWriteError as exc:
+            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                raise
+
+
+def _change_order(change: Document) -> tuple[int, Any, int]:
+    return (int(change.get("v", 0)), change["at"], int(change.get("n", 0)))
+
+
+def latest_changes(changes: list[Document]) -> dict[str, dict[str, Document]]:
+    """Bucket → request → the latest of its line changes."""
+    latest: dict[str, dict[str, Document]] = defaultdict(dict)
+    for change in sorted(changes, key=_change_order):
+        latest[change["bucket"]][change["request_id"]] = change
+    return latest
+
+
+async def fold_lines(*, db: Database, limit: int = FOLD_LIMIT) -> int:
+    """Move up to ``limit`` line changes into their day buckets; return how many moved.
+
+    One update per bucket however many of its lines changed meanwhile, under the bucket's
+    lock (concurrent updates of one document can lose one in FerretDB v1); the changes
+    are deleted (by ``_id``) once their bucket holds them. Locks are taken together; a
+    bucket another writer holds is folded alone, waiting for it.
+    """
+    changes = [c async for c in db[LINES].find({}).limit(limit)]
+    latest = latest_changes(changes)
+    keys = {f"{LISTS}:bucket:{b}": b for b in latest}
+    owner, taken = await try_lock_many(db, list(keys))
+    try:
+        await _fold(db=db, latest={keys[k]: latest[keys[k]] for k in taken}, changes=changes)
+    finally:
+        await release_many(db, taken, owner)
+    for key in keys.keys() - set(taken):
+        async with locked(db, key):
+            await _fold(db=db, latest={keys[key]: latest[keys[key]]}, changes=changes)
+    return len(changes)
+
+
+async def _fold(
+    *, db: Database, latest: dict[str, dict[str, Document]], changes: list[Document]
+) -> None:
+    folded = await gather_limited(
+        db[LISTS].find_one({"_id": b}, {f"lines.{r}.v": 1 for r in by_request})
+        for b, by_request in latest.items()
+    )
+    updates = []
+    for (bucket, by_request), document in zip(latest.items(), folded, strict=True):
+        # Another replica may have folded a newer change of a line while this one waited
+        # for the bucket's lock: a change older than the bucket's line is dropped.
+        lines = (document or {}).get("lines") or {}
+        newer = {
+            r: c
+            for r, c in by_request.items()
+            if int(c.get("v", 0)) >= int(lines.get(r, {}).get("v", 0))
+        }
+        put = {f"lines.{r}": c["line"] for r, c in newer.items() if c["line"] is not None}
+        drop = {f"lines.{r}": "" for r, c in newer.items() if c["line"] is None}
+        if not put and not drop:
+            continue
+        update = {op: fields for op, fields in (("$set", put), ("$unset", drop)) if fields}
+        updates.append(({"_id": bucket}, update))
+    await upsert_many(db[LISTS], updates)
+    deletes = [DeleteOne({"_id": c["_id"]}) for c in changes if c["bucket"] in latest]
+    for start in range(0, len(deletes), GROUP_LIMIT):
+        await db[LINES].bulk_write(deletes[start : start + GROUP_LIMIT], ordered=False)
+
+
+async def fold_lines_forever(runtime: ServiceRuntime) -> None:
+    """Fold the line changes every few seconds while the service runs."""
+    settings = runtime.settings
+    assert isinstance(settings, RequestsSettings)
+    while True:
+        try:
+            await fold_lines(db=runtime.db)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("folding request list lines failed; retrying")
+        await asyncio.sleep(settings.list_lines_fold_interval_s)
+
+
+def lines_with_changes(lines: dict[str, Any], changes: dict[str, Document]) -> dict[str, Any]:
+    """A bucket's lines with its changes not folded yet (each only if newer than the line)."""
+    merged = dict(lines)
+    for request_id, change in changes.items():
+        if int(change.get("v", 0)) < int(merged.get(request_id, {}).get("v", 0)):
+            continue  # folded meanwhile, and a newer change with it
+        if change["line"] is None:
+            merged.pop(request_id, None)
+        else:
+            merged[request_id] = change["line"]
+    return merged
 
 
 def _newest_first(lines: dict[str, Any]) -> list[tuple[str, Document]]:
@@ -129,12 +301,16 @@ async def page_of(
 ) -> list[str]:
     """Ids of one page of a list, newest first; ``statuses`` (if any) filter by the request's
     status, or by ``agency``'s task status when ``agency`` is given."""
+    # Changes first: one folded and deleted meanwhile is in its bucket when that is read.
+    pending = latest_changes([c async for c in db[LINES].find({"scope": scope})])
     directory = await db[LISTS].find_one({"_id": scope}) or {}
     found: list[str] = []
     skipped = 0
     for day in sorted(directory.get("days", []), reverse=True):
-        bucket = await db[LISTS].find_one({"_id": bucket_id(scope, day)}) or {}
-        for request_id, line in _newest_first(bucket.get("lines") or {}):
+        key = bucket_id(scope, day)
+        bucket = await db[LISTS].find_one({"_id": key}) or {}
+        lines = lines_with_changes(bucket.get("lines") or {}, pending.get(key, {}))
+        for request_id, line in _newest_first(lines):
             status = line["tasks"].get(agency) if agency else line["status"]
             if statuses and status not in statuses:
                 continue

@@ -1,9 +1,11 @@
 """SLA use cases: start the clocks, follow the request's statuses, fire what is due."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
-from patronage_common.locks import locked
+from patronage_common.batching import gather_limited
+from patronage_common.locks import locked, release_many, try_lock_many
 from patronage_common.logging import get_logger
 from patronage_common.runtime import ServiceRuntime
 from patronage_common.store import Database, Document
@@ -33,39 +35,66 @@ def _scale(runtime: ServiceRuntime, record: SlaRecord) -> TimeScale:
     return scale_for(business_time=record.business_time, settings=_settings(runtime))
 
 
-async def start_clocks(*, runtime: ServiceRuntime, created: RequestCreated) -> None:
-    """Open both clocks of a new request and schedule their moments."""
+ClockEvent = RequestCreated | RequestStatusChanged
+
+
+async def follow_requests(*, runtime: ServiceRuntime, events: Sequence[ClockEvent]) -> None:
+    """Start and move the clocks of a batch of request events (in topic order).
+
+    A request created in the batch gets its record stored already moved by the batch's
+    status changes — one insert for all the new records, no update, no lock. The other
+    requests' records are read, moved by all their changes at once and saved once, under
+    their locks taken together. Every moment to schedule goes in one ``schedule_many``.
+    """
+    created: dict[UUID, RequestCreated] = {}
+    changes: dict[UUID, list[RequestStatusChanged]] = {}
+    for event in events:
+        if isinstance(event, RequestCreated):
+            created.setdefault(event.request_id, event)
+        else:
+            changes.setdefault(event.request_id, []).append(event)
     settings = _settings(runtime)
     policy = get_policy(settings)
-    record = domain.open_record(
-        created,
-        targets=policy.targets(created.category, created.urgency),
-        warning_percent=policy.warning_percent,
-        grace=timedelta(hours=settings.sla_escalation_grace_hours),
+    grace = timedelta(hours=settings.sla_escalation_grace_hours)
+    opened: list[SlaRecord] = []
+    for request_id, event in created.items():
+        record = domain.open_record(
+            event,
+            targets=policy.targets(event.category, event.urgency),
+            warning_percent=policy.warning_percent,
+            grace=grace,
+        )
+        record, _, _ = _moved(runtime, record, changes.get(request_id, []))
+        opened.append(record)
+    # Delivered again: the record exists. Its changes apply to the stored record, and its
+    # moments are scheduled again in case a crash came between storing and scheduling.
+    existing = await service.insert_records(db=runtime.db, records=opened)
+    entries = [
+        service.ScheduleEntry(
+            r.request_id,
+            domain.pending_times(r, _scale(runtime, r)),
+            str(created[r.request_id].event_id),
+        )
+        for r in opened
+        if r.request_id not in existing
+    ]
+    stored = [r for r in changes if r not in created or r in existing]
+    stored += [r for r in existing if r not in changes]
+    entries += await _follow_stored(
+        runtime=runtime,
+        changes={r: changes.get(r, []) for r in stored},
+        reschedule={r: str(created[r].event_id) for r in existing},
     )
-    if not await service.insert_record(db=runtime.db, record=record):
-        # Delivered again: the record exists; scheduling again is harmless and makes
-        # sure a crash between the two writes lost nothing.
-        stored = await service.get_record(db=runtime.db, request_id=created.request_id)
-        assert stored is not None
-        record = stored
-    await service.schedule(
-        db=runtime.db,
-        request_id=record.request_id,
-        times=domain.pending_times(record, _scale(runtime, record)),
-        token=str(created.event_id),
-    )
+    await service.schedule_many(db=runtime.db, entries=entries)
 
 
-async def follow_status(*, runtime: ServiceRuntime, changed: RequestStatusChanged) -> None:
-    """Pause, resume or stop the clocks as the request's status changes."""
-    db = runtime.db
-    async with locked(db, f"{service.CLOCKS}:{changed.request_id}"):
-        record = await service.get_record(db=db, request_id=changed.request_id)
-        if record is None:
-            log.warning("status change of a request without SLA clocks", request=changed.request_id)
-            return
-        scale = _scale(runtime, record)
+def _moved(
+    runtime: ServiceRuntime, record: SlaRecord, changes: Sequence[RequestStatusChanged]
+) -> tuple[SlaRecord, bool, bool]:
+    """The record after ``changes``; whether one of them was stale, whether one resumed it."""
+    stale = resumed = False
+    scale = _scale(runtime, record)
+    for changed in changes:
         updated = domain.apply_status(
             record,
             status=changed.status,
@@ -73,20 +102,62 @@ async def follow_status(*, runtime: ServiceRuntime, changed: RequestStatusChange
             at=changed.occurred_at,
             scale=scale,
         )
-        if updated is not None:
+        if updated is None:
+            stale = True
+            continue
+        resumed = resumed or (record.paused_since is not None and updated.paused_since is None)
+        record = updated
+    return record, stale, resumed
+
+
+async def _follow_stored(
+    *,
+    runtime: ServiceRuntime,
+    changes: dict[UUID, list[RequestStatusChanged]],
+    reschedule: dict[UUID, str],
+) -> list[service.ScheduleEntry]:
+    """Move stored records by their changes; what to schedule for them.
+
+    The records' locks are taken together; one another writer holds is waited for alone.
+    """
+    db = runtime.db
+    keys = {f"{service.CLOCKS}:{r}": r for r in changes}
+    owner, taken = await try_lock_many(db, list(keys))
+    entries: list[service.ScheduleEntry] = []
+
+    async def follow(request_id: UUID) -> None:
+        record = await service.get_record(db=db, request_id=request_id)
+        if record is None:
+            log.warning("status change of a request without SLA clocks", request=request_id)
+            return
+        updated, stale, resumed = _moved(runtime, record, changes[request_id])
+        if updated != record:
             await service.save_record(db=db, record=updated)
-    await _unlist_stopped(db=db, before=record, after=updated)
-    resumed = updated is not None and record.paused_since and updated.paused_since is None
-    if resumed or updated is None:
-        # Resumed: the deadlines moved. Stale or repeated: schedule again in case the
-        # first delivery stopped between saving and scheduling.
-        current = updated or record
-        await service.schedule(
-            db=db,
-            request_id=current.request_id,
-            times=domain.pending_times(current, scale),
-            token=str(changed.event_id),
-        )
+        await _unlist_stopped(db=db, before=record, after=updated)
+        token = reschedule.get(request_id)
+        if resumed or stale or token is not None:
+            # Resumed: the deadlines moved. Stale or repeated: schedule again in case the
+            # first delivery stopped between saving and scheduling.
+            last = changes[request_id][-1].event_id if changes[request_id] else None
+            entries.append(
+                service.ScheduleEntry(
+                    request_id,
+                    domain.pending_times(updated, _scale(runtime, updated)),
+                    str(last or token),
+                )
+            )
+
+    async def follow_locked(request_id: UUID) -> None:
+        async with locked(db, f"{service.CLOCKS}:{request_id}"):
+            await follow(request_id)
+
+    try:
+        await gather_limited(follow(keys[k]) for k in taken)
+    finally:
+        await release_many(db, taken, owner)
+    busy = set(keys) - set(taken)
+    await gather_limited(follow_locked(keys[k]) for k in busy)
+    return entries
 
 
 async def _unlist_stopped(*, db: Database, before: SlaRecord, after: SlaRecord | None) -> None:
@@ -267,7 +338,7 @@ async def scan_due(*, runtime: ServiceRuntime, now: datetime) -> int:
     for day in service.days_between(cursor, now_key):
         for key in await service.day_minutes(db=db, day=day):
             if cursor < key <= now_key:
-                for request_id in await service.bucket_items(db=db, bucket_id=f"due:{key}"):
+                for request_id in await service.minute_items(db=db, key=key):
                     await look_at(request_id)
     await service.advance_cursor(db=db, minute=service.minute_key(now - SCAN_LAG))
     return published

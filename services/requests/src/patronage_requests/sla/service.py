@@ -3,10 +3,15 @@
 Every read and write goes by ``_id`` (FerretDB v1 looks nothing else up by index):
 
 - ``sla_clocks``: one record per request, ``_id`` = request id;
-- ``sla_schedule``: ``due:<YYYYMMDDHHMM>`` lists the requests to look at in that UTC
-  minute; ``due-day:<YYYYMMDD>`` lists that day's non-empty minutes, so a scan reads one
-  document per day plus the minutes that hold something; ``due:asap`` holds requests whose
-  moment fell behind the scan cursor; ``cursor`` is the last minute scanned;
+- ``sla_schedule``: the requests to look at in a UTC minute are listed in chunks written
+  once and never updated — ``due:<YYYYMMDDHHMM>`` (chunk 0), ``due:<YYYYMMDDHHMM>:<n>``
+  (chunk n) — one chunk per write, for every request that write scheduled in that minute;
+  a scan reads a minute's chunks in order up to the first missing one. ``due-day:<YYYYMMDD>``
+  lists that day's non-empty minutes, so a scan reads one document per day plus the minutes
+  that hold something; ``due:asap`` holds requests whose moment fell behind the scan
+  cursor; ``cursor`` is the last minute scanned. A request scheduled again (its clocks
+  resumed) keeps its old entries: the scan recomputes what is due from the record, so a
+  superseded moment fires nothing;
 - ``sla_firings``: one claim per firing (``sla:<request>:<clock>:<level>``), carrying the
   event in its outbox;
 - ``sla_overdue``: ``overdue:<district>`` lists ``<request>:<clock>`` breached there.
@@ -14,13 +19,15 @@ Every read and write goes by ``_id`` (FerretDB v1 looks nothing else up by index
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from uuid import UUID
 
+from patronage_common.batching import GROUP_LIMIT
 from patronage_common.store import Database, upsert_one
 from patronage_contracts import SlaClock
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from .domain import LagMark, SlaRecord
 
@@ -32,6 +39,7 @@ OVERDUE = "sla_overdue"
 CURSOR_ID = "cursor"
 ASAP_ID = "due:asap"
 MINUTE_FORMAT = "%Y%m%d%H%M"
+DUPLICATE_KEY = 11000
 
 
 def minute_key(instant: datetime) -> str:
@@ -53,15 +61,22 @@ async def get_record(*, db: Database, request_id: UUID) -> SlaRecord | None:
     return SlaRecord.model_validate(document)
 
 
-async def insert_record(*, db: Database, record: SlaRecord) -> bool:
-    """Store a new record; False if the request already has one."""
-    try:
-        await db[CLOCKS].insert_one(
-            {"_id": str(record.request_id), **record.model_dump(mode="json")}
-        )
-    except DuplicateKeyError:
-        return False
-    return True
+async def insert_records(*, db: Database, records: Sequence[SlaRecord]) -> set[UUID]:
+    """Store new records; the request ids of those that already had one."""
+    existing: set[UUID] = set()
+    for start in range(0, len(records), GROUP_LIMIT):
+        group = records[start : start + GROUP_LIMIT]
+        try:
+            await db[CLOCKS].insert_many(
+                [{"_id": str(r.request_id), **r.model_dump(mode="json")} for r in group],
+                ordered=False,
+            )
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            existing |= {group[int(e["index"])].request_id for e in errors}
+    return existing
 
 
 async def save_record(*, db: Database, record: SlaRecord) -> None:
@@ -106,37 +121,114 @@ async def advance_cursor(*, db: Database, minute: str) -> None:
         await db[SCHEDULE].update_one({"_id": CURSOR_ID}, {"$set": {"minute": minute}})
 
 
+class ScheduleEntry(NamedTuple):
+    """A request to look at at each of ``times``; ``token`` names why (see ``schedule``)."""
+
+    request_id: UUID
+    times: list[datetime]
+    token: str
+
+
 async def schedule(
     *, db: Database, request_id: UUID, times: Iterable[datetime], token: str
 ) -> None:
-    """Have the scheduler look at the request at each of ``times``.
+    """Have the scheduler look at the request at each of ``times``."""
+    await schedule_many(db=db, entries=[ScheduleEntry(request_id, list(times), token)])
+
+
+async def schedule_many(*, db: Database, entries: Sequence[ScheduleEntry]) -> None:
+    """Have the scheduler look at each entry's request at each of its times.
+
+    Insert-only on the hot path: one new chunk per minute for all the entries due in it
+    (one ``insert_many`` for the lot), and the day's list of minutes updated only for a
+    minute this process has not listed yet.
 
     A moment at or behind the cursor would never be scanned in its minute; it goes to the
     ``asap`` list, which every scan reads, as ``<request>|<token>``: a scan takes off only
     the entries it read, never one added since for a newer reason. Before the first scan
     (no cursor yet) every moment goes to both: the first cursor starts just before "now".
     """
+    if not entries:
+        return
     cursor = await get_cursor(db=db)
     minutes: dict[str, set[str]] = defaultdict(set)
-    asap = False
-    for instant in times:
-        key = minute_key(instant)
-        if cursor is None or key <= cursor:
-            asap = True
-        if cursor is None or key > cursor:
-            minutes[key[:8]].add(key)
-    rid = str(request_id)
+    asap: set[str] = set()
+    for entry in entries:
+        rid = str(entry.request_id)
+        for instant in entry.times:
+            key = minute_key(instant)
+            if cursor is None or key <= cursor:
+                asap.add(f"{rid}|{entry.token}")
+            if cursor is None or key > cursor:
+                minutes[key].add(rid)
     if asap:
-        await upsert_one(db[SCHEDULE], {"_id": ASAP_ID}, {"$addToSet": {"items": f"{rid}|{token}"}})
-    for day, keys in sorted(minutes.items()):
-        # The bucket first: a scan that finds the minute in the day list finds it filled.
-        for key in sorted(keys):
-            await upsert_one(db[SCHEDULE], {"_id": f"due:{key}"}, {"$addToSet": {"items": rid}})
+        await upsert_one(
+            db[SCHEDULE], {"_id": ASAP_ID}, {"$addToSet": {"items": {"$each": sorted(asap)}}}
+        )
+    # The chunks first: a scan that finds the minute in the day list finds it filled.
+    await _insert_chunks(db=db, minutes=minutes)
+    unlisted: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(minutes):
+        if (db.name, key) not in _listed_minutes:
+            unlisted[key[:8]].append(key)
+    for day, keys in sorted(unlisted.items()):
         await upsert_one(
             db[SCHEDULE],
             {"_id": f"due-day:{day}"},
-            {"$addToSet": {"minutes": {"$each": sorted(k[8:] for k in keys)}}},
+            {"$addToSet": {"minutes": {"$each": [k[8:] for k in keys]}}},
         )
+        _remember(_listed_minutes, ((db.name, k) for k in keys))
+
+
+_listed_minutes: set[tuple[str, str]] = set()
+"""(database, minute) this process has put on its day's list: listed once, needs no repeat."""
+_next_chunk: dict[tuple[str, str], int] = {}
+"""(database, minute) → the chunk number this process expects to be free next."""
+MEMORY_LIMIT = 100_000
+"""Entries kept in either memory above; forgetting costs a repeat write or a retried insert."""
+
+
+def _remember(memory: set[tuple[str, str]], keys: Iterable[tuple[str, str]]) -> None:
+    if len(memory) > MEMORY_LIMIT:
+        memory.clear()
+    memory.update(keys)
+
+
+def chunk_id(key: str, n: int) -> str:
+    """``_id`` of chunk ``n`` of a minute's list (chunk 0 has the name whole lists had)."""
+    return f"due:{key}" if n == 0 else f"due:{key}:{n}"
+
+
+async def _insert_chunks(*, db: Database, minutes: dict[str, set[str]]) -> None:
+    """Insert one chunk per minute, each at the first chunk number not taken yet.
+
+    Another writer (a replica, or this process before a restart) may have taken the
+    number expected: the insert of that chunk fails on its ``_id`` and is tried at the
+    next number, so a minute's chunks stay numbered without a gap.
+    """
+    if len(_next_chunk) > MEMORY_LIMIT:
+        _next_chunk.clear()
+    pending = {key: sorted(ids) for key, ids in minutes.items()}
+    while pending:
+        keys = sorted(pending)
+        for start in range(0, len(keys), GROUP_LIMIT):
+            group = keys[start : start + GROUP_LIMIT]
+            documents = [
+                {"_id": chunk_id(k, _next_chunk.get((db.name, k), 0)), "items": pending[k]}
+                for k in group
+            ]
+            taken: set[int] = set()
+            try:
+                await db[SCHEDULE].insert_many(documents, ordered=False)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors", [])
+                if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                    raise
+                taken = {int(e["index"]) for e in errors}
+            for n, key in enumerate(group):
+                _next_chunk[(db.name, key)] = _next_chunk.get((db.name, key), 0) + 1
+                if n not in taken:
+                    del pending[key]
 
 
 async def look_again_soon(*, db: Database, request_id: UUID, token: str) -> None:
@@ -154,6 +246,16 @@ async def day_minutes(*, db: Database, day: str) -> list[str]:
     """Non-empty minute keys of a day (``YYYYMMDD``), in order."""
     document = await db[SCHEDULE].find_one({"_id": f"due-day:{day}"})
     return sorted(day + m for m in (document or {}).get("minutes", []))
+
+
+async def minute_items(*, db: Database, key: str) -> list[str]:
+    """Request ids listed in a minute's chunks (a request may be listed more than once)."""
+    items: list[str] = []
+    n = 0
+    while (document := await db[SCHEDULE].find_one({"_id": chunk_id(key, n)})) is not None:
+        items += document.get("items", [])
+        n += 1
+    return items
 
 
 async def bucket_items(*, db: Database, bucket_id: str) -> list[str]:

@@ -1,7 +1,8 @@
 """Build family timelines from the service's own request events."""
 
-from patronage_common.consumers import EventRouter
+from patronage_common.consumers import BatchEventRouter
 from patronage_common.runtime import ServiceRuntime
+from patronage_common.store import Document
 from patronage_contracts import (
     AgencyTaskReassigned,
     AgencyTaskStatusChanged,
@@ -18,35 +19,41 @@ from patronage_contracts.topics import REQUEST_EVENTS_TOPIC
 from . import service
 from .texts import describe
 
-router = EventRouter(
-    REQUEST_EVENTS_TOPIC.name, consumer="requests.timeline", description="Family timelines"
-)
 
-
-async def record_on_timeline(event: Event, runtime: ServiceRuntime) -> None:
-    """Put the event on its family's timeline, in Russian."""
+def timeline_entry(event: Event) -> Document | None:
+    """The event's entry on its family's timeline, in Russian (None if it has none)."""
     text = describe(event)
     if text is None:
-        return
+        return None
     request_id = getattr(event, "request_id", None)
-    entry = {
+    return {
         "event_id": str(event.event_id),
         "at": event.occurred_at,
         "type": event.type,
         "request_id": str(request_id) if request_id else None,
         "text": text,
     }
-    await service.add_entry(db=runtime.db, family_id=event.family_id, entry=entry)
 
 
-for _event in (
-    RequestCreated,
-    RequestRouted,
-    RequestStatusChanged,
-    AgencyTaskStatusChanged,
-    AgencyTaskReassigned,
-    RequestInfoProvided,
-    FeedbackReceived,
-    CuratorAttentionRequested,
-):
-    router.add(_event, record_on_timeline)
+async def record_on_timelines(events: list[Event], runtime: ServiceRuntime) -> None:
+    """Put the events on their families' timelines."""
+    entries = [(e.family_id, entry) for e in events if (entry := timeline_entry(e)) is not None]
+    await service.add_entries(db=runtime.db, entries=entries)
+
+
+router = BatchEventRouter(
+    REQUEST_EVENTS_TOPIC.name,
+    consumer="requests.timeline",
+    types=(
+        RequestCreated,
+        RequestRouted,
+        RequestStatusChanged,
+        AgencyTaskStatusChanged,
+        AgencyTaskReassigned,
+        RequestInfoProvided,
+        FeedbackReceived,
+        CuratorAttentionRequested,
+    ),
+    handler=record_on_timelines,
+    description="Family timelines",
+)

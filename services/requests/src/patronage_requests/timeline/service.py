@@ -6,10 +6,12 @@ by the event, so a redelivered event adds nothing; a bucket's array keeps the or
 which the family's events were consumed (Kafka keeps one family's events in order).
 """
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from patronage_common.store import Database, Document, upsert_one
+from patronage_common.store import Database, Document, upsert_many
 
 BUCKETS = "timeline_buckets"
 MONTHS = "timeline_months"
@@ -20,15 +22,36 @@ def bucket_id(family_id: UUID | str, at: datetime) -> str:
     return f"{family_id}:{at:%Y-%m}"
 
 
-async def add_entry(*, db: Database, family_id: UUID, entry: Document) -> None:
-    """Add one entry to the family's timeline (a repeat of the same entry is ignored)."""
-    month = f"{entry['at']:%Y-%m}"
-    await upsert_one(db[MONTHS], {"_id": str(family_id)}, {"$addToSet": {"months": month}})
-    await upsert_one(
-        db[BUCKETS],
-        {"_id": bucket_id(family_id, entry["at"])},
-        {"$addToSet": {"entries": entry}},
+async def add_entries(*, db: Database, entries: Sequence[tuple[UUID, Document]]) -> None:
+    """Add entries to their families' timelines (a repeat of the same entry is ignored).
+
+    One update per family bucket however many of its entries came together, in the
+    order given; a family's list of months is updated only for a month this process has
+    not added to it yet.
+    """
+    buckets: dict[str, list[Document]] = defaultdict(list)
+    months: dict[str, set[str]] = defaultdict(set)
+    for family_id, entry in entries:
+        buckets[bucket_id(family_id, entry["at"])].append(entry)
+        month = f"{entry['at']:%Y-%m}"
+        if (db.name, str(family_id), month) not in _listed_months:
+            months[str(family_id)].add(month)
+    await upsert_many(
+        db[MONTHS],
+        [({"_id": f}, {"$addToSet": {"months": {"$each": sorted(m)}}}) for f, m in months.items()],
     )
+    if len(_listed_months) > MEMORY_LIMIT:
+        _listed_months.clear()
+    _listed_months.update((db.name, f, m) for f, ms in months.items() for m in ms)
+    await upsert_many(
+        db[BUCKETS],
+        [({"_id": b}, {"$addToSet": {"entries": {"$each": es}}}) for b, es in buckets.items()],
+    )
+
+
+_listed_months: set[tuple[str, str, str]] = set()
+"""(database, family, month) this process has put on the family's list of months."""
+MEMORY_LIMIT = 100_000
 
 
 async def read_timeline(*, db: Database, family_id: UUID, limit: int) -> list[Document]:

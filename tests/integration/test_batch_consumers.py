@@ -1,0 +1,139 @@
+"""Batch consumers against the real broker and store: each event once, bad ones to the DLQ."""
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from patronage_common.app import create_service_app
+from patronage_common.consumers import BatchEventRouter
+from patronage_common.idempotency import ProcessedBatches, ProcessedEvents
+from patronage_common.locks import BULK_LIMIT, LOCKS, release_many, try_lock_many
+from patronage_common.runtime import ServiceRuntime
+from patronage_common.settings import ServiceSettings
+from patronage_common.store import Database, create_mongo_client
+from patronage_common.testing import eventually, free_port, serve
+from patronage_contracts import (
+    Channel,
+    Message,
+    NeedCategory,
+    RequestCreated,
+    RequestStatus,
+    RequestStatusChanged,
+    Urgency,
+)
+from patronage_contracts.topics import REQUEST_EVENTS_TOPIC
+
+from tests.support.agency_client import read_topic
+
+pytestmark = pytest.mark.integration
+
+
+class DemoSettings(ServiceSettings):
+    service_name: str = "batchdemo"
+
+
+@pytest.fixture
+async def db(make_settings: Callable[..., Any]) -> AsyncIterator[Database]:
+    settings: DemoSettings = make_settings(DemoSettings)
+    client = create_mongo_client(settings)
+    try:
+        yield client[settings.database_name]
+    finally:
+        await client.close()
+
+
+async def test_a_batch_is_claimed_at_once_and_only_a_done_batch_counts_as_applied(
+    db: Database,
+) -> None:
+    processed = ProcessedBatches(db, "demo")
+    first, second, third, marked = (uuid.uuid4() for _ in range(4))
+    await ProcessedEvents(db, "demo").mark(marked)  # applied one by one, before batches
+
+    fresh, claim = await processed.claim([first, second, marked])
+    assert fresh == {first, second}
+    await claim.done()
+
+    # The next batch crashes before its effects are stored: it is never recorded done.
+    fresh, _ = await processed.claim([second, third])
+    assert fresh == {third}
+    fresh, claim = await processed.claim([first, third])
+    assert fresh == {third}  # applied again: its first batch may not have stored anything
+    await claim.done()
+    assert (await processed.claim([first, second, third, marked]))[0] == set()
+
+
+def created(family_id: uuid.UUID) -> RequestCreated:
+    return RequestCreated(
+        family_id=family_id,
+        request_id=uuid.uuid4(),
+        category=NeedCategory.SOCIAL_LEGAL,
+        urgency=Urgency.NORMAL,
+        channel=Channel.CURATOR,
+        created_by="curator-1",
+    )
+
+
+async def test_the_handler_gets_each_event_once_in_order_and_bad_ones_go_to_the_dlq(
+    make_settings: Callable[..., Any],
+) -> None:
+    settings: DemoSettings = make_settings(DemoSettings, http_port=free_port())
+    seen: list[Message] = []
+
+    async def handle(events: list[Message], runtime: ServiceRuntime) -> None:
+        seen.extend(events)
+
+    router = BatchEventRouter(
+        REQUEST_EVENTS_TOPIC.name,
+        consumer="demo.batches",
+        types=(RequestCreated, RequestStatusChanged),
+        handler=handle,
+    )
+    family = uuid.uuid4()
+    new = created(family)
+    moved = RequestStatusChanged(
+        family_id=family,
+        request_id=new.request_id,
+        version=1,
+        previous_status=RequestStatus.NEW,
+        status=RequestStatus.ROUTED,
+        category=NeedCategory.SOCIAL_LEGAL,
+        changed_by="requests",
+    )
+    broken = {**json.loads(new.model_dump_json()), "event_id": str(uuid.uuid4()), "urgency": "?"}
+    topic = settings.topic(REQUEST_EVENTS_TOPIC.name)
+    app = create_service_app(settings, title="demo", kafka_routers=[router.kafka_router(settings)])
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        async with serve(app, settings.http_port):
+            for value in (
+                new.model_dump_json().encode(),
+                json.dumps(broken).encode(),
+                new.model_dump_json().encode(),  # delivered twice
+                moved.model_dump_json().encode(),
+            ):
+                await producer.send_and_wait(topic, value, key=str(family).encode())
+
+            async def both_seen() -> bool | None:
+                return True if len(seen) >= 2 else None
+
+            await eventually(both_seen, what="both events handled")
+            dead = await read_topic(settings.kafka_bootstrap_servers, f"{topic}.dlq", count=1)
+    finally:
+        await producer.stop()
+    assert [e.event_id for e in seen] == [new.event_id, moved.event_id]
+    assert json.loads(dead[0][0])["event_id"] == broken["event_id"]
+    assert dead[0][1]["x-dlq-original-topic"] == topic
+
+
+async def test_more_locks_than_one_bulk_write_holds_are_taken_and_given_back(db: Database) -> None:
+    keys = [f"demo:{n}" for n in range(3 * BULK_LIMIT - 20)]
+    owner, taken = await try_lock_many(db, keys)
+    assert taken == keys
+    _, again = await try_lock_many(db, [*keys[:10], "demo:free"])
+    assert again == ["demo:free"]
+    await release_many(db, taken, owner)
+    assert await db[LOCKS].count_documents({"_id": {"$in": keys}}) == 0
