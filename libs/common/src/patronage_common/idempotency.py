@@ -36,7 +36,7 @@ class ProcessedEvents:
 
 DUPLICATE_KEY = 11000
 CLAIM_LIMIT = 50
-"""Claims inserted per command (FerretDB 1.24 hangs on a bulk write of 100 statements)."""
+"""Claims inserted per command (stock FerretDB 1.24 hangs on a bulk update of 100 statements)."""
 
 
 class BatchClaim:

@@ -57,7 +57,7 @@ DUPLICATE_KEY = 11000
 async def upsert_many(collection: Collection, updates: Sequence[tuple[Document, Document]]) -> None:
     """``upsert_one`` of each ``(filter, update)``, sent ``BULK_LIMIT`` at a time.
 
-    The filters must name different documents (FerretDB 1.24 hangs on two upserts of one
+    The filters must name different documents (stock FerretDB 1.24 hangs on two upserts of one
     ``_id`` in one bulk). An upsert that lost a race to create its document is tried again
     alone.
     """
