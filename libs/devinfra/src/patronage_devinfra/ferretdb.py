@@ -8,7 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -247,12 +247,14 @@ def ferretdb_env(
     return {**env, **go_runtime}
 
 
-def sqlite_url(sqlite_dir: Path) -> str:
-    """The ``--sqlite-url`` for a database directory."""
+def sqlite_url(sqlite_dir: Path, pragmas: Sequence[str] = ()) -> str:
+    """The ``--sqlite-url`` for a database directory, with ``pragmas`` (``name(value)``) added."""
     # WAL (FerretDB's default) with synchronous=NORMAL: a commit survives a crash of
     # any process and skips the fsync; only a power cut can lose the last commits.
     # Throwaway development and test data, like the PostgreSQL cluster's fsync=off.
-    return f"file:{sqlite_dir}/?_pragma=synchronous(normal)"
+    return "".join(
+        [f"file:{sqlite_dir}/?_pragma=synchronous(normal)", *(f"&_pragma={p}" for p in pragmas)]
+    )
 
 
 def ferretdb_args(
@@ -276,11 +278,13 @@ def start_local_ferretdb(
     timeout: float = START_TIMEOUT_S,
     binary: Path | None = None,
     go_runtime: Mapping[str, str] = GO_RUNTIME_ENV,
+    sqlite_pragmas: Sequence[str] = (),
 ) -> Iterator[LocalFerretDB]:
     """Run FerretDB on a free 127.0.0.1 port with a fresh SQLite dir or PostgreSQL cluster.
 
-    ``binary`` overrides the patched build and ``go_runtime`` the Go runtime's settings
-    (GO_RUNTIME_ENV; ``{}`` is Go's defaults): benchmarks compare them.
+    ``binary`` overrides the patched build, ``go_runtime`` the Go runtime's settings
+    (GO_RUNTIME_ENV; ``{}`` is Go's defaults) and ``sqlite_pragmas`` adds SQLite pragmas
+    (``name(value)``) to ``sqlite_url``'s: benchmarks compare them.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown FerretDB backend {backend!r}; expected one of {BACKENDS}")
@@ -291,7 +295,10 @@ def start_local_ferretdb(
         if backend == "sqlite":
             sqlite_dir = data_dir / "sqlite"
             sqlite_dir.mkdir()
-            backend_args = ["--handler=sqlite", f"--sqlite-url={sqlite_url(sqlite_dir)}"]
+            backend_args = [
+                "--handler=sqlite",
+                f"--sqlite-url={sqlite_url(sqlite_dir, sqlite_pragmas)}",
+            ]
         else:
             postgres = stack.enter_context(start_local_postgres())
             backend_args = ["--handler=postgresql", f"--postgresql-url={postgres.url}"]
