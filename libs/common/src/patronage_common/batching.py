@@ -12,7 +12,9 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 GROUP_LIMIT = 50
-"""FerretDB 1.24 never answers an ``update`` of 100 statements or more: stay well below."""
+"""Stock FerretDB 1.24 never answers an ``update`` of 100 statements or more (each statement
+keeps a pooled connection until the command ends; patched in the project's own build, see
+``patronage_devinfra.ferretdb``): stay well below for deployments on stock FerretDB."""
 
 Commit = Callable[[Sequence[T]], Awaitable[Sequence[BaseException | None]]]
 

@@ -89,6 +89,60 @@ func filterEqualUpstream(
     p *metadata.Placeholder, k any, v any, operator string,
 ) (filter string, args []any) {
 """
+# FerretDB v1's `update` and `findAndModify` read the matching documents through an open query
+# (SQLite: `database/sql` rows; PostgreSQL: a pgx pool connection) and write each one with
+# another pooled connection while that query is still open; an `update` command also keeps every
+# statement's query open until the command ends (a `defer` inside its loop). The pools are
+# bounded (SQLite 100 connections per database, PostgreSQL `pool_max_conns` 50), so enough
+# concurrent updates -- or one update command of 100 statements -- hold every connection in open
+# queries while each waits for one more to write: FerretDB stops answering for good (seen as 100
+# goroutines in `(*Rows).awaitDone` and every command in `(*DB).conn`). The patch reads the
+# matched documents (at most one unless `multi`) and closes the query before writing, as
+# FerretDB's own `delete` already does ("close read transaction before starting write
+# transaction"); the update logic itself is unchanged.
+RELEASE_FILES = (
+    Path("internal/handler/msg_update.go"),
+    Path("internal/handler/msg_findandmodify.go"),
+)
+RELEASE_UPSTREAM = (
+    """\
+		if !u.Multi {
+			iter = common.LimitIterator(iter, closer, 1)
+		}
+""",
+    """\
+	// findAndModify modifies a single document
+	iter = common.LimitIterator(iter, closer, 1)
+""",
+)
+RELEASE_PATCHED = (
+    """\
+		if !u.Multi {
+			iter = common.LimitIterator(iter, closer, 1)
+		}
+
+		// Patched by Patronage (libs/devinfra, ferretdb.py): close the query before writing.
+		matchedDocs, err := iterator.ConsumeValues(iter)
+		if err != nil {
+			return 0, 0, nil, lazyerrors.Error(err)
+		}
+
+		iter = iterator.Values(iterator.ForSlice(matchedDocs))
+""",
+    """\
+	// findAndModify modifies a single document
+	iter = common.LimitIterator(iter, closer, 1)
+
+	// Patched by Patronage (libs/devinfra, ferretdb.py): close the query before writing.
+	matchedDocs, err := iterator.ConsumeValues(iter)
+	if err != nil {
+		return nil, lazyerrors.Error(err)
+	}
+
+	iter = iterator.Values(iterator.ForSlice(matchedDocs))
+""",
+)
+
 # FerretDB's Go heap holds ~1-2 MB of live data, so Go's default GOGC=100 keeps a 4 MB heap
 # goal while a find by `_id` allocates ~0.2-0.6 MB (JSON decoding of the stored document, BSON
 # encoding of the reply): a collection every 4-9 finds, 100+ a second. Measured with
@@ -104,7 +158,7 @@ func filterEqualUpstream(
 GO_RUNTIME_ENV: Mapping[str, str] = {"GOGC": "off", "GOMEMLIMIT": "256MiB"}
 
 # Bump when a patch changes: the cached binary's directory name carries it.
-PATCH_LEVEL = "p2"
+PATCH_LEVEL = "p3"
 
 
 def _binary_path(version: str) -> Path:
@@ -122,6 +176,14 @@ def patch_id_lookups(source: Path) -> None:
     """Make both backends' `_id` look-ups use the `_id` index (ID_COLUMN_FILE, ID_FILTER_FILE)."""
     _replace_once(source / ID_COLUMN_FILE, ID_COLUMN_UPSTREAM, ID_COLUMN_PATCHED)
     _replace_once(source / ID_FILTER_FILE, ID_FILTER_UPSTREAM, ID_FILTER_PATCHED)
+
+
+def patch_read_before_write(source: Path) -> None:
+    """Make `update` and `findAndModify` close their query before writing (RELEASE_FILES)."""
+    for path, upstream, patched in zip(
+        RELEASE_FILES, RELEASE_UPSTREAM, RELEASE_PATCHED, strict=True
+    ):
+        _replace_once(source / path, upstream, patched)
 
 
 def cached_ferretdb_binary() -> Path | None:
@@ -194,6 +256,7 @@ def _build(version: str) -> Path:
             # `go install ...@version` panics at start without this generated file.
             (source / "build" / "version" / "version.txt").write_text(version + "\n", "utf-8")
             patch_id_lookups(source)
+            patch_read_before_write(source)
             staging = binary.with_name(f"ferretdb.partial-{os.getpid()}")
             try:
                 run_checked(

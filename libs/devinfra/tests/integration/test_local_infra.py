@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
@@ -16,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from bson import ObjectId
 from patronage_devinfra import Infrastructure, start_local_ferretdb
 from patronage_devinfra.ferretdb import Backend
-from pymongo import MongoClient
+from pymongo import MongoClient, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 pytestmark = pytest.mark.integration
@@ -67,6 +68,7 @@ def test_ferretdb_backend_insert_find(backend: Backend, unique_prefix: str) -> N
             _check_id_operations(client, unique_prefix, backend)
         finally:
             client.close()
+        _check_writes_close_queries(ferretdb.mongodb_url, unique_prefix)
         environ = Path(f"/proc/{ferretdb.pid}/environ").read_bytes().split(b"\0")
         assert {b"GOGC=off", b"GOMEMLIMIT=256MiB"} <= set(environ)
         data_dir, pid = ferretdb.data_dir, ferretdb.pid
@@ -97,6 +99,41 @@ def _check_id_operations(
     plan = str(client[database].command("explain", {"find": "by_id", "filter": {"_id": "a:1"}}))
     # Without the source patch both backends scan the table for an `_id`.
     assert ("Index Scan" if backend == "postgresql" else "USING INDEX") in plan, plan
+
+
+def _check_writes_close_queries(url: str, database: str) -> None:
+    """More updates at once than the backend's pool has connections: all answer (p3 patch).
+
+    Unpatched, an update command of 150 statements holds 150 open queries and never answers.
+    """
+    client: MongoClient[dict[str, object]] = MongoClient(
+        url, socketTimeoutMS=30_000, maxPoolSize=250
+    )
+    try:
+        collection = client[database]["writes"]
+        collection.insert_many([{"_id": f"d{i}", "n": 0} for i in range(150)])
+        one_command = [UpdateOne({"_id": f"d{i}"}, {"$inc": {"n": 1}}) for i in range(150)]
+        assert collection.bulk_write(one_command).modified_count == 150
+        upserts = [UpdateOne({"_id": f"u{i}"}, {"$set": {"n": 1}}, upsert=True) for i in range(60)]
+        again = UpdateOne({"_id": "u0"}, {"$inc": {"n": 1}}, upsert=True)
+        result = collection.bulk_write([*upserts, again])
+        assert (result.upserted_count, result.modified_count) == (60, 1)
+
+        def bump(i: int) -> int:
+            if i % 2:
+                after = collection.find_one_and_update(
+                    {"_id": f"d{i}"}, {"$inc": {"n": 1}}, return_document=ReturnDocument.AFTER
+                )
+                assert after is not None
+                return int(str(after["n"]))
+            return collection.update_one({"_id": f"d{i}"}, {"$inc": {"n": 1}}).modified_count + 1
+
+        with ThreadPoolExecutor(200) as pool:
+            assert set(pool.map(bump, range(150))) == {2}
+        assert {doc["n"] for doc in collection.find({"_id": {"$regex": "^d"}})} == {2}
+        assert collection.find_one({"_id": "u0"}) == {"_id": "u0", "n": 2}
+    finally:
+        client.close()
 
 
 _CHILD_SCRIPT = """
