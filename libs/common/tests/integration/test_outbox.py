@@ -9,7 +9,7 @@ from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
 from patronage_common.locks import locked
 from patronage_common.messaging import EventPublisher, create_broker
-from patronage_common.outbox import MARKERS, Outbox, outbox_entries
+from patronage_common.outbox import MARKERS, NewDocument, Outbox, outbox_entries
 from patronage_common.settings import ServiceSettings
 from patronage_common.store import create_mongo_client
 from patronage_contracts import PassportRegistered
@@ -145,3 +145,49 @@ async def test_a_flush_leaves_the_marker_of_a_write_that_marked_the_document_aft
     finally:
         await broker.stop()
         await client.close()
+
+
+async def test_a_group_write_whose_check_fails_stores_and_publishes_nothing(
+    make_settings: Callable[..., Any],
+) -> None:
+    settings: ServiceSettings = make_settings(ServiceSettings, service_name="outboxtest")
+    client = create_mongo_client(settings)
+    db = client[settings.database_name]
+    broker: KafkaBroker = create_broker(settings, TracerProvider())
+    await broker.connect()
+    outbox = Outbox(db, EventPublisher(broker, settings))
+    refused, accepted = registered(), registered()
+    checked: list[str] = []
+
+    async def duplicate() -> None:
+        raise LookupError("already registered")
+
+    async def unique() -> None:
+        checked.append(str(accepted.family_id))
+
+    try:
+        with pytest.raises(LookupError):
+            await outbox.insert_many(
+                "things",
+                [NewDocument({"_id": str(refused.family_id)}, [refused])],
+                check=duplicate(),
+            )
+        assert await db["things"].find_one({"_id": str(refused.family_id)}) is None
+        await outbox.insert_many(
+            "things", [NewDocument({"_id": str(accepted.family_id)}, [accepted])], check=unique()
+        )
+        assert checked == [str(accepted.family_id)]
+        await outbox.drain()
+        # The refused group's marker names a document no group stored: dropped, not published.
+        assert await outbox.sweep() == 0
+        assert await db[MARKERS].count_documents({}) == 0
+    finally:
+        await broker.stop()
+        await client.close()
+
+    events = await read_events_until(
+        settings.kafka_bootstrap_servers,
+        settings.topic("passport.events"),
+        lambda seen: any(e["event_id"] == str(accepted.event_id) for e in seen),
+    )
+    assert [e["event_id"] for e in events] == [str(accepted.event_id)]
