@@ -99,7 +99,8 @@ func filterEqualUpstream(
 # goroutines in `(*Rows).awaitDone` and every command in `(*DB).conn`). The patch reads the
 # matched documents (at most one unless `multi`) and closes the query before writing, as
 # FerretDB's own `delete` already does ("close read transaction before starting write
-# transaction"); the update logic itself is unchanged.
+# transaction"); the update logic itself is unchanged. The list's iterator is closed with the
+# command's other iterators (FerretDB panics when one is collected unclosed).
 RELEASE_FILES = (
     Path("internal/handler/msg_update.go"),
     Path("internal/handler/msg_findandmodify.go"),
@@ -128,6 +129,7 @@ RELEASE_PATCHED = (
 		}
 
 		iter = iterator.Values(iterator.ForSlice(matchedDocs))
+		closer.Add(iter)
 """,
     """\
 	// findAndModify modifies a single document
@@ -140,6 +142,7 @@ RELEASE_PATCHED = (
 	}
 
 	iter = iterator.Values(iterator.ForSlice(matchedDocs))
+	closer.Add(iter)
 """,
 )
 
@@ -158,7 +161,7 @@ RELEASE_PATCHED = (
 GO_RUNTIME_ENV: Mapping[str, str] = {"GOGC": "off", "GOMEMLIMIT": "256MiB"}
 
 # Bump when a patch changes: the cached binary's directory name carries it.
-PATCH_LEVEL = "p3"
+PATCH_LEVEL = "p4"
 
 
 def _binary_path(version: str) -> Path:

@@ -136,6 +136,31 @@ def _check_writes_close_queries(url: str, database: str) -> None:
         client.close()
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_patched_writes_survive_collections(backend: Backend, unique_prefix: str) -> None:
+    """The p4 patch's iterators are closed: FerretDB panics in a finalizer on an unclosed one.
+
+    GOGC=5 makes Go collect (and run finalizers) every few commands.
+    """
+    with start_local_ferretdb(backend, go_runtime={"GOGC": "5"}) as ferretdb:
+        _check_writes_close_queries(ferretdb.mongodb_url, unique_prefix)
+        client: MongoClient[dict[str, object]] = MongoClient(
+            ferretdb.mongodb_url, socketTimeoutMS=30_000
+        )
+        try:
+            collection = client[unique_prefix]["writes"]
+            for i in range(150):
+                collection.update_one({"_id": f"d{i}"}, {"$inc": {"n": 1}})
+                collection.find_one_and_update({"_id": f"d{i}"}, {"$inc": {"n": 1}})
+            time.sleep(0.5)  # finalizers run in their own goroutine after a collection
+            assert client.admin.command("ping")["ok"] == 1.0
+            assert {doc["n"] for doc in collection.find({"_id": {"$regex": "^d"}})} == {4}
+        finally:
+            client.close()
+        assert _alive(ferretdb.pid)
+        assert "panic" not in ferretdb.log_path.read_text("utf-8")
+
+
 _CHILD_SCRIPT = """
 import json, os, signal, sys, time
 import psutil
