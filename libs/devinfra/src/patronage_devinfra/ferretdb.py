@@ -319,10 +319,10 @@ def sqlite_url(sqlite_dir: Path, pragmas: Sequence[str] = ()) -> str:
     # any process and skips the fsync; only a power cut can lose the last commits.
     # Throwaway development and test data, like the PostgreSQL cluster's fsync=off.
     # The fsyncs come at checkpoints, run inside whichever commit crosses SQLite's
-    # `wal_autocheckpoint` (1000 pages): with the passport index's page rewrites that is
-    # ~25 a second during `bench/passports.py`'s creates (fsync p50 0.5-0.9 ms, max 13-20
+    # `wal_autocheckpoint` (1000 pages): with the passport index's page rewrites, 30-40
+    # fsyncs a second during `bench/passports.py`'s creates (p50 0.5-0.9 ms, max 13-20
     # ms). `wal_autocheckpoint(10000)` cut them ~16x but not the create or raw-insert tail
-    # (the slow ones seldom overlap an fsync), so SQLite's default stays.
+    # (no slow create had a long fsync beside it), so SQLite's default stays.
     return "".join(
         [f"file:{sqlite_dir}/?_pragma=synchronous(normal)", *(f"&_pragma={p}" for p in pragmas)]
     )
