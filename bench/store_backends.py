@@ -401,8 +401,11 @@ def measure(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
     out: dict[str, Any] = {"backend": backend, "docs": args.docs, "doc_bytes": args.doc_bytes}
     go_runtime = {**GO_RUNTIME_ENV, "GODEBUG": "gctrace=1"}
+    pragmas = args.pragma if backend == "sqlite" else []
+    if pragmas:
+        out["sqlite_pragmas"] = pragmas
     with start_local_ferretdb(
-        backend, binary=args.ferretdb_binary, go_runtime=go_runtime
+        backend, binary=args.ferretdb_binary, go_runtime=go_runtime, sqlite_pragmas=pragmas
     ) as ferretdb:
         client: MongoClient[dict[str, Any]] = MongoClient(ferretdb.mongodb_url)
         try:
@@ -428,12 +431,18 @@ def measure(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
                 collection.find_one({"_id": doc_id})
 
             new_ids = iter(f"new-{i:07d}" for i in range(args.ops))
-            samples = timed(
-                lambda: collection.insert_one(make_document(rng, next(new_ids), args.doc_bytes)),
-                args.ops,
-            )
+            out["insert_writes_per_s"] = args.insert_writes
+            with writer(ferretdb.mongodb_url, ids, args.insert_writes):
+                samples = timed(
+                    lambda: collection.insert_one(
+                        make_document(rng, next(new_ids), args.doc_bytes)
+                    ),
+                    args.ops,
+                )
             out["insert_p50_ms"] = percentile(samples, 50)
             out["insert_p99_ms"] = percentile(samples, 99)
+            out["insert_max_ms"] = max(samples) * 1000
+            out["inserts_over_slow_ms"] = sum(s * 1000 > args.slow_ms for s in samples)
 
             def find_by_id() -> None:
                 assert collection.find_one({"_id": rng.choice(ids)}) is not None
@@ -484,7 +493,21 @@ def main() -> int:
         help="comma-separated CLIENT:WRITES_PER_S (client sync or async; updates by `_id` a "
         "second from a thread beside the finds), e.g. sync:0,sync:20,async:0",
     )
-    parser.add_argument("--slow-ms", type=float, default=10.0, help="a slow find, in the summary")
+    parser.add_argument(
+        "--slow-ms", type=float, default=10.0, help="a slow find or insert, in the summary"
+    )
+    parser.add_argument(
+        "--pragma",
+        action="append",
+        default=[],
+        help="a SQLite pragma added to devinfra's, e.g. wal_autocheckpoint(4000) (repeatable)",
+    )
+    parser.add_argument(
+        "--insert-writes",
+        type=float,
+        default=0.0,
+        help="updates by `_id` a second from a thread while the inserts are timed",
+    )
     args = parser.parse_args()
     backends: list[Backend] = args.backend or list(BACKENDS)
     results = {"label": args.label, "runs": [measure(backend, args) for backend in backends]}

@@ -183,7 +183,13 @@ class Outbox:
             group = self._groups[collection] = GroupCommit(commit, window_s=window_s)
         return group
 
-    async def insert_many(self, collection: str, items: Sequence[NewDocument]) -> set[Any]:
+    async def insert_many(
+        self,
+        collection: str,
+        items: Sequence[NewDocument],
+        *,
+        check: Awaitable[None] | None = None,
+    ) -> set[Any]:
         """Insert new documents with their events, then publish them: two writes in all.
 
         The group's events go in one group marker (written first), the documents in one
@@ -191,6 +197,10 @@ class Outbox:
         the marker is deleted by ``_id``. No document is updated. Returns the ids refused
         because a document with that ``_id`` exists (nothing of theirs is stored or
         published). At most 50 documents (FerretDB's bulk limit).
+
+        ``check`` (a duplicate check's write, say) runs alongside the marker's write; if it
+        raises, nothing is inserted and its exception propagates. The marker then names
+        documents no group stored: the relay's sweep publishes nothing of it and drops it.
         """
         if not items:
             return set()
@@ -202,7 +212,7 @@ class Outbox:
         group_id = uuid.uuid4().hex
         marker_id = f"{GROUP_MARKER_PREFIX}{group_id}"
         entries = [outbox_entries(item.events) for item in items]
-        await self._db[MARKERS].insert_one(
+        marker = self._db[MARKERS].insert_one(
             {
                 "_id": marker_id,
                 "collection": collection,
@@ -214,6 +224,12 @@ class Outbox:
                 "marked_at": utc_now(),
             }
         )
+        if check is None:
+            await marker
+        else:
+            for outcome in await asyncio.gather(marker, check, return_exceptions=True):
+                if isinstance(outcome, BaseException):
+                    raise outcome
         refused = await _insert_all(
             self._db[collection],
             [{**item.document, OUTBOX_FIELD: [], GROUP_FIELD: group_id} for item in items],

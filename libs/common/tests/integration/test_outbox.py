@@ -1,6 +1,7 @@
 """The outbox publishes what a crash left pending, and nothing twice to consumers' eyes."""
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
@@ -9,9 +10,9 @@ from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
 from patronage_common.locks import locked
 from patronage_common.messaging import EventPublisher, create_broker
-from patronage_common.outbox import MARKERS, Outbox, outbox_entries
+from patronage_common.outbox import MARKERS, NewDocument, Outbox, outbox_entries
 from patronage_common.settings import ServiceSettings
-from patronage_common.store import create_mongo_client
+from patronage_common.store import Database, create_mongo_client
 from patronage_contracts import PassportRegistered
 
 from tests.support.agency_client import read_events_until
@@ -25,45 +26,61 @@ def registered() -> PassportRegistered:
     )
 
 
-async def test_pending_events_left_by_a_crash_are_published_once_by_the_relay(
-    make_settings: Callable[..., Any],
-) -> None:
+@dataclass(frozen=True)
+class Relay:
+    """An outbox on the test's own database and topics."""
+
+    settings: ServiceSettings
+    db: Database
+    outbox: Outbox
+
+    async def published(self, done: Callable[[list[dict[str, Any]]], bool]) -> list[dict[str, Any]]:
+        """The events on the passport topic, read from the start until ``done``."""
+        return await read_events_until(
+            self.settings.kafka_bootstrap_servers, self.settings.topic("passport.events"), done
+        )
+
+
+@pytest.fixture
+async def relay(make_settings: Callable[..., Any]) -> AsyncIterator[Relay]:
     settings: ServiceSettings = make_settings(ServiceSettings, service_name="outboxtest")
     client = create_mongo_client(settings)
     db = client[settings.database_name]
     broker: KafkaBroker = create_broker(settings, TracerProvider())
     await broker.connect()
-    outbox = Outbox(db, EventPublisher(broker, settings))
     try:
-        # A write that crashed after storing its state and events but before flushing:
-        first, second = registered(), registered()
-        for event in (first, second):
-            doc_id = str(event.family_id)
-            await db[MARKERS].insert_one(
-                {"_id": f"things:{doc_id}", "collection": "things", "doc_id": doc_id}
-            )
-            await db["things"].insert_one({"_id": doc_id, "outbox": outbox_entries([event])})
-        # A completed write alongside them:
-        third = registered()
-        await outbox.insert("things", {"_id": str(third.family_id)}, [third])
-        await outbox.drain()  # its own background flush publishes it
-
-        assert await outbox.sweep() == 2  # the restart's sweep finds exactly the two
-        assert await outbox.sweep() == 0  # and then nothing is left
-        assert await db[MARKERS].count_documents({}) == 0
-        for event in (first, second, third):
-            stored = await db["things"].find_one({"_id": str(event.family_id)})
-            assert stored is not None
-            assert stored["outbox"] == []
+        yield Relay(settings, db, Outbox(db, EventPublisher(broker, settings)))
     finally:
         await broker.stop()
         await client.close()
 
-    events = await read_events_until(
-        settings.kafka_bootstrap_servers,
-        settings.topic("passport.events"),
-        lambda seen: len(seen) >= 3,
-    )
+
+async def test_pending_events_left_by_a_crash_are_published_once_by_the_relay(
+    relay: Relay,
+) -> None:
+    db, outbox = relay.db, relay.outbox
+    # A write that crashed after storing its state and events but before flushing:
+    first, second = registered(), registered()
+    for event in (first, second):
+        doc_id = str(event.family_id)
+        await db[MARKERS].insert_one(
+            {"_id": f"things:{doc_id}", "collection": "things", "doc_id": doc_id}
+        )
+        await db["things"].insert_one({"_id": doc_id, "outbox": outbox_entries([event])})
+    # A completed write alongside them:
+    third = registered()
+    await outbox.insert("things", {"_id": str(third.family_id)}, [third])
+    await outbox.drain()  # its own background flush publishes it
+
+    assert await outbox.sweep() == 2  # the restart's sweep finds exactly the two
+    assert await outbox.sweep() == 0  # and then nothing is left
+    assert await db[MARKERS].count_documents({}) == 0
+    for event in (first, second, third):
+        stored = await db["things"].find_one({"_id": str(event.family_id)})
+        assert stored is not None
+        assert stored["outbox"] == []
+
+    events = await relay.published(lambda seen: len(seen) >= 3)
     assert {e["event_id"] for e in events} == {
         str(first.event_id),
         str(second.event_id),
@@ -71,15 +88,8 @@ async def test_pending_events_left_by_a_crash_are_published_once_by_the_relay(
     }
 
 
-async def test_rapid_writes_to_one_document_are_published_in_order(
-    make_settings: Callable[..., Any],
-) -> None:
-    settings: ServiceSettings = make_settings(ServiceSettings, service_name="outboxtest")
-    client = create_mongo_client(settings)
-    db = client[settings.database_name]
-    broker: KafkaBroker = create_broker(settings, TracerProvider())
-    await broker.connect()
-    outbox = Outbox(db, EventPublisher(broker, settings))
+async def test_rapid_writes_to_one_document_are_published_in_order(relay: Relay) -> None:
+    db, outbox = relay.db, relay.outbox
     family_id = uuid4()
     events = [
         PassportRegistered(
@@ -91,57 +101,73 @@ async def test_rapid_writes_to_one_document_are_published_in_order(
         )
         for i in range(6)
     ]
-    try:
-        await outbox.insert("things", {"_id": str(family_id), "n": 0}, events[:1])
-        for n, event in enumerate(events[1:], start=1):
-            # No waiting between writes: flushes overlap and must neither reorder events
-            # nor undo a write (FerretDB rewrites whole documents; the flush takes the lock).
-            async with locked(db, f"things:{family_id}"):
-                await outbox.update("things", str(family_id), {"$set": {"n": n}}, [event])
-        await outbox.drain()
-        stored = await db["things"].find_one({"_id": str(family_id)})
-        assert stored is not None
-        assert stored["n"] == 5
-        assert stored["outbox"] == []
-        assert await db[MARKERS].count_documents({}) == 0
-    finally:
-        await broker.stop()
-        await client.close()
+    await outbox.insert("things", {"_id": str(family_id), "n": 0}, events[:1])
+    for n, event in enumerate(events[1:], start=1):
+        # No waiting between writes: flushes overlap and must neither reorder events
+        # nor undo a write (FerretDB rewrites whole documents; the flush takes the lock).
+        async with locked(db, f"things:{family_id}"):
+            await outbox.update("things", str(family_id), {"$set": {"n": n}}, [event])
+    await outbox.drain()
+    stored = await db["things"].find_one({"_id": str(family_id)})
+    assert stored is not None
+    assert stored["n"] == 5
+    assert stored["outbox"] == []
+    assert await db[MARKERS].count_documents({}) == 0
 
-    published = await read_events_until(
-        settings.kafka_bootstrap_servers,
-        settings.topic("passport.events"),
-        lambda seen: len(seen) >= 6,
-    )
+    published = await relay.published(lambda seen: len(seen) >= 6)
     assert [e["district"] for e in published] == [f"d{i}" for i in range(6)]
 
 
 async def test_a_flush_leaves_the_marker_of_a_write_that_marked_the_document_after_it(
-    make_settings: Callable[..., Any],
+    relay: Relay,
 ) -> None:
-    settings: ServiceSettings = make_settings(ServiceSettings, service_name="outboxtest")
-    client = create_mongo_client(settings)
-    db = client[settings.database_name]
-    broker: KafkaBroker = create_broker(settings, TracerProvider())
-    await broker.connect()
-    outbox = Outbox(db, EventPublisher(broker, settings))
+    db, outbox = relay.db, relay.outbox
     event = registered()
     doc_id = str(event.family_id)
-    try:
-        generation = await outbox.mark("things", doc_id)
-        later = await outbox.mark("things", doc_id)  # another write, not yet stored
-        assert generation is not None
-        assert later == generation + 1
-        await outbox.insert("things", {"_id": doc_id}, [event], marked=True, generation=generation)
-        await outbox.drain()  # publishes from what the insert wrote, without reading it back
-        stored = await db["things"].find_one({"_id": doc_id})
-        assert stored is not None
-        assert stored["outbox"] == []
-        marker = await db[MARKERS].find_one({"_id": f"things:{doc_id}"})
-        assert marker is not None
-        assert marker["generation"] == later
-        assert await outbox.sweep() == 0  # nothing pending: the sweep drops the marker
-        assert await db[MARKERS].count_documents({}) == 0
-    finally:
-        await broker.stop()
-        await client.close()
+    generation = await outbox.mark("things", doc_id)
+    later = await outbox.mark("things", doc_id)  # another write, not yet stored
+    assert generation is not None
+    assert later == generation + 1
+    await outbox.insert("things", {"_id": doc_id}, [event], marked=True, generation=generation)
+    await outbox.drain()  # publishes from what the insert wrote, without reading it back
+    stored = await db["things"].find_one({"_id": doc_id})
+    assert stored is not None
+    assert stored["outbox"] == []
+    marker = await db[MARKERS].find_one({"_id": f"things:{doc_id}"})
+    assert marker is not None
+    assert marker["generation"] == later
+    assert await outbox.sweep() == 0  # nothing pending: the sweep drops the marker
+    assert await db[MARKERS].count_documents({}) == 0
+
+
+async def test_a_group_write_whose_check_fails_stores_and_publishes_nothing(
+    relay: Relay,
+) -> None:
+    db, outbox = relay.db, relay.outbox
+    refused, accepted = registered(), registered()
+    checked: list[str] = []
+
+    async def duplicate() -> None:
+        raise LookupError("already registered")
+
+    async def unique() -> None:
+        checked.append(str(accepted.family_id))
+
+    with pytest.raises(LookupError):
+        await outbox.insert_many(
+            "things", [NewDocument({"_id": str(refused.family_id)}, [refused])], check=duplicate()
+        )
+    assert await db["things"].find_one({"_id": str(refused.family_id)}) is None
+    await outbox.insert_many(
+        "things", [NewDocument({"_id": str(accepted.family_id)}, [accepted])], check=unique()
+    )
+    assert checked == [str(accepted.family_id)]
+    await outbox.drain()
+    # The refused group's marker names a document no group stored: dropped, not published.
+    assert await outbox.sweep() == 0
+    assert await db[MARKERS].count_documents({}) == 0
+
+    events = await relay.published(
+        lambda seen: any(e["event_id"] == str(accepted.event_id) for e in seen)
+    )
+    assert [e["event_id"] for e in events] == [str(accepted.event_id)]

@@ -8,7 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -313,12 +313,19 @@ def ferretdb_env(
     return {**env, **go_runtime}
 
 
-def sqlite_url(sqlite_dir: Path) -> str:
-    """The ``--sqlite-url`` for a database directory."""
+def sqlite_url(sqlite_dir: Path, pragmas: Sequence[str] = ()) -> str:
+    """The ``--sqlite-url`` for a database directory, with ``pragmas`` (``name(value)``) added."""
     # WAL (FerretDB's default) with synchronous=NORMAL: a commit survives a crash of
     # any process and skips the fsync; only a power cut can lose the last commits.
     # Throwaway development and test data, like the PostgreSQL cluster's fsync=off.
-    return f"file:{sqlite_dir}/?_pragma=synchronous(normal)"
+    # The fsyncs come at checkpoints, run inside whichever commit crosses SQLite's
+    # `wal_autocheckpoint` (1000 pages): with the passport index's page rewrites, 30-40
+    # fsyncs a second during `bench/passports.py`'s creates (p50 0.5-0.9 ms, max 13-20
+    # ms). `wal_autocheckpoint(10000)` cut them ~16x but not the create or raw-insert tail
+    # (no slow create had a long fsync beside it), so SQLite's default stays.
+    return "".join(
+        [f"file:{sqlite_dir}/?_pragma=synchronous(normal)", *(f"&_pragma={p}" for p in pragmas)]
+    )
 
 
 def ferretdb_args(
@@ -342,11 +349,13 @@ def start_local_ferretdb(
     timeout: float = START_TIMEOUT_S,
     binary: Path | None = None,
     go_runtime: Mapping[str, str] = GO_RUNTIME_ENV,
+    sqlite_pragmas: Sequence[str] = (),
 ) -> Iterator[LocalFerretDB]:
     """Run FerretDB on a free 127.0.0.1 port with a fresh SQLite dir or PostgreSQL cluster.
 
-    ``binary`` overrides the patched build and ``go_runtime`` the Go runtime's settings
-    (GO_RUNTIME_ENV; ``{}`` is Go's defaults): benchmarks compare them.
+    ``binary`` overrides the patched build, ``go_runtime`` the Go runtime's settings
+    (GO_RUNTIME_ENV; ``{}`` is Go's defaults) and ``sqlite_pragmas`` adds SQLite pragmas
+    (``name(value)``) to ``sqlite_url``'s: benchmarks compare them.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown FerretDB backend {backend!r}; expected one of {BACKENDS}")
@@ -357,7 +366,10 @@ def start_local_ferretdb(
         if backend == "sqlite":
             sqlite_dir = data_dir / "sqlite"
             sqlite_dir.mkdir()
-            backend_args = ["--handler=sqlite", f"--sqlite-url={sqlite_url(sqlite_dir)}"]
+            backend_args = [
+                "--handler=sqlite",
+                f"--sqlite-url={sqlite_url(sqlite_dir, sqlite_pragmas)}",
+            ]
         else:
             postgres = stack.enter_context(start_local_postgres())
             backend_args = ["--handler=postgresql", f"--postgresql-url={postgres.url}"]

@@ -38,6 +38,9 @@ def test_env_defaults_to_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_args(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path)
     assert url == f"file:{tmp_path}/?_pragma=synchronous(normal)"
+    assert sqlite_url(tmp_path, ["wal_autocheckpoint(4000)"]) == (
+        f"file:{tmp_path}/?_pragma=synchronous(normal)&_pragma=wal_autocheckpoint(4000)"
+    )
     args = ferretdb_args(
         Path("/bin/ferretdb"), 27018, ["--handler=sqlite", f"--sqlite-url={url}"], tmp_path
     )

@@ -23,6 +23,12 @@ class PassportSettings(ServiceSettings):
         le=500,
         description="Most passport events the search indexer takes at once (one index write)",
     )
+    search_index_batch_timeout_ms: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="How long the search indexer waits to fill a batch (the index's delay)",
+    )
 
     @model_validator(mode="after")
     def _real_keys_in_production(self) -> Self:

@@ -1,7 +1,7 @@
 """The search index answers every query shape page by page exactly as a full scan would."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -31,6 +31,37 @@ from patronage_passport.settings import PassportSettings
 
 pytestmark = pytest.mark.integration
 
+ImportFamilies = Callable[[int, int], Awaitable[list[dict[str, Any]]]]
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Any]) -> PassportSettings:
+    settings: PassportSettings = make_settings(PassportSettings)
+    return settings
+
+
+@pytest.fixture
+async def db(settings: PassportSettings) -> AsyncIterator[Database]:
+    """The test's own passport database."""
+    client = create_mongo_client(settings)
+    try:
+        yield client[settings.database_name]
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+def import_families(db: Database, settings: PassportSettings) -> ImportFamilies:
+    """Import ``count`` generated families (from ``seed``); their stored passports."""
+    cipher = FieldCipher.from_setting(settings.data_encryption_keys)
+
+    async def import_families(count: int, seed: int) -> list[dict[str, Any]]:
+        families = generate_families(count, seed=seed)
+        await import_passports(db=db, cipher=cipher, passports=families, actor="import")
+        return [d async for d in db["passports"].find({}, {"outbox": 0})]
+
+    return import_families
+
 
 async def all_pages(db: Database, keys: list[str], limit: int) -> list[str]:
     """Family ids of every page of a search, following the cursors."""
@@ -53,56 +84,47 @@ def expected(documents: list[dict[str, Any]], keys: list[str]) -> list[str]:
 
 
 async def test_every_query_shape_pages_exactly_like_a_scan_built_live_or_rebuilt(
-    make_settings: Callable[..., Any],
+    db: Database, import_families: ImportFamilies
 ) -> None:
-    settings: PassportSettings = make_settings(PassportSettings)
-    cipher = FieldCipher.from_setting(settings.data_encryption_keys)
-    client = create_mongo_client(settings)
-    db = client[settings.database_name]
-    try:
-        families = list(generate_families(60, seed=11))
-        await import_passports(db=db, cipher=cipher, passports=families, actor="import")
-        documents = [d async for d in db["passports"].find({}, {"outbox": 0})]
-        first = documents[0]
-        surname = name_tokens(first["members"][0]["full_name"])[0]
-        district = first["address"]["district"]
-        queries = [
-            [],
-            [f"district:{district}"],
-            [f"district:{district}", f"category:{first['categories'][0]}"],
-            [f"name:{surname}"],
-            [f"curator:{first['curator_id']}"] if first.get("curator_id") else [],
-            [f"district:{district}", "need:psychological"],
-            ["category:elderly", "need:social_domestic"],
-            ["name:нетакогоимени"],
-        ]
+    documents = await import_families(60, 11)
+    first = documents[0]
+    surname = name_tokens(first["members"][0]["full_name"])[0]
+    district = first["address"]["district"]
+    queries = [
+        [],
+        [f"district:{district}"],
+        [f"district:{district}", f"category:{first['categories'][0]}"],
+        [f"name:{surname}"],
+        [f"curator:{first['curator_id']}"] if first.get("curator_id") else [],
+        [f"district:{district}", "need:psychological"],
+        ["category:elderly", "need:social_domestic"],
+        ["name:нетакогоимени"],
+    ]
 
-        # Several queries span many pages (limits 3 and 2), and one finds nothing.
-        sizes = [len(expected(documents, keys)) for keys in queries]
-        assert sum(size > 3 for size in sizes) >= 3, sizes
-        assert 0 in sizes, sizes
+    # Several queries span many pages (limits 3 and 2), and one finds nothing.
+    sizes = [len(expected(documents, keys)) for keys in queries]
+    assert sum(size > 3 for size in sizes) >= 3, sizes
+    assert 0 in sizes, sizes
 
-        # Built live, family by family, as the indexer does on passport events:
-        for document in documents:
-            await reindex_family(db=db, family_id=document["_id"])
-        for keys in queries:
-            want = expected(documents, keys)
-            assert await all_pages(db, keys, limit=3) == want, keys
-            page = await search(db=db, keys=keys, after=None, limit=3)
-            # Exact for one criterion; for several it is known only when nothing matches.
-            if len(set(keys)) <= 1:
-                assert page.total == len(want)
-            else:
-                assert page.total is None or (page.total == 0 and not want)
-        live = {k: v async for k, v in _counts(db)}
+    # Built live, family by family, as the indexer does on passport events:
+    for document in documents:
+        await reindex_family(db=db, family_id=document["_id"])
+    for keys in queries:
+        want = expected(documents, keys)
+        assert await all_pages(db, keys, limit=3) == want, keys
+        page = await search(db=db, keys=keys, after=None, limit=3)
+        # Exact for one criterion; for several it is known only when nothing matches.
+        if len(set(keys)) <= 1:
+            assert page.total == len(want)
+        else:
+            assert page.total is None or (page.total == 0 and not want)
+    live = {k: v async for k, v in _counts(db)}
 
-        # Rebuilt from scratch: the same answers and the same counts.
-        assert await rebuild_index(db=db) == 60
-        for keys in queries:
-            assert await all_pages(db, keys, limit=2) == expected(documents, keys), keys
-        assert {k: v async for k, v in _counts(db)} == live
-    finally:
-        await client.close()
+    # Rebuilt from scratch: the same answers and the same counts.
+    assert await rebuild_index(db=db) == 60
+    for keys in queries:
+        assert await all_pages(db, keys, limit=2) == expected(documents, keys), keys
+    assert {k: v async for k, v in _counts(db)} == live
 
 
 async def _counts(db: Database) -> Any:
@@ -163,67 +185,58 @@ async def lines_found(db: Database, keys: list[str]) -> dict[str, dict[str, Any]
 
 
 async def test_result_lines_follow_changes_curators_and_consent_withdrawal(
-    make_settings: Callable[..., Any],
+    db: Database, import_families: ImportFamilies
 ) -> None:
-    settings: PassportSettings = make_settings(PassportSettings)
-    cipher = FieldCipher.from_setting(settings.data_encryption_keys)
-    client = create_mongo_client(settings)
-    db = client[settings.database_name]
-    try:
-        families = list(generate_families(30, seed=23))
-        await import_passports(db=db, cipher=cipher, passports=families, actor="import")
-        documents = {d["_id"]: d async for d in db["passports"].find({}, {"outbox": 0})}
-        for family_id in documents:
-            await reindex_family(db=db, family_id=family_id)
-        await assert_index_holds(db, list(documents.values()))
-        everyone = await lines_found(db, [])
-        assert everyone == {f: summary_of(d) for f, d in documents.items()}
-
-        family_id, document = next(iter(documents.items()))
-        district = document["address"]["district"]
-        surname = name_tokens(document["members"][0]["full_name"])[0]
-
-        # A new first phone changes only the line (and the phone keys): every page follows.
-        phones = ["+79990001122", *document["contacts"]["phones"]]
-        document = await change(db, family_id, {"contacts.phones": phones})
-        documents[family_id] = document
-        await assert_index_holds(db, list(documents.values()))
-        assert (await lines_found(db, [f"district:{district}"]))[family_id]["phone"] == phones[0]
-        assert list(await lines_found(db, ["phone:+79990001122"])) == [family_id]
-
-        # A new curator: found under the new one, with the new one on the line.
-        document = await change(db, family_id, {"curator_id": "cur-new-1"})
-        documents[family_id] = document
-        await assert_index_holds(db, list(documents.values()))
-        assert list(await lines_found(db, ["curator:cur-new-1"])) == [family_id]
-        line = (await lines_found(db, [f"name:{surname}"]))[family_id]
-        assert line["curator_id"] == "cur-new-1"
-
-        # Contact consent withdrawn: the phone leaves the line, the name stays.
-        document = await change(db, family_id, {"restricted_scopes": ["contact"]})
-        documents[family_id] = document
-        await assert_index_holds(db, list(documents.values()))
-        line = (await lines_found(db, [f"district:{district}"]))[family_id]
-        assert line["phone"] is None
-        assert line["applicant_full_name"] == document["members"][0]["full_name"]
-
-        # Personal-data consent withdrawn: the name is hidden and no longer found.
-        document = await change(db, family_id, {"restricted_scopes": ["contact", "personal_data"]})
-        documents[family_id] = document
-        await assert_index_holds(db, list(documents.values()))
-        line = (await lines_found(db, [f"district:{district}"]))[family_id]
-        assert (line["applicant_full_name"], line["phone"]) == ("скрыто", None)
-        assert family_id not in await lines_found(db, [f"name:{surname}"])
-        assert family_id not in await lines_found(db, ["phone:+79990001122"])
-
-        # Reindexing again writes nothing new; a rebuild holds the same.
+    documents = {d["_id"]: d for d in await import_families(30, 23)}
+    for family_id in documents:
         await reindex_family(db=db, family_id=family_id)
-        await assert_index_holds(db, list(documents.values()))
-        assert await rebuild_index(db=db) == 30
-        await assert_index_holds(db, list(documents.values()))
-        assert await lines_found(db, []) == {f: summary_of(d) for f, d in documents.items()}
-    finally:
-        await client.close()
+    await assert_index_holds(db, list(documents.values()))
+    everyone = await lines_found(db, [])
+    assert everyone == {f: summary_of(d) for f, d in documents.items()}
+
+    family_id, document = next(iter(documents.items()))
+    district = document["address"]["district"]
+    surname = name_tokens(document["members"][0]["full_name"])[0]
+
+    # A new first phone changes only the line (and the phone keys): every page follows.
+    phones = ["+79990001122", *document["contacts"]["phones"]]
+    document = await change(db, family_id, {"contacts.phones": phones})
+    documents[family_id] = document
+    await assert_index_holds(db, list(documents.values()))
+    assert (await lines_found(db, [f"district:{district}"]))[family_id]["phone"] == phones[0]
+    assert list(await lines_found(db, ["phone:+79990001122"])) == [family_id]
+
+    # A new curator: found under the new one, with the new one on the line.
+    document = await change(db, family_id, {"curator_id": "cur-new-1"})
+    documents[family_id] = document
+    await assert_index_holds(db, list(documents.values()))
+    assert list(await lines_found(db, ["curator:cur-new-1"])) == [family_id]
+    line = (await lines_found(db, [f"name:{surname}"]))[family_id]
+    assert line["curator_id"] == "cur-new-1"
+
+    # Contact consent withdrawn: the phone leaves the line, the name stays.
+    document = await change(db, family_id, {"restricted_scopes": ["contact"]})
+    documents[family_id] = document
+    await assert_index_holds(db, list(documents.values()))
+    line = (await lines_found(db, [f"district:{district}"]))[family_id]
+    assert line["phone"] is None
+    assert line["applicant_full_name"] == document["members"][0]["full_name"]
+
+    # Personal-data consent withdrawn: the name is hidden and no longer found.
+    document = await change(db, family_id, {"restricted_scopes": ["contact", "personal_data"]})
+    documents[family_id] = document
+    await assert_index_holds(db, list(documents.values()))
+    line = (await lines_found(db, [f"district:{district}"]))[family_id]
+    assert (line["applicant_full_name"], line["phone"]) == ("скрыто", None)
+    assert family_id not in await lines_found(db, [f"name:{surname}"])
+    assert family_id not in await lines_found(db, ["phone:+79990001122"])
+
+    # Reindexing again writes nothing new; a rebuild holds the same.
+    await reindex_family(db=db, family_id=family_id)
+    await assert_index_holds(db, list(documents.values()))
+    assert await rebuild_index(db=db) == 30
+    await assert_index_holds(db, list(documents.values()))
+    assert await lines_found(db, []) == {f: summary_of(d) for f, d in documents.items()}
 
 
 async def write_earlier_index(
@@ -273,175 +286,113 @@ async def write_earlier_index(
     )
 
 
-async def write_format_1_index(db: Database, documents: list[dict[str, Any]]) -> None:
-    """The index as format 1 stored it."""
-    await write_earlier_index(db, documents, 1)
-
-
 async def test_a_format_1_index_answers_until_rebuilt_and_converts_family_by_family(
-    make_settings: Callable[..., Any],
+    db: Database, import_families: ImportFamilies
 ) -> None:
-    settings: PassportSettings = make_settings(PassportSettings)
-    cipher = FieldCipher.from_setting(settings.data_encryption_keys)
-    client = create_mongo_client(settings)
-    db = client[settings.database_name]
-    try:
-        await import_passports(
-            db=db, cipher=cipher, passports=generate_families(30, seed=29), actor="import"
-        )
-        documents = [d async for d in db["passports"].find({}, {"outbox": 0})]
-        district = documents[0]["address"]["district"]
-        # District and HQ keys moved to other leaves in format 3: those searches answer
-        # once every family is reindexed, or the index rebuilt; the others throughout.
-        queries = [[], ["category:elderly"], ["category:elderly", "need:psychological"]]
-        moved = [[f"district:{district}"], [f"district:{district}", "category:elderly"]]
-        await write_format_1_index(db, documents)
-        for keys in queries:
-            assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
-        assert await lines_found(db, []) == {d["_id"]: summary_of(d) for d in documents}
+    documents = await import_families(30, 29)
+    district = documents[0]["address"]["district"]
+    # District and HQ keys moved to other leaves in format 3: those searches answer
+    # once every family is reindexed, or the index rebuilt; the others throughout.
+    queries = [[], ["category:elderly"], ["category:elderly", "need:psychological"]]
+    moved = [[f"district:{district}"], [f"district:{district}", "category:elderly"]]
+    await write_earlier_index(db, documents, 1)
+    for keys in queries:
+        assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
+    assert await lines_found(db, []) == {d["_id"]: summary_of(d) for d in documents}
 
-        # The indexer moves each family it touches into lines; mixed pages answer the same.
-        for document in documents[::2]:
-            await reindex_family(db=db, family_id=document["_id"])
-        for keys in queries:
-            assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
-        assert await lines_found(db, []) == {d["_id"]: summary_of(d) for d in documents}
-        for document in documents[1::2]:
-            await reindex_family(db=db, family_id=document["_id"])
-        await assert_index_holds(db, documents)
-        for keys in queries + moved:
-            assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
+    # The indexer moves each family it touches into lines; mixed pages answer the same.
+    for document in documents[::2]:
+        await reindex_family(db=db, family_id=document["_id"])
+    for keys in queries:
+        assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
+    assert await lines_found(db, []) == {d["_id"]: summary_of(d) for d in documents}
+    for document in documents[1::2]:
+        await reindex_family(db=db, family_id=document["_id"])
+    await assert_index_holds(db, documents)
+    for keys in queries + moved:
+        assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
 
-        # A rebuild converts the whole index at once.
-        await write_format_1_index(db, documents)
-        assert await rebuild_index(db=db) == 30
-        await assert_index_holds(db, documents)
-        for keys in queries + moved:
-            assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
-    finally:
-        await client.close()
-
-
-async def write_format_2_index(db: Database, documents: list[dict[str, Any]]) -> None:
-    """The index as format 2 stored it: lines, but district and HQ keys in two-letter leaves."""
-    await write_earlier_index(db, documents, 2)
+    # A rebuild converts the whole index at once.
+    await write_earlier_index(db, documents, 1)
+    assert await rebuild_index(db=db) == 30
+    await assert_index_holds(db, documents)
+    for keys in queries + moved:
+        assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
 
 
 async def test_a_format_2_index_is_moved_at_start_up_family_by_family(
-    make_settings: Callable[..., Any],
+    db: Database, import_families: ImportFamilies
 ) -> None:
-    settings: PassportSettings = make_settings(PassportSettings)
-    cipher = FieldCipher.from_setting(settings.data_encryption_keys)
-    client = create_mongo_client(settings)
-    db = client[settings.database_name]
-    try:
-        await import_passports(
-            db=db, cipher=cipher, passports=generate_families(30, seed=37), actor="import"
-        )
-        documents = [d async for d in db["passports"].find({}, {"outbox": 0})]
-        district, hq = documents[0]["address"]["district"], documents[0]["address"]["hq"]
-        await write_format_2_index(db, documents)
-        assert await all_pages(db, ["category:elderly"], 3) == expected(
-            documents, ["category:elderly"]
-        )
-        # What the service does at start-up: every family of the earlier format, once.
-        assert await reindex_earlier_formats(db=db) == len(documents)
-        assert await reindex_earlier_formats(db=db) == 0
-        # No posting is left behind in a two-letter page, and district and HQ answer.
-        await assert_index_holds(db, documents)
-        for keys in ([f"district:{district}"], [f"hq:{hq}", "category:elderly"], []):
-            assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
-    finally:
-        await client.close()
+    documents = await import_families(30, 37)
+    district, hq = documents[0]["address"]["district"], documents[0]["address"]["hq"]
+    await write_earlier_index(db, documents, 2)
+    assert await all_pages(db, ["category:elderly"], 3) == expected(documents, ["category:elderly"])
+    # What the service does at start-up: every family of the earlier format, once.
+    assert await reindex_earlier_formats(db=db) == len(documents)
+    assert await reindex_earlier_formats(db=db) == 0
+    # No posting is left behind in a two-letter page, and district and HQ answer.
+    await assert_index_holds(db, documents)
+    for keys in ([f"district:{district}"], [f"hq:{hq}", "category:elderly"], []):
+        assert await all_pages(db, keys, limit=3) == expected(documents, keys), keys
 
 
 async def test_indexers_running_at_once_lose_no_posting_and_no_count(
-    make_settings: Callable[..., Any],
+    db: Database, import_families: ImportFamilies
 ) -> None:
     # FerretDB v1 loses one of two concurrent updates of a document: replicas' indexers,
     # whose families share pages and counts, must not write at the same time.
-    settings: PassportSettings = make_settings(PassportSettings)
-    cipher = FieldCipher.from_setting(settings.data_encryption_keys)
-    client = create_mongo_client(settings)
-    db = client[settings.database_name]
-    try:
-        await import_passports(
-            db=db, cipher=cipher, passports=generate_families(20, seed=31), actor="import"
-        )
-        documents = [d async for d in db["passports"].find({}, {"outbox": 0})]
-        await asyncio.gather(*(reindex_family(db=db, family_id=d["_id"]) for d in documents))
-        await assert_index_holds(db, documents)
-        assert (await search(db=db, keys=[], after=None, limit=1)).total == 20
-    finally:
-        await client.close()
+    documents = await import_families(20, 31)
+    await asyncio.gather(*(reindex_family(db=db, family_id=d["_id"]) for d in documents))
+    await assert_index_holds(db, documents)
+    assert (await search(db=db, keys=[], after=None, limit=1)).total == 20
 
 
 async def test_a_batch_writes_pages_families_share_once_and_a_redelivery_changes_nothing(
-    make_settings: Callable[..., Any],
+    db: Database, import_families: ImportFamilies
 ) -> None:
-    settings: PassportSettings = make_settings(PassportSettings)
-    cipher = FieldCipher.from_setting(settings.data_encryption_keys)
-    client = create_mongo_client(settings)
-    db = client[settings.database_name]
-    try:
-        await import_passports(
-            db=db, cipher=cipher, passports=generate_families(40, seed=43), actor="import"
-        )
-        documents = {d["_id"]: d async for d in db["passports"].find({}, {"outbox": 0})}
-        ids = list(documents)
-        # Pages several families of the batch go into (each written by one statement).
-        shared: dict[str, int] = {}
-        for document in documents.values():
-            for key in indexed_keys(document):
-                shared[page_of(key, document)] = shared.get(page_of(key, document), 0) + 1
-        assert sum(n > 1 for n in shared.values()) >= 5
+    documents = {d["_id"]: d for d in await import_families(40, 43)}
+    ids = list(documents)
+    # Pages several families of the batch go into (each written by one statement).
+    shared: dict[str, int] = {}
+    for document in documents.values():
+        for key in indexed_keys(document):
+            shared[page_of(key, document)] = shared.get(page_of(key, document), 0) + 1
+    assert sum(n > 1 for n in shared.values()) >= 5
 
-        await reindex_families(db=db, family_ids=ids)
-        await assert_index_holds(db, list(documents.values()))
-        assert (await search(db=db, keys=[], after=None, limit=1)).total == 40
+    await reindex_families(db=db, family_ids=ids)
+    await assert_index_holds(db, list(documents.values()))
+    assert (await search(db=db, keys=[], after=None, limit=1)).total == 40
 
-        # Redelivered, with one family twice: nothing written again, nothing counted twice.
-        await reindex_families(db=db, family_ids=[*ids, ids[0]])
-        await assert_index_holds(db, list(documents.values()))
+    # Redelivered, with one family twice: nothing written again, nothing counted twice.
+    await reindex_families(db=db, family_ids=[*ids, ids[0]])
+    await assert_index_holds(db, list(documents.values()))
 
-        # A batch of changed families beside unchanged ones, one of them moved in the
-        # alphabet (a new applicant name), two now sharing a new curator's page.
-        renamed, moved, other = ids[1], ids[2], ids[3]
+    # A batch of changed families beside unchanged ones, one of them moved in the
+    # alphabet (a new applicant name), two now sharing a new curator's page.
+    renamed, moved, other = ids[1], ids[2], ids[3]
+    await db["passports"].update_one(
+        {"_id": renamed},
+        {"$set": {"members.0.full_name": "Аверина Алла Борисовна"}, "$inc": {"version": 1}},
+    )
+    for family_id in (moved, other):
         await db["passports"].update_one(
-            {"_id": renamed},
-            {"$set": {"members.0.full_name": "Аверина Алла Борисовна"}, "$inc": {"version": 1}},
+            {"_id": family_id}, {"$set": {"curator_id": "cur-batch"}, "$inc": {"version": 1}}
         )
-        for family_id in (moved, other):
-            await db["passports"].update_one(
-                {"_id": family_id}, {"$set": {"curator_id": "cur-batch"}, "$inc": {"version": 1}}
-            )
-        await reindex_families(db=db, family_ids=ids)
-        documents = {d["_id"]: d async for d in db["passports"].find({}, {"outbox": 0})}
-        await assert_index_holds(db, list(documents.values()))
-        assert sorted(await all_pages(db, ["curator:cur-batch"], 5)) == sorted([moved, other])
-        assert await all_pages(db, ["name:аверина"], 5) == [renamed]
-    finally:
-        await client.close()
+    await reindex_families(db=db, family_ids=ids)
+    documents = {d["_id"]: d async for d in db["passports"].find({}, {"outbox": 0})}
+    await assert_index_holds(db, list(documents.values()))
+    assert sorted(await all_pages(db, ["curator:cur-batch"], 5)) == sorted([moved, other])
+    assert await all_pages(db, ["name:аверина"], 5) == [renamed]
 
 
 async def test_batches_of_two_replicas_at_once_lose_no_posting_and_no_count(
-    make_settings: Callable[..., Any],
+    db: Database, import_families: ImportFamilies
 ) -> None:
-    settings: PassportSettings = make_settings(PassportSettings)
-    cipher = FieldCipher.from_setting(settings.data_encryption_keys)
-    client = create_mongo_client(settings)
-    db = client[settings.database_name]
-    try:
-        await import_passports(
-            db=db, cipher=cipher, passports=generate_families(30, seed=47), actor="import"
-        )
-        documents = [d async for d in db["passports"].find({}, {"outbox": 0})]
-        ids = [d["_id"] for d in documents]
-        # Overlapping batches, as two replicas might get after a rebalance.
-        await asyncio.gather(
-            reindex_families(db=db, family_ids=ids[:20]),
-            reindex_families(db=db, family_ids=ids[10:]),
-        )
-        await assert_index_holds(db, documents)
-    finally:
-        await client.close()
+    documents = await import_families(30, 47)
+    ids = [d["_id"] for d in documents]
+    # Overlapping batches, as two replicas might get after a rebalance.
+    await asyncio.gather(
+        reindex_families(db=db, family_ids=ids[:20]),
+        reindex_families(db=db, family_ids=ids[10:]),
+    )
+    await assert_index_holds(db, documents)

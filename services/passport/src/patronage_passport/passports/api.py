@@ -6,6 +6,7 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Body, Query, status
 from patronage_common.access import Caller, CallerDep, enforce
+from patronage_common.outbox import GROUP_FIELD
 from patronage_common.runtime import RuntimeDep
 
 from ..curators import service as curators
@@ -36,7 +37,7 @@ router = APIRouter(prefix="/passports", tags=["passports"])
 def to_api(document: Document) -> dict[str, Any]:
     """API shape of a decrypted passport, restricted as the family's consent requires."""
     shown = restrict(dict(document))
-    internal = {"_id", "outbox", "version_log", "identity_keys", "changes"}
+    internal = {"_id", "outbox", GROUP_FIELD, "version_log", "identity_keys", "changes"}
     return {"family_id": shown["_id"], **{k: v for k, v in shown.items() if k not in internal}}
 
 

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
+from patronage_common.outbox import GROUP_FIELD
+
 from .enums import ConsentScope
 
 Document = dict[str, Any]
@@ -23,6 +25,7 @@ NOT_COMPARED = frozenset(
     {
         "_id",
         "outbox",
+        GROUP_FIELD,
         "version_log",
         "version",
         "changes",

@@ -15,6 +15,7 @@ from uuid import UUID, uuid4
 
 from patronage_common.crypto import FieldCipher
 from patronage_common.locks import locked
+from patronage_common.outbox import GROUP_FIELD, NewDocument
 from patronage_common.runtime import ServiceRuntime
 from patronage_common.telemetry import current_trace_context
 from patronage_contracts import (
@@ -177,25 +178,29 @@ async def register_passport(
 ) -> Document:
     """Store a new passport (refusing duplicates), announce it; return it decrypted.
 
-    Two writes: the identity keys (the duplicate check) and the document with its events.
-    Version 1 is the document itself until a change supersedes it and keeps it as history.
+    Two steps: the identity keys (the duplicate check) beside the outbox marker holding the
+    events, then the document. Version 1 is the document itself until a change supersedes
+    it and keeps it as history.
     """
     now = stored_now()
     check_new_passport(data, now.date())
     family_id = uuid4()
     document, events = new_passport(data, family_id=family_id, actor=actor, now=now)
     keys = document["identity_keys"]
-    # The duplicate check and the outbox marker are independent writes: make them together.
-    # A refused passport leaves a marker of nothing, which the relay's next sweep drops.
-    existing, generation = await asyncio.gather(
-        service.claim_keys(db=runtime.db, family_id=str(family_id), keys=keys),
-        runtime.outbox.mark(service.PASSPORTS, str(family_id)),
-    )
-    if existing is not None:
-        raise DuplicatePassportError(existing)
+
+    async def refuse_duplicates() -> None:
+        existing = await service.claim_keys(db=runtime.db, family_id=str(family_id), keys=keys)
+        if existing is not None:
+            raise DuplicatePassportError(existing)
+
     sealed = seal(copy.deepcopy(document), cipher_of(runtime))
-    await runtime.outbox.insert(
-        service.PASSPORTS, sealed, events, marked=True, generation=generation
+    # A group of one: the events wait in their own marker, so once they are published the
+    # marker is deleted by `_id` and the passport is never rewritten (an outbox in the
+    # document cost a `$pullAll` of the whole passport and two lock writes per create, all
+    # competing with the next creates for FerretDB's one SQLite writer). A refused passport
+    # leaves a marker of nothing, which the relay's next sweep drops.
+    await runtime.outbox.insert_many(
+        service.PASSPORTS, [NewDocument(sealed, events)], check=refuse_duplicates()
     )
     return document
 
@@ -212,7 +217,9 @@ def _curator_record(curator_id: str, actor: str, reason: str, now: datetime) -> 
 
 def snapshot_of(document: Document) -> Document:
     """What a stored version keeps of a sealed passport document."""
-    return {k: v for k, v in document.items() if k not in ("outbox", "version_log", "_id")}
+    return {
+        k: v for k, v in document.items() if k not in ("outbox", GROUP_FIELD, "version_log", "_id")
+    }
 
 
 async def change_passport(
@@ -270,7 +277,11 @@ async def change_passport(
                 "sections": superseded["sections"],
             },
         )
-        fields = {k: v for k, v in sealed.items() if k not in ("_id", "outbox", "version_log")}
+        fields = {
+            k: v
+            for k, v in sealed.items()
+            if k not in ("_id", "outbox", GROUP_FIELD, "version_log")
+        }
         await runtime.outbox.update(
             service.PASSPORTS,
             str(family_id),

@@ -70,7 +70,7 @@ def kafka_router(settings: PassportSettings) -> KafkaRouter:
         ack_policy=CONSUMER_ACK_POLICY,
         batch=True,
         max_records=settings.search_index_batch_max_records,
-        batch_timeout_ms=100,
+        batch_timeout_ms=settings.search_index_batch_timeout_ms,
         title=f"{CONSUMER}:{TOPIC}",
         description="Search index (families reindexed a batch at a time)",
     )
