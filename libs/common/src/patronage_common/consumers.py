@@ -1,8 +1,9 @@
 """Typed, idempotent consumption of a topic that carries several message types."""
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypedDict, TypeVar
 
+from faststream import AckPolicy
 from faststream.kafka import KafkaRouter
 from opentelemetry import trace
 from patronage_contracts import Message, message_type
@@ -18,6 +19,34 @@ log = get_logger(__name__)
 
 M = TypeVar("M", bound=Message)
 Handler = Callable[[Any, ServiceRuntime], Awaitable[None]]
+
+
+class Subscription(TypedDict):
+    """``router.subscriber`` options (typed, so FastStream's overloads still resolve)."""
+
+    group_id: str
+    auto_offset_reset: Literal["earliest"]
+    ack_policy: AckPolicy
+    title: str
+    description: str | None
+
+
+def subscription(
+    settings: ServiceSettings, topic: str, *, consumer: str, description: str = ""
+) -> Subscription:
+    """The subscriber options every consumer here shares, for ``router.subscriber``.
+
+    One consumer group per consumer and topic: replicas of the service share it, and the
+    service's other subscribers do not rebalance with it. A new group starts at the
+    topic's beginning; offsets are committed only after the handler (``CONSUMER_ACK_POLICY``).
+    """
+    return Subscription(
+        group_id=f"{settings.topic_prefix}{consumer}@{topic}",
+        auto_offset_reset="earliest",
+        ack_policy=CONSUMER_ACK_POLICY,
+        title=f"{consumer}:{topic}",
+        description=description or None,
+    )
 
 
 class EventRouter:
@@ -85,13 +114,9 @@ class EventRouter:
 
         @router.subscriber(
             settings.topic(self.topic),
-            # One group per consumer and topic: replicas of the service share it, and
-            # the service's other subscribers do not rebalance with it.
-            group_id=f"{settings.topic_prefix}{self.consumer}@{self.topic}",
-            auto_offset_reset="earliest",
-            ack_policy=CONSUMER_ACK_POLICY,
-            title=f"{self.consumer}:{self.topic}",
-            description=self.description or None,
+            **subscription(
+                settings, self.topic, consumer=self.consumer, description=self.description
+            ),
         )
         async def consume(body: dict[str, Any], runtime: HandlerRuntime) -> None:
             await self.dispatch(body, runtime)
@@ -191,17 +216,15 @@ class BatchEventRouter:
 
         @router.subscriber(
             settings.topic(self.topic),
-            group_id=f"{settings.topic_prefix}{self.consumer}@{self.topic}",
-            auto_offset_reset="earliest",
-            ack_policy=CONSUMER_ACK_POLICY,
             batch=True,
             max_records=self._max_records,
             batch_timeout_ms=self._batch_timeout_ms,
             # The broker answers a fetch once it holds this much or waited this long.
             fetch_min_bytes=BATCH_FETCH_MIN_BYTES,
             fetch_max_wait_ms=self._fetch_wait_ms,
-            title=f"{self.consumer}:{self.topic}",
-            description=self.description or None,
+            **subscription(
+                settings, self.topic, consumer=self.consumer, description=self.description
+            ),
         )
         async def consume(bodies: list[Any], runtime: HandlerRuntime) -> None:
             await self.dispatch_batch(bodies, runtime)

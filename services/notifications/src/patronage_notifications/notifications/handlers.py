@@ -4,7 +4,8 @@ from typing import Any
 
 from faststream.kafka import KafkaRouter
 from opentelemetry import trace
-from patronage_common.messaging import CONSUMER_ACK_POLICY, dead_letter
+from patronage_common.consumers import subscription
+from patronage_common.messaging import dead_letter
 from patronage_contracts import Event, message_type
 from patronage_contracts.topics import (
     APPOINTMENT_EVENTS_TOPIC,
@@ -54,14 +55,15 @@ def kafka_router(settings: NotificationsSettings) -> KafkaRouter:
         def subscribe(topic: str) -> None:
             @router.subscriber(
                 settings.topic(topic),
-                group_id=f"{settings.topic_prefix}{CONSUMER}@{topic}",
-                auto_offset_reset="earliest",
-                ack_policy=CONSUMER_ACK_POLICY,
                 batch=True,
                 max_records=settings.batch_max_records,
                 batch_timeout_ms=100,
-                title=f"{CONSUMER}:{topic}",
-                description="Decide and send notifications (idempotent by notification id)",
+                **subscription(
+                    settings,
+                    topic,
+                    consumer=CONSUMER,
+                    description="Decide and send notifications (idempotent by notification id)",
+                ),
             )
             async def consume(bodies: list[dict[str, Any]], notifier: HandlerNotifier) -> None:
                 # Named like the EventRouter consumers, so a trace shows who consumed.

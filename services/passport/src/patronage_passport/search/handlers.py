@@ -4,8 +4,9 @@ from typing import Any
 
 from faststream.kafka import KafkaRouter
 from opentelemetry import trace
+from patronage_common.consumers import subscription
 from patronage_common.logging import get_logger
-from patronage_common.messaging import CONSUMER_ACK_POLICY, MessageRefused, dead_letter
+from patronage_common.messaging import MessageRefused, dead_letter
 from patronage_common.runtime import HandlerRuntime, ServiceRuntime
 from patronage_contracts import PassportRegistered, PassportUpdated
 from patronage_contracts.topics import PASSPORT_EVENTS_TOPIC
@@ -64,15 +65,16 @@ def kafka_router(settings: PassportSettings) -> KafkaRouter:
 
     @router.subscriber(
         settings.topic(TOPIC),
-        # The group of the one-event consumer it replaces: an upgrade goes on from its offsets.
-        group_id=f"{settings.topic_prefix}{CONSUMER}@{TOPIC}",
-        auto_offset_reset="earliest",
-        ack_policy=CONSUMER_ACK_POLICY,
         batch=True,
         max_records=settings.search_index_batch_max_records,
         batch_timeout_ms=settings.search_index_batch_timeout_ms,
-        title=f"{CONSUMER}:{TOPIC}",
-        description="Search index (families reindexed a batch at a time)",
+        # The group of the one-event consumer it replaces: an upgrade goes on from its offsets.
+        **subscription(
+            settings,
+            TOPIC,
+            consumer=CONSUMER,
+            description="Search index (families reindexed a batch at a time)",
+        ),
     )
     async def consume(bodies: list[Any], runtime: HandlerRuntime) -> None:
         trace.get_current_span().set_attribute("patronage.consumer", CONSUMER)

@@ -5,8 +5,9 @@ from typing import Any
 
 from faststream.kafka import KafkaRouter
 from opentelemetry import trace
+from patronage_common.consumers import subscription
 from patronage_common.logging import get_logger
-from patronage_common.messaging import CONSUMER_ACK_POLICY, MessageRefused, dead_letter
+from patronage_common.messaging import MessageRefused, dead_letter
 from patronage_common.runtime import HandlerRuntime, ServiceRuntime
 from patronage_contracts import SubmitHelpRequest
 from patronage_contracts.topics import REQUEST_INTAKE_TOPIC
@@ -77,14 +78,15 @@ def kafka_router(settings: RequestsSettings) -> KafkaRouter:
 
     @router.subscriber(
         settings.topic(TOPIC),
-        group_id=f"{settings.topic_prefix}{CONSUMER}@{TOPIC}",
-        auto_offset_reset="earliest",
-        ack_policy=CONSUMER_ACK_POLICY,
         batch=True,
         max_records=settings.intake_batch_max_records,
         batch_timeout_ms=settings.intake_batch_timeout_ms,
-        title=f"{CONSUMER}:{TOPIC}",
-        description="Create and route submitted help requests (once per request id)",
+        **subscription(
+            settings,
+            TOPIC,
+            consumer=CONSUMER,
+            description="Create and route submitted help requests (once per request id)",
+        ),
     )
     async def consume(bodies: list[Any], runtime: HandlerRuntime) -> None:
         trace.get_current_span().set_attribute("patronage.consumer", CONSUMER)
