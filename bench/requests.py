@@ -10,7 +10,12 @@ Measures, on one broker and store in one run:
 - created→agency-topic latency (the command's ``occurred_at``, stamped when the request is
   created, to its arrival on the agency topic), at full speed and paced at a fixed rate;
   for the intake path also submitted→agency-topic (from the moment the command was sent);
-- CPU seconds the requests service spent per routed request.
+- CPU milliseconds per routed request of every process on the path: the requests and
+  passport services, FerretDB and the Kafka broker when they run here, and this bench — over
+  the full-speed phase until routed, and until the requests service is quiet again (its own
+  consumers of its events finish behind the routing);
+- Kafka messages per routed request: produced to each of the run's topics, and consumed by
+  each consumer group (committed offsets), over the same phase.
 """
 
 import argparse
@@ -26,12 +31,20 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.support import cpu_seconds, percentile, running_services, wait_ready  # noqa: E402
+from bench.support import (  # noqa: E402
+    cpu_seconds,
+    kafka_pid,
+    percentile,
+    running_services,
+    store_pid,
+    wait_ready,
+)
 
 PREFIX = "benchreq."
 CATEGORIES = ("material", "psychological", "education", "health", "employment", "housing")
@@ -135,6 +148,84 @@ class AgencyTopics:
         await self._consumer.stop()
 
 
+class PhaseCosts:
+    """Each process's CPU and each topic's and consumer group's Kafka offsets, taken at the
+    start of a phase and compared with later: what one routed request cost everyone."""
+
+    def __init__(self, bootstrap: str, pids: dict[str, int]) -> None:
+        self._bootstrap = bootstrap
+        self.pids = {**pids, "bench": os.getpid()}
+        self._cpu: dict[str, float] = {}
+        self._produced: dict[str, int] = {}
+        self._consumed: dict[str, int] = {}
+
+    def cpu(self) -> dict[str, float]:
+        return {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    async def offsets(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Messages on each of the run's topics so far; committed by each group so far."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap)
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+        await consumer.start()
+        await admin.start()
+        try:
+            topics = [t for t in await consumer.topics() if t.startswith(PREFIX)]
+            partitions = [
+                TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()
+            ]
+            produced: dict[str, int] = {}
+            for partition, end in (await consumer.end_offsets(partitions)).items():
+                name = partition.topic.removeprefix(PREFIX)
+                produced[name] = produced.get(name, 0) + end
+            consumed: dict[str, int] = {}
+            for group, *_ in await admin.list_consumer_groups():
+                if group.startswith("bench-"):
+                    continue
+                committed = await admin.list_consumer_group_offsets(group)
+                for partition, offset in committed.items():
+                    if partition.topic.startswith(PREFIX) and offset.offset >= 0:
+                        key = f"{group} <- {partition.topic.removeprefix(PREFIX)}"
+                        consumed[key] = consumed.get(key, 0) + offset.offset
+            return produced, consumed
+        finally:
+            await admin.close()
+            await consumer.stop()
+
+    async def start(self) -> None:
+        self._produced, self._consumed = await self.offsets()
+        self._cpu = self.cpu()
+
+    def cpu_ms_per_request(self, count: int) -> dict[str, float]:
+        now = self.cpu()
+        return {name: round(1000 * (now[name] - self._cpu[name]) / count, 3) for name in self.pids}
+
+    async def messages_per_request(self, count: int) -> dict[str, dict[str, float]]:
+        produced, consumed = await self.offsets()
+
+        def per_request(after: dict[str, int], before: dict[str, int]) -> dict[str, float]:
+            return {
+                key: round((n - before.get(key, 0)) / count, 3)
+                for key, n in sorted(after.items())
+                if n > before.get(key, 0)
+            }
+
+        return {
+            "produced": per_request(produced, self._produced),
+            "consumed": per_request(consumed, self._consumed),
+        }
+
+    async def quiet(self, name: str, below_ms_per_s: float = 30.0, within_s: float = 120) -> float:
+        """Wait until process ``name`` uses less than ``below_ms_per_s`` of CPU in a second
+        (its consumers done); the seconds waited."""
+        start = time.perf_counter()
+        while time.perf_counter() - start < within_s:
+            before = cpu_seconds(self.pids[name])
+            await asyncio.sleep(1.0)
+            if 1000 * (cpu_seconds(self.pids[name]) - before) < below_ms_per_s:
+                break
+        return time.perf_counter() - start
+
+
 async def post_requests(
     http: httpx.AsyncClient, families: list[str], count: int, *, concurrency: int, rate: float
 ) -> list[str]:
@@ -212,28 +303,41 @@ async def intake_path(
     bootstrap: str,
     agencies: "AgencyTopics",
     families: list[str],
-    requests_pid: int,
-) -> dict[str, float]:
+    pids: dict[str, int],
+) -> dict[str, Any]:
     """The intake topic's figures: full speed, then paced."""
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2
     )
     await producer.start()
+    costs = PhaseCosts(bootstrap, pids)
     try:
-        cpu = cpu_seconds(requests_pid)
+        await costs.start()
         start = time.perf_counter()
         sent_at = await submit_requests(producer, families, args.requests, rate=0)
         submitted = time.perf_counter() - start
         ids = list(sent_at)
         await agencies.wait_for(ids, 600)
         routed = max(agencies.arrived_at[r] for r in ids) - start
-        cpu = cpu_seconds(requests_pid) - cpu
+        cpu_routed = costs.cpu_ms_per_request(args.requests)
+        quiet_after = await costs.quiet("requests")
+        cpu_settled = costs.cpu_ms_per_request(args.requests)
+        messages = await costs.messages_per_request(args.requests)
+        print(f"intake CPU ms per request until routed: {cpu_routed}", flush=True)
+        print(f"intake CPU ms per request until quiet: {cpu_settled}", flush=True)
+        print(f"intake Kafka messages per request: {json.dumps(messages, indent=1)}", flush=True)
         samples = [agencies.latency[r] for r in ids]
         end_to_end = [agencies.received_at[r] - sent_at[r] for r in ids]
         results = {
             "intake_submitted_per_s": args.requests / submitted,
             "intake_routed_per_s": args.requests / routed,
-            "intake_requests_cpu_ms_per_request": cpu / args.requests * 1000,
+            "intake_requests_cpu_ms_per_request": cpu_routed["requests"],
+            # Every process's CPU per request until routed, and until the requests service
+            # was quiet again (its consumers of its own events finish behind the routing).
+            "intake_cpu_ms_per_request_until_routed": cpu_routed,
+            "intake_cpu_ms_per_request_until_quiet": cpu_settled,
+            "intake_quiet_after_routed_s": quiet_after,
+            "intake_kafka_messages_per_request": messages,
             "intake_full_speed_p50_ms": percentile(samples, 50),
             "intake_full_speed_p99_ms": percentile(samples, 99),
             "intake_full_speed_submitted_p50_ms": percentile(end_to_end, 50),
@@ -357,7 +461,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if args.path in ("intake", "both"):
                 results.update(
                     await intake_path(
-                        args, infra.kafka_bootstrap_servers, agencies, families, pids["requests"]
+                        args,
+                        infra.kafka_bootstrap_servers,
+                        agencies,
+                        families,
+                        {
+                            **pids,
+                            **store_pid(infra.mongodb_url),
+                            **kafka_pid(infra.kafka_bootstrap_servers),
+                        },
                     )
                 )
             results["load_average_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
