@@ -169,9 +169,11 @@ class PhaseCosts:
         await consumer.start()
         await admin.start()
         try:
-            topics = [t for t in await consumer.topics() if t.startswith(PREFIX)]
+            topics = [t for t in await admin.list_topics() if t.startswith(PREFIX)]
             partitions = [
-                TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()
+                TopicPartition(topic["topic"], partition["partition"])
+                for topic in await admin.describe_topics(topics)
+                for partition in topic["partitions"]
             ]
             produced: dict[str, int] = {}
             for partition, end in (await consumer.end_offsets(partitions)).items():
@@ -313,6 +315,7 @@ async def intake_path(
     costs = PhaseCosts(bootstrap, pids)
     try:
         await costs.start()
+        print(f"intake, full speed: starting; pids {costs.pids}", flush=True)
         start = time.perf_counter()
         sent_at = await submit_requests(producer, families, args.requests, rate=0)
         submitted = time.perf_counter() - start
