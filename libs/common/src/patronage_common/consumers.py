@@ -18,6 +18,9 @@ log = get_logger(__name__)
 
 M = TypeVar("M", bound=Message)
 Handler = Callable[[Any, ServiceRuntime], Awaitable[None]]
+Wants = Callable[[dict[str, Any]], bool]
+"""A cheap look at a message's raw body: False skips it before it is validated or checked
+against the processed ids (no store round trip for an event the handler would ignore)."""
 
 
 class EventRouter:
@@ -34,26 +37,36 @@ class EventRouter:
         self.consumer = consumer
         self.description = description
         self._handlers: dict[type[Message], Handler] = {}
+        self._wants: dict[type[Message], Wants] = {}
 
     def handles(
-        self, model: type[M]
+        self, model: type[M], *, wants: Wants | None = None
     ) -> Callable[
         [Callable[[M, ServiceRuntime], Awaitable[None]]],
         Callable[[M, ServiceRuntime], Awaitable[None]],
     ]:
-        """Decorator: register a handler of ``model`` messages."""
+        """Decorator: register a handler of ``model`` messages (those ``wants`` accepts)."""
 
         def register(
             fn: Callable[[M, ServiceRuntime], Awaitable[None]],
         ) -> Callable[[M, ServiceRuntime], Awaitable[None]]:
-            self.add(model, fn)
+            self.add(model, fn, wants=wants)
             return fn
 
         return register
 
-    def add(self, model: type[M], fn: Callable[[M, ServiceRuntime], Awaitable[None]]) -> None:
-        """Register a handler of ``model`` messages."""
+    def add(
+        self,
+        model: type[M],
+        fn: Callable[[M, ServiceRuntime], Awaitable[None]],
+        *,
+        wants: Wants | None = None,
+    ) -> None:
+        """Register a handler of ``model`` messages; with ``wants``, only of the messages
+        whose raw body it accepts (the others are skipped unvalidated, unrecorded)."""
         self._handlers[model] = fn
+        if wants is not None:
+            self._wants[model] = wants
 
     async def dispatch(self, body: dict[str, Any], runtime: ServiceRuntime) -> None:
         """Parse, de-duplicate and hand one message to its handler."""
@@ -67,6 +80,9 @@ class EventRouter:
             return
         handler = self._handlers.get(model)
         if handler is None:
+            return
+        wants = self._wants.get(model)
+        if wants is not None and not wants(body):
             return
         message = model.model_validate(body)
         span = trace.get_current_span()

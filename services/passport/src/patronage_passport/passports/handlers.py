@@ -1,5 +1,7 @@
 """Follow help requests on the support plan: the requests topic moves plan items."""
 
+from typing import Any
+
 from patronage_common.consumers import EventRouter
 from patronage_common.messaging import MessageRefused
 from patronage_common.runtime import ServiceRuntime
@@ -16,7 +18,13 @@ router = EventRouter(
 )
 
 
-@router.handles(RequestStatusChanged)
+def serves_a_plan_item(body: dict[str, Any]) -> bool:
+    """Whether a status change names a plan item: most requests serve none, and their
+    changes are skipped before validation and the processed-event look-up and record."""
+    return body.get("plan_item_id") is not None
+
+
+@router.handles(RequestStatusChanged, wants=serves_a_plan_item)
 async def on_request_status_changed(event: RequestStatusChanged, runtime: ServiceRuntime) -> None:
     """A request serving a plan item moved: link it to the item and move the item."""
     if event.plan_item_id is None:
