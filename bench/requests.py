@@ -24,6 +24,7 @@ import json
 import os
 import random
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +43,7 @@ from bench.support import (  # noqa: E402
     kafka_pid,
     percentile,
     running_services,
+    store_commands,
     store_pid,
     wait_ready,
 )
@@ -306,14 +308,18 @@ async def intake_path(
     agencies: "AgencyTopics",
     families: list[str],
     pids: dict[str, int],
+    count_dir: Path | None,
 ) -> dict[str, Any]:
-    """The intake topic's figures: full speed, then paced."""
+    """The intake topic's figures: full speed, then paced; with ``count_dir`` (services
+    run counting their store commands) the store commands per request until quiet."""
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2
     )
     await producer.start()
     costs = PhaseCosts(bootstrap, pids)
+    services = {name: pids[name] for name in ("passport", "requests")}
     try:
+        commands_before = await store_commands(services, count_dir) if count_dir else {}
         await costs.start()
         print(f"intake, full speed: starting; pids {costs.pids}", flush=True)
         start = time.perf_counter()
@@ -326,6 +332,17 @@ async def intake_path(
         quiet_after = await costs.quiet("requests")
         cpu_settled = costs.cpu_ms_per_request(args.requests)
         messages = await costs.messages_per_request(args.requests)
+        commands: dict[str, dict[str, float]] = {}
+        if count_dir:
+            # After the CPU figures: signalling the services costs them a little CPU.
+            for name, counts in (await store_commands(services, count_dir)).items():
+                sent = {
+                    what: round((n - commands_before[name].get(what, 0)) / args.requests, 3)
+                    for what, n in sorted(counts.items())
+                }
+                commands[name] = {what: n for what, n in sent.items() if n >= 0.005}
+                commands[name]["total"] = round(sum(sent.values()), 3)
+            print(f"intake store commands per request: {commands}", flush=True)
         print(f"intake CPU ms per request until routed: {cpu_routed}", flush=True)
         print(f"intake CPU ms per request until quiet: {cpu_settled}", flush=True)
         print(f"intake Kafka messages per request: {json.dumps(messages, indent=1)}", flush=True)
@@ -341,6 +358,7 @@ async def intake_path(
             "intake_cpu_ms_per_request_until_quiet": cpu_settled,
             "intake_quiet_after_routed_s": quiet_after,
             "intake_kafka_messages_per_request": messages,
+            **({"intake_store_commands_per_request_until_quiet": commands} if commands else {}),
             "intake_full_speed_p50_ms": percentile(samples, 50),
             "intake_full_speed_p99_ms": percentile(samples, 99),
             "intake_full_speed_submitted_p50_ms": percentile(end_to_end, 50),
@@ -423,6 +441,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "requests": args.requests,
         "load_average_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
+    count_dir = Path(tempfile.mkdtemp(prefix="benchreq-count-")) if args.count else None
     with resolve() as infra:
         results["store"] = f"{infra.kind} ({infra.store_backend})"
         print(f"infrastructure: {infra.kind}, store backend {infra.store_backend}", flush=True)
@@ -433,6 +452,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             ("passport", "requests"),
             topic_prefix=PREFIX,
             database_prefix=f"benchreq_{uuid4().hex[:6]}",
+            count_dir=count_dir,
         ) as (urls, pids):
             for url in urls.values():
                 await wait_ready(url)
@@ -473,6 +493,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                             **store_pid(infra.mongodb_url),
                             **kafka_pid(infra.kafka_bootstrap_servers),
                         },
+                        count_dir,
                     )
                 )
             results["load_average_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -494,10 +515,16 @@ def main() -> int:
         default="both",
         help="HTTP POSTs, commands on the intake topic, or both (HTTP first)",
     )
+    parser.add_argument(
+        "--count",
+        action="store_true",
+        help="run the services counting their store commands (bench/counted.py; costs CPU)",
+    )
+    parser.add_argument("--tag", default="", help="added to the results file's name")
     args = parser.parse_args()
     results = asyncio.run(run(args))
     print(json.dumps(results, indent=2, ensure_ascii=False))
-    suffix = "" if args.path == "both" else f"-{args.path}"
+    suffix = ("" if args.path == "both" else f"-{args.path}") + (f"-{args.tag}" if args.tag else "")
     out = ROOT / "bench" / "results" / f"requests-{args.backend}-{args.requests}{suffix}.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
     return 0
