@@ -130,7 +130,8 @@ class BatchEventRouter:
     handed to one handler together, in topic order within a partition.
 
     A message that does not parse or validate goes to the topic's DLQ alone and the batch
-    goes on; types not handled here are skipped. Which events were applied before is
+    goes on; types not handled here are skipped, and so are the messages ``wants`` refuses
+    (a batch left with none costs no store round trip). Which events were applied before is
     checked once per batch (``ProcessedBatches``); the handler's effects must be safe to
     apply twice, as for ``EventRouter``. Any error of the handler fails the whole batch,
     which is delivered again.
@@ -143,6 +144,7 @@ class BatchEventRouter:
         consumer: str,
         types: tuple[type[Message], ...],
         handler: BatchHandler,
+        wants: Wants | None = None,
         description: str = "",
         max_records: int = BATCH_MAX_RECORDS,
         batch_timeout_ms: int = BATCH_TIMEOUT_MS,
@@ -153,6 +155,7 @@ class BatchEventRouter:
         self.description = description
         self._types = {model.model_fields["type"].default: model for model in types}
         self._handler = handler
+        self._wants = wants
         self._max_records = max_records
         self._batch_timeout_ms = batch_timeout_ms
         self._fetch_wait_ms = fetch_wait_ms
@@ -164,6 +167,8 @@ class BatchEventRouter:
             name = body.get("type") if isinstance(body, dict) else None
             if name is not None and name not in self._types:
                 continue  # for other consumers
+            if name is not None and self._wants is not None and not self._wants(body):
+                continue  # of a handled type, but one the handler would ignore
             try:
                 if not isinstance(name, str):
                     raise MessageRefused("message has no string field 'type'")
