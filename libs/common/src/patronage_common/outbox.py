@@ -170,9 +170,7 @@ class Outbox:
         if group is None:
 
             async def commit(items: Sequence[NewDocument]) -> list[BaseException | None]:
-                if before is not None:
-                    await before([item.document for item in items])
-                refused = await self.insert_many(collection, items)
+                refused = await self.insert_many(collection, items, before=before)
                 return [
                     DuplicateKeyError(f"{collection}: {item.document['_id']} exists")
                     if item.document["_id"] in refused
@@ -183,8 +181,13 @@ class Outbox:
             group = self._groups[collection] = GroupCommit(commit, window_s=window_s)
         return group
 
-    async def insert_many(self, collection: str, items: Sequence[NewDocument]) -> set[Any]:
+    async def insert_many(
+        self, collection: str, items: Sequence[NewDocument], *, before: BeforeInsert | None = None
+    ) -> set[Any]:
         """Insert new documents with their events, then publish them: two writes in all.
+
+        ``before`` (an index listing the documents, say) runs alongside the marker's write,
+        and both end before the documents are stored.
 
         The group's events go in one group marker (written first), the documents in one
         insert, each naming its group (``outbox_group``); once the events are published
@@ -202,7 +205,7 @@ class Outbox:
         group_id = uuid.uuid4().hex
         marker_id = f"{GROUP_MARKER_PREFIX}{group_id}"
         entries = [outbox_entries(item.events) for item in items]
-        await self._db[MARKERS].insert_one(
+        marker = self._db[MARKERS].insert_one(
             {
                 "_id": marker_id,
                 "collection": collection,
@@ -214,6 +217,12 @@ class Outbox:
                 "marked_at": utc_now(),
             }
         )
+        if before is None:
+            await marker
+        else:
+            # One round trip of the group's latency instead of two; neither write needs
+            # the other, and the documents are stored only once both are.
+            await asyncio.gather(marker, before([item.document for item in items]))
         refused = await _insert_all(
             self._db[collection],
             [{**item.document, OUTBOX_FIELD: [], GROUP_FIELD: group_id} for item in items],
