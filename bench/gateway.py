@@ -39,7 +39,6 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 import httpx
@@ -56,12 +55,13 @@ from bench.support import (  # noqa: E402
     command_timelines,
     commands_in,
     cpu_seconds,
+    kafka_pid,
     logged_stalls,
     percentile,
-    pid_listening_on,
     running_services,
     stall_summary,
     store_commands,
+    store_pid,
     tail_shape,
     wait_ready,
 )
@@ -360,16 +360,6 @@ def go_collections(pid: int) -> dict[str, Any]:
     return {"count": len(lines), "process_started": round(started, 2), "lines": lines[-50:]}
 
 
-def store_pid(mongodb_url: str) -> dict[str, int]:
-    """FerretDB's pid when it listens on this machine (and this user may see it)."""
-    address = urlsplit(mongodb_url)
-    if address.hostname in ("127.0.0.1", "localhost") and address.port:
-        pid = pid_listening_on(address.port)
-        if pid is not None:
-            return {"store": pid}
-    return {}
-
-
 def print_profiles(profile_dir: Path, reads: int, top: int = 25) -> None:
     """Each service's functions by own time, in milliseconds per read."""
     for path in sorted(profile_dir.glob("*.prof")):
@@ -449,11 +439,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             log_dir=log_dir,
         ) as (urls, pids):
             pids = {**pids, **store_pid(infra.mongodb_url)}
-            kafka = pid_listening_on(
-                int(infra.kafka_bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
-            )
             cpu_timeline = CpuTimeline(
-                {**pids, **({"kafka": kafka} if kafka else {}), "users": os.getpid()},
+                {**pids, **kafka_pid(infra.kafka_bootstrap_servers), "users": os.getpid()},
                 by_thread=["kafka"],
             )
             sampling = asyncio.create_task(cpu_timeline.run(), name="cpu-timeline")

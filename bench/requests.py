@@ -10,7 +10,12 @@ Measures, on one broker and store in one run:
 - created→agency-topic latency (the command's ``occurred_at``, stamped when the request is
   created, to its arrival on the agency topic), at full speed and paced at a fixed rate;
   for the intake path also submitted→agency-topic (from the moment the command was sent);
-- CPU seconds the requests service spent per routed request.
+- CPU milliseconds per routed request of every process on the path: the requests and
+  passport services, FerretDB and the Kafka broker when they run here, and this bench — over
+  the full-speed phase until routed, and until the requests service is quiet again (its own
+  consumers of its events finish behind the routing);
+- Kafka messages per routed request: produced to each of the run's topics, and consumed by
+  each consumer group (committed offsets), over the same phase.
 """
 
 import argparse
@@ -19,6 +24,7 @@ import json
 import os
 import random
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,12 +32,21 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.support import cpu_seconds, percentile, running_services, wait_ready  # noqa: E402
+from bench.support import (  # noqa: E402
+    cpu_seconds,
+    kafka_pid,
+    percentile,
+    running_services,
+    store_commands,
+    store_pid,
+    wait_ready,
+)
 
 PREFIX = "benchreq."
 CATEGORIES = ("material", "psychological", "education", "health", "employment", "housing")
@@ -135,6 +150,91 @@ class AgencyTopics:
         await self._consumer.stop()
 
 
+class PhaseCosts:
+    """Each process's CPU and each topic's and consumer group's Kafka offsets, taken at the
+    start of a phase and compared with later: what one routed request cost everyone."""
+
+    def __init__(self, bootstrap: str, pids: dict[str, int]) -> None:
+        self._bootstrap = bootstrap
+        self.pids = {**pids, "bench": os.getpid()}
+        self._cpu: dict[str, float] = {}
+        self._produced: dict[str, int] = {}
+        self._consumed: dict[str, int] = {}
+
+    def cpu(self) -> dict[str, float]:
+        return {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    async def offsets(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Messages on each of the run's topics so far; committed by each group so far."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap)
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+        await consumer.start()
+        await admin.start()
+        try:
+            topics = [t for t in await admin.list_topics() if t.startswith(PREFIX)]
+            partitions = [
+                TopicPartition(topic["topic"], partition["partition"])
+                for topic in await admin.describe_topics(topics)
+                for partition in topic["partitions"]
+            ]
+            produced: dict[str, int] = {}
+            for partition, end in (await consumer.end_offsets(partitions)).items():
+                name = partition.topic.removeprefix(PREFIX)
+                produced[name] = produced.get(name, 0) + end
+            consumed: dict[str, int] = {}
+            for group, *_ in await admin.list_consumer_groups():
+                if group.startswith("bench-"):
+                    continue
+                committed = await admin.list_consumer_group_offsets(group)
+                for partition, offset in committed.items():
+                    if partition.topic.startswith(PREFIX) and offset.offset >= 0:
+                        key = f"{group} <- {partition.topic.removeprefix(PREFIX)}"
+                        consumed[key] = consumed.get(key, 0) + offset.offset
+            return produced, consumed
+        finally:
+            await admin.close()
+            await consumer.stop()
+
+    async def start(self) -> None:
+        self._produced, self._consumed = await self.offsets()
+        self._cpu = self.cpu()
+
+    def cpu_ms_per_request(self, count: int) -> dict[str, float]:
+        now = self.cpu()
+        return {name: round(1000 * (now[name] - self._cpu[name]) / count, 3) for name in self.pids}
+
+    async def messages_per_request(self, count: int) -> dict[str, dict[str, float]]:
+        produced, consumed = await self.offsets()
+
+        def per_request(after: dict[str, int], before: dict[str, int]) -> dict[str, float]:
+            return {
+                key: round((n - before.get(key, 0)) / count, 3)
+                for key, n in sorted(after.items())
+                if n > before.get(key, 0)
+            }
+
+        return {
+            "produced": per_request(produced, self._produced),
+            "consumed": per_request(consumed, self._consumed),
+        }
+
+    async def quiet(
+        self, names: tuple[str, ...], below_ms_per_s: float = 30.0, within_s: float = 120
+    ) -> float:
+        """Wait until each process of ``names`` uses less than ``below_ms_per_s`` of CPU in
+        a second (their consumers done); the seconds waited."""
+        start = time.perf_counter()
+        while time.perf_counter() - start < within_s:
+            before = {name: cpu_seconds(self.pids[name]) for name in names}
+            await asyncio.sleep(1.0)
+            if all(
+                1000 * (cpu_seconds(self.pids[name]) - before[name]) < below_ms_per_s
+                for name in names
+            ):
+                break
+        return time.perf_counter() - start
+
+
 async def post_requests(
     http: httpx.AsyncClient, families: list[str], count: int, *, concurrency: int, rate: float
 ) -> list[str]:
@@ -212,28 +312,59 @@ async def intake_path(
     bootstrap: str,
     agencies: "AgencyTopics",
     families: list[str],
-    requests_pid: int,
-) -> dict[str, float]:
-    """The intake topic's figures: full speed, then paced."""
+    pids: dict[str, int],
+    count_dir: Path | None,
+) -> dict[str, Any]:
+    """The intake topic's figures: full speed, then paced; with ``count_dir`` (services
+    run counting their store commands) the store commands per request until quiet."""
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2
     )
     await producer.start()
+    costs = PhaseCosts(bootstrap, pids)
+    services = {name: pids[name] for name in ("passport", "requests")}
     try:
-        cpu = cpu_seconds(requests_pid)
+        commands_before = await store_commands(services, count_dir) if count_dir else {}
+        await costs.start()
+        print(f"intake, full speed: starting; pids {costs.pids}", flush=True)
         start = time.perf_counter()
         sent_at = await submit_requests(producer, families, args.requests, rate=0)
         submitted = time.perf_counter() - start
         ids = list(sent_at)
         await agencies.wait_for(ids, 600)
         routed = max(agencies.arrived_at[r] for r in ids) - start
-        cpu = cpu_seconds(requests_pid) - cpu
+        cpu_routed = costs.cpu_ms_per_request(args.requests)
+        quiet_after = await costs.quiet(("requests", "passport"))
+        cpu_settled = costs.cpu_ms_per_request(args.requests)
+        messages = await costs.messages_per_request(args.requests)
+        commands: dict[str, dict[str, float]] = {}
+        if count_dir:
+            # After the CPU figures: signalling the services costs them a little CPU.
+            for name, counts in (await store_commands(services, count_dir)).items():
+                sent = {
+                    what: round((n - commands_before[name].get(what, 0)) / args.requests, 3)
+                    for what, n in sorted(counts.items())
+                }
+                commands[name] = {what: n for what, n in sent.items() if n >= 0.005}
+                commands[name]["total"] = round(sum(sent.values()), 3)
+            print(f"intake store commands per request: {commands}", flush=True)
+        print(f"intake CPU ms per request until routed: {cpu_routed}", flush=True)
+        print(f"intake CPU ms per request until quiet: {cpu_settled}", flush=True)
+        print(f"intake Kafka messages per request: {json.dumps(messages, indent=1)}", flush=True)
         samples = [agencies.latency[r] for r in ids]
         end_to_end = [agencies.received_at[r] - sent_at[r] for r in ids]
         results = {
             "intake_submitted_per_s": args.requests / submitted,
             "intake_routed_per_s": args.requests / routed,
-            "intake_requests_cpu_ms_per_request": cpu / args.requests * 1000,
+            "intake_requests_cpu_ms_per_request": cpu_routed["requests"],
+            # Every process's CPU per request until routed, and until the requests and
+            # passport services were quiet again (their consumers of the requests' events
+            # finish behind the routing).
+            "intake_cpu_ms_per_request_until_routed": cpu_routed,
+            "intake_cpu_ms_per_request_until_quiet": cpu_settled,
+            "intake_quiet_after_routed_s": quiet_after,
+            "intake_kafka_messages_per_request": messages,
+            **({"intake_store_commands_per_request_until_quiet": commands} if commands else {}),
             "intake_full_speed_p50_ms": percentile(samples, 50),
             "intake_full_speed_p99_ms": percentile(samples, 99),
             "intake_full_speed_submitted_p50_ms": percentile(end_to_end, 50),
@@ -316,6 +447,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "requests": args.requests,
         "load_average_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
+    count_dir = Path(tempfile.mkdtemp(prefix="benchreq-count-")) if args.count else None
     with resolve() as infra:
         results["store"] = f"{infra.kind} ({infra.store_backend})"
         print(f"infrastructure: {infra.kind}, store backend {infra.store_backend}", flush=True)
@@ -326,6 +458,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             ("passport", "requests"),
             topic_prefix=PREFIX,
             database_prefix=f"benchreq_{uuid4().hex[:6]}",
+            count_dir=count_dir,
         ) as (urls, pids):
             for url in urls.values():
                 await wait_ready(url)
@@ -357,7 +490,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if args.path in ("intake", "both"):
                 results.update(
                     await intake_path(
-                        args, infra.kafka_bootstrap_servers, agencies, families, pids["requests"]
+                        args,
+                        infra.kafka_bootstrap_servers,
+                        agencies,
+                        families,
+                        {
+                            **pids,
+                            **store_pid(infra.mongodb_url),
+                            **kafka_pid(infra.kafka_bootstrap_servers),
+                        },
+                        count_dir,
                     )
                 )
             results["load_average_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -379,10 +521,16 @@ def main() -> int:
         default="both",
         help="HTTP POSTs, commands on the intake topic, or both (HTTP first)",
     )
+    parser.add_argument(
+        "--count",
+        action="store_true",
+        help="run the services counting their store commands (bench/counted.py; costs CPU)",
+    )
+    parser.add_argument("--tag", default="", help="added to the results file's name")
     args = parser.parse_args()
     results = asyncio.run(run(args))
     print(json.dumps(results, indent=2, ensure_ascii=False))
-    suffix = "" if args.path == "both" else f"-{args.path}"
+    suffix = ("" if args.path == "both" else f"-{args.path}") + (f"-{args.tag}" if args.tag else "")
     out = ROOT / "bench" / "results" / f"requests-{args.backend}-{args.requests}{suffix}.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
     return 0

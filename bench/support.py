@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -258,6 +259,22 @@ def pid_listening_on(port: int) -> int | None:
         if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port:
             return connection.pid
     return None
+
+
+def store_pid(mongodb_url: str) -> dict[str, int]:
+    """FerretDB's pid when it listens on this machine (and this user may see it)."""
+    address = urlsplit(mongodb_url)
+    if address.hostname in ("127.0.0.1", "localhost") and address.port:
+        pid = pid_listening_on(address.port)
+        if pid is not None:
+            return {"store": pid}
+    return {}
+
+
+def kafka_pid(bootstrap_servers: str) -> dict[str, int]:
+    """The Kafka broker's pid (the JVM) when it listens on this machine."""
+    pid = pid_listening_on(int(bootstrap_servers.split(",")[0].rsplit(":", 1)[1]))
+    return {"kafka": pid} if pid is not None else {}
 
 
 def machine_cpu() -> tuple[float, int]:

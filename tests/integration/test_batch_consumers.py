@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 from patronage_common.app import create_service_app
-from patronage_common.consumers import BatchEventRouter
+from patronage_common.consumers import BatchEventRouter, EventRouter
 from patronage_common.idempotency import ProcessedBatches, ProcessedEvents
 from patronage_common.locks import BULK_LIMIT, LOCKS, release_many, try_lock_many
 from patronage_common.runtime import ServiceRuntime
@@ -137,3 +137,53 @@ async def test_more_locks_than_one_bulk_write_holds_are_taken_and_given_back(db:
     assert again == ["demo:free"]
     await release_many(db, taken, owner)
     assert await db[LOCKS].count_documents({"_id": {"$in": keys}}) == 0
+
+
+async def test_an_event_the_handler_does_not_want_is_skipped_before_any_store_round_trip(
+    make_settings: Callable[..., Any], db: Database
+) -> None:
+    settings: DemoSettings = make_settings(DemoSettings, http_port=free_port())
+    seen: list[RequestStatusChanged] = []
+    router = EventRouter(REQUEST_EVENTS_TOPIC.name, consumer="demo.wanted")
+
+    @router.handles(RequestStatusChanged, wants=lambda body: body.get("plan_item_id") is not None)
+    async def on_changed(event: RequestStatusChanged, runtime: ServiceRuntime) -> None:
+        seen.append(event)
+
+    family = uuid.uuid4()
+
+    def moved(plan_item_id: uuid.UUID | None) -> RequestStatusChanged:
+        return RequestStatusChanged(
+            family_id=family,
+            request_id=uuid.uuid4(),
+            version=1,
+            previous_status=RequestStatus.NEW,
+            status=RequestStatus.ROUTED,
+            category=NeedCategory.SOCIAL_LEGAL,
+            changed_by="requests",
+            plan_item_id=plan_item_id,
+        )
+
+    unwanted, wanted = moved(None), moved(uuid.uuid4())
+    topic = settings.topic(REQUEST_EVENTS_TOPIC.name)
+    app = create_service_app(settings, title="demo", kafka_routers=[router.kafka_router(settings)])
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        async with serve(app, settings.http_port):
+            for event in (unwanted, wanted):
+                await producer.send_and_wait(
+                    topic, event.model_dump_json().encode(), key=str(family).encode()
+                )
+
+            async def handled() -> bool | None:
+                return True if seen else None
+
+            await eventually(handled, what="the wanted event handled")
+    finally:
+        await producer.stop()
+    assert [e.event_id for e in seen] == [wanted.event_id]
+    # Only the wanted event was recorded as processed; the other never reached the store.
+    processed = ProcessedEvents(db, "demo.wanted")
+    assert await processed.seen(wanted.event_id)
+    assert not await processed.seen(unwanted.event_id)

@@ -106,7 +106,7 @@ def create_service_app(
         broker = create_broker(settings, provider)
         for router in kafka_routers:
             broker.include_router(router)
-        publisher = EventPublisher(broker, settings)
+        publisher = EventPublisher(broker, settings, provider)
         runtime = ServiceRuntime(
             settings=settings,
             client=client,

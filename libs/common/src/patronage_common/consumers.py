@@ -19,6 +19,9 @@ log = get_logger(__name__)
 
 M = TypeVar("M", bound=Message)
 Handler = Callable[[Any, ServiceRuntime], Awaitable[None]]
+Wants = Callable[[dict[str, Any]], bool]
+"""A cheap look at a message's raw body: False skips it before it is validated or checked
+against the processed ids (no store round trip for an event the handler would ignore)."""
 
 
 class Subscription(TypedDict):
@@ -63,26 +66,36 @@ class EventRouter:
         self.consumer = consumer
         self.description = description
         self._handlers: dict[type[Message], Handler] = {}
+        self._wants: dict[type[Message], Wants] = {}
 
     def handles(
-        self, model: type[M]
+        self, model: type[M], *, wants: Wants | None = None
     ) -> Callable[
         [Callable[[M, ServiceRuntime], Awaitable[None]]],
         Callable[[M, ServiceRuntime], Awaitable[None]],
     ]:
-        """Decorator: register a handler of ``model`` messages."""
+        """Decorator: register a handler of ``model`` messages (those ``wants`` accepts)."""
 
         def register(
             fn: Callable[[M, ServiceRuntime], Awaitable[None]],
         ) -> Callable[[M, ServiceRuntime], Awaitable[None]]:
-            self.add(model, fn)
+            self.add(model, fn, wants=wants)
             return fn
 
         return register
 
-    def add(self, model: type[M], fn: Callable[[M, ServiceRuntime], Awaitable[None]]) -> None:
-        """Register a handler of ``model`` messages."""
+    def add(
+        self,
+        model: type[M],
+        fn: Callable[[M, ServiceRuntime], Awaitable[None]],
+        *,
+        wants: Wants | None = None,
+    ) -> None:
+        """Register a handler of ``model`` messages; with ``wants``, only of the messages
+        whose raw body it accepts (the others are skipped unvalidated, unrecorded)."""
         self._handlers[model] = fn
+        if wants is not None:
+            self._wants[model] = wants
 
     async def dispatch(self, body: dict[str, Any], runtime: ServiceRuntime) -> None:
         """Parse, de-duplicate and hand one message to its handler."""
@@ -96,6 +109,9 @@ class EventRouter:
             return
         handler = self._handlers.get(model)
         if handler is None:
+            return
+        wants = self._wants.get(model)
+        if wants is not None and not wants(body):
             return
         message = model.model_validate(body)
         span = trace.get_current_span()
@@ -139,7 +155,8 @@ class BatchEventRouter:
     handed to one handler together, in topic order within a partition.
 
     A message that does not parse or validate goes to the topic's DLQ alone and the batch
-    goes on; types not handled here are skipped. Which events were applied before is
+    goes on; types not handled here are skipped, and so are the messages ``wants`` refuses
+    (a batch left with none costs no store round trip). Which events were applied before is
     checked once per batch (``ProcessedBatches``); the handler's effects must be safe to
     apply twice, as for ``EventRouter``. Any error of the handler fails the whole batch,
     which is delivered again.
@@ -152,6 +169,7 @@ class BatchEventRouter:
         consumer: str,
         types: tuple[type[Message], ...],
         handler: BatchHandler,
+        wants: Wants | None = None,
         description: str = "",
         max_records: int = BATCH_MAX_RECORDS,
         batch_timeout_ms: int = BATCH_TIMEOUT_MS,
@@ -162,6 +180,7 @@ class BatchEventRouter:
         self.description = description
         self._types = {model.model_fields["type"].default: model for model in types}
         self._handler = handler
+        self._wants = wants
         self._max_records = max_records
         self._batch_timeout_ms = batch_timeout_ms
         self._fetch_wait_ms = fetch_wait_ms
@@ -173,6 +192,8 @@ class BatchEventRouter:
             name = body.get("type") if isinstance(body, dict) else None
             if name is not None and name not in self._types:
                 continue  # for other consumers
+            if name is not None and self._wants is not None and not self._wants(body):
+                continue  # of a handled type, but one the handler would ignore
             try:
                 if not isinstance(name, str):
                     raise MessageRefused("message has no string field 'type'")

@@ -170,9 +170,7 @@ class Outbox:
         if group is None:
 
             async def commit(items: Sequence[NewDocument]) -> list[BaseException | None]:
-                if before is not None:
-                    await before([item.document for item in items])
-                refused = await self.insert_many(collection, items)
+                refused = await self.insert_many(collection, items, before=before)
                 return [
                     DuplicateKeyError(f"{collection}: {item.document['_id']} exists")
                     if item.document["_id"] in refused
@@ -184,23 +182,20 @@ class Outbox:
         return group
 
     async def insert_many(
-        self,
-        collection: str,
-        items: Sequence[NewDocument],
-        *,
-        check: Awaitable[None] | None = None,
+        self, collection: str, items: Sequence[NewDocument], *, before: BeforeInsert | None = None
     ) -> set[Any]:
         """Insert new documents with their events, then publish them: two writes in all.
+
+        ``before`` (an index listing the documents, a duplicate check's write) runs alongside
+        the marker's write, and both end before the documents are stored. If it raises,
+        nothing is inserted and its exception propagates; the marker then names documents no
+        group stored: the relay's sweep publishes nothing of it and drops it.
 
         The group's events go in one group marker (written first), the documents in one
         insert, each naming its group (``outbox_group``); once the events are published
         the marker is deleted by ``_id``. No document is updated. Returns the ids refused
         because a document with that ``_id`` exists (nothing of theirs is stored or
         published). At most 50 documents (FerretDB's bulk limit).
-
-        ``check`` (a duplicate check's write, say) runs alongside the marker's write; if it
-        raises, nothing is inserted and its exception propagates. The marker then names
-        documents no group stored: the relay's sweep publishes nothing of it and drops it.
         """
         if not items:
             return set()
@@ -224,10 +219,15 @@ class Outbox:
                 "marked_at": utc_now(),
             }
         )
-        if check is None:
+        if before is None:
             await marker
         else:
-            for outcome in await asyncio.gather(marker, check, return_exceptions=True):
+            # One round trip of the group's latency instead of two; neither write needs
+            # the other, and the documents are stored only once both are (both end first).
+            outcomes = await asyncio.gather(
+                marker, before([item.document for item in items]), return_exceptions=True
+            )
+            for outcome in outcomes:
                 if isinstance(outcome, BaseException):
                     raise outcome
         refused = await _insert_all(

@@ -1,6 +1,6 @@
 """The outbox publishes what a crash left pending, and nothing twice to consumers' eyes."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
@@ -12,7 +12,7 @@ from patronage_common.locks import locked
 from patronage_common.messaging import EventPublisher, create_broker
 from patronage_common.outbox import MARKERS, NewDocument, Outbox, outbox_entries
 from patronage_common.settings import ServiceSettings
-from patronage_common.store import Database, create_mongo_client
+from patronage_common.store import Database, Document, create_mongo_client
 from patronage_contracts import PassportRegistered
 
 from tests.support.agency_client import read_events_until
@@ -140,26 +140,26 @@ async def test_a_flush_leaves_the_marker_of_a_write_that_marked_the_document_aft
     assert await db[MARKERS].count_documents({}) == 0
 
 
-async def test_a_group_write_whose_check_fails_stores_and_publishes_nothing(
+async def test_a_group_write_whose_before_hook_fails_stores_and_publishes_nothing(
     relay: Relay,
 ) -> None:
     db, outbox = relay.db, relay.outbox
     refused, accepted = registered(), registered()
     checked: list[str] = []
 
-    async def duplicate() -> None:
+    async def duplicate(_documents: Sequence[Document]) -> None:
         raise LookupError("already registered")
 
-    async def unique() -> None:
-        checked.append(str(accepted.family_id))
+    async def unique(documents: Sequence[Document]) -> None:
+        checked.extend(str(d["_id"]) for d in documents)
 
     with pytest.raises(LookupError):
         await outbox.insert_many(
-            "things", [NewDocument({"_id": str(refused.family_id)}, [refused])], check=duplicate()
+            "things", [NewDocument({"_id": str(refused.family_id)}, [refused])], before=duplicate
         )
     assert await db["things"].find_one({"_id": str(refused.family_id)}) is None
     await outbox.insert_many(
-        "things", [NewDocument({"_id": str(accepted.family_id)}, [accepted])], check=unique()
+        "things", [NewDocument({"_id": str(accepted.family_id)}, [accepted])], before=unique
     )
     assert checked == [str(accepted.family_id)]
     await outbox.drain()

@@ -188,7 +188,7 @@ async def register_passport(
     document, events = new_passport(data, family_id=family_id, actor=actor, now=now)
     keys = document["identity_keys"]
 
-    async def refuse_duplicates() -> None:
+    async def refuse_duplicates(_documents: Sequence[Document]) -> None:
         existing = await service.claim_keys(db=runtime.db, family_id=str(family_id), keys=keys)
         if existing is not None:
             raise DuplicatePassportError(existing)
@@ -200,7 +200,7 @@ async def register_passport(
     # competing with the next creates for FerretDB's one SQLite writer). A refused passport
     # leaves a marker of nothing, which the relay's next sweep drops.
     await runtime.outbox.insert_many(
-        service.PASSPORTS, [NewDocument(sealed, events)], check=refuse_duplicates()
+        service.PASSPORTS, [NewDocument(sealed, events)], before=refuse_duplicates
     )
     return document
 
