@@ -123,6 +123,7 @@ def create_service_app(
             if on_startup is not None:
                 await on_startup(runtime)
             await broker.start()
+            await publisher.start()
             async with (
                 running_relay(runtime.outbox, settings.outbox_relay_interval_s),
                 running_background(runtime, background_tasks),
@@ -138,6 +139,7 @@ def create_service_app(
                 log.info("service started", port=settings.http_port)
                 yield
         finally:
+            await publisher.stop()
             await broker.stop()
             await client.close()
             log.info("service stopped")

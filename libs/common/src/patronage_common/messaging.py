@@ -148,13 +148,14 @@ def _reason(exc: Exception) -> str:
 class EventPublisher:
     """Publishes contract messages on their catalogue topic, keyed by family.
 
-    Events go straight to the broker's aiokafka producer with one producer span each (the
-    outbox sends four or five per new request): FastStream's publish path made two spans
-    and ran its middlewares per message, the largest cost of a routed request in the
-    requests service (py-spy, ``bench/requests.py``). What a consumer sees is the same:
-    JSON bytes, ``content-type``, ``type``, ``event_id``, ``correlation_id`` and the
-    ``traceparent`` of the producer span. Without a connected aiokafka producer (FastStream's
-    test broker, say) the broker's own ``publish`` is used.
+    Once started (``start``), events go through the publisher's own aiokafka producer
+    (idempotent, ``acks=all``, like the broker's) with one producer span each (the outbox
+    sends four or five per new request): FastStream's publish path made two spans and ran
+    its middlewares per message, the largest cost of a routed request in the requests
+    service (py-spy, ``bench/requests.py``). What a consumer sees is the same: JSON bytes,
+    ``content-type``, ``type``, ``event_id``, ``correlation_id`` and the ``traceparent`` of
+    the producer span. Not started (FastStream's test broker, a script), the broker's own
+    ``publish`` is used.
     """
 
     def __init__(
@@ -166,12 +167,26 @@ class EventPublisher:
         self._broker = broker
         self._settings = settings
         self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
+        self._producer: AIOKafkaProducer | None = None
 
-    def _producer(self) -> AIOKafkaProducer | None:
-        """The broker's connected aiokafka producer, if it has one."""
-        state = getattr(self._broker._producer, "_producer", None)
-        producer = getattr(state, "producer", None)
-        return producer if isinstance(producer, AIOKafkaProducer) else None
+    async def start(self) -> None:
+        """Connect the publisher's own producer (configured as ``create_broker``'s)."""
+        if self._producer is not None:
+            return
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._settings.kafka_bootstrap_servers,
+            client_id=f"{self._settings.service_name}-events",
+            acks="all",
+            enable_idempotence=True,
+        )
+        await producer.start()
+        self._producer = producer
+
+    async def stop(self) -> None:
+        """Send what is pending and disconnect; later events go through the broker again."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()
 
     async def publish(self, message: Message) -> None:
         """Publish one message, joining the trace it was created in."""
@@ -191,7 +206,7 @@ class EventPublisher:
         Messages handed over one after another keep their order (idempotent producer), so
         a batch can be sent and then awaited together.
         """
-        producer = self._producer()
+        producer = self._producer
         destination = self._settings.topic(topic)
         correlation_id = str(payload.get("correlation_id") or payload["event_id"])
         with trace_context_attached(payload.get("trace_context") or {}):
