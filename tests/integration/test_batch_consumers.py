@@ -20,13 +20,13 @@ from patronage_contracts import (
     Message,
     NeedCategory,
     RequestCreated,
-    RequestStatus,
     RequestStatusChanged,
     Urgency,
 )
 from patronage_contracts.topics import REQUEST_EVENTS_TOPIC
 
 from tests.support.agency_client import read_topic
+from tests.support.events import routed
 
 pytestmark = pytest.mark.integration
 
@@ -93,15 +93,7 @@ async def test_the_handler_gets_each_event_once_in_order_and_bad_ones_go_to_the_
     )
     family = uuid.uuid4()
     new = created(family)
-    moved = RequestStatusChanged(
-        family_id=family,
-        request_id=new.request_id,
-        version=1,
-        previous_status=RequestStatus.NEW,
-        status=RequestStatus.ROUTED,
-        category=NeedCategory.SOCIAL_LEGAL,
-        changed_by="requests",
-    )
+    moved = routed(family, request_id=new.request_id)
     broken = {**json.loads(new.model_dump_json()), "event_id": str(uuid.uuid4()), "urgency": "?"}
     topic = settings.topic(REQUEST_EVENTS_TOPIC.name)
     app = create_service_app(settings, title="demo", kafka_routers=[router.kafka_router(settings)])
@@ -152,19 +144,7 @@ async def test_an_event_the_handler_does_not_want_is_skipped_before_any_store_ro
 
     family = uuid.uuid4()
 
-    def moved(plan_item_id: uuid.UUID | None) -> RequestStatusChanged:
-        return RequestStatusChanged(
-            family_id=family,
-            request_id=uuid.uuid4(),
-            version=1,
-            previous_status=RequestStatus.NEW,
-            status=RequestStatus.ROUTED,
-            category=NeedCategory.SOCIAL_LEGAL,
-            changed_by="requests",
-            plan_item_id=plan_item_id,
-        )
-
-    unwanted, wanted = moved(None), moved(uuid.uuid4())
+    unwanted, wanted = routed(family), routed(family, plan_item_id=uuid.uuid4())
     topic = settings.topic(REQUEST_EVENTS_TOPIC.name)
     app = create_service_app(settings, title="demo", kafka_routers=[router.kafka_router(settings)])
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)

@@ -7,26 +7,13 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from patronage_common.testing import eventually
-from patronage_contracts import NeedCategory, RequestStatus, RequestStatusChanged
 from patronage_contracts.topics import REQUEST_EVENTS_TOPIC
 from patronage_passport.settings import PassportSettings
 
+from tests.support.events import routed
 from tests.support.families import passport_payload
 
 pytestmark = pytest.mark.integration
-
-
-def moved(family_id: Any, plan_item_id: Any, request_id: Any) -> RequestStatusChanged:
-    return RequestStatusChanged(
-        family_id=family_id,
-        request_id=request_id,
-        version=1,
-        previous_status=RequestStatus.NEW,
-        status=RequestStatus.ROUTED,
-        category=NeedCategory.SOCIAL_LEGAL,
-        changed_by="requests",
-        plan_item_id=plan_item_id,
-    )
 
 
 async def test_a_routed_request_moves_its_plan_item_and_requests_without_one_are_skipped(
@@ -45,8 +32,8 @@ async def test_a_routed_request_moves_its_plan_item_and_requests_without_one_are
     try:
         for event in (
             # No plan item, and a family this service does not know: skipped, not refused.
-            moved(uuid.uuid4(), None, uuid.uuid4()),
-            moved(uuid.UUID(family), uuid.UUID(item_id), request_id),
+            routed(uuid.uuid4()),
+            routed(uuid.UUID(family), request_id=request_id, plan_item_id=uuid.UUID(item_id)),
         ):
             await producer.send_and_wait(
                 settings.topic(REQUEST_EVENTS_TOPIC.name),
