@@ -100,7 +100,8 @@ func filterEqualUpstream(
 # matched documents (at most one unless `multi`) and closes the query before writing, as
 # FerretDB's own `delete` already does ("close read transaction before starting write
 # transaction"); the update logic itself is unchanged. The list's iterator is closed with the
-# command's other iterators (FerretDB panics when one is collected unclosed).
+# command's other iterators (an unclosed one keeps its resources; before p5 FerretDB also
+# panicked when it collected one).
 RELEASE_FILES = (
     Path("internal/handler/msg_update.go"),
     Path("internal/handler/msg_findandmodify.go"),
@@ -146,6 +147,62 @@ RELEASE_PATCHED = (
 """,
 )
 
+# FerretDB v1 tracks the lifetime of every iterator it creates -- each document's and array's
+# field iterator while it converts a stored document to BSON, so dozens per document read -- with
+# `resource.Track`: a stack trace into a pprof profile and a finalizer that panics if the
+# iterator is collected unclosed. A leak detector, on in release builds: measured with pprof on
+# finds by `_id` of a 30-field document (GOGC=off), 24 % of FerretDB's CPU was `Track`'s stack
+# walks. The patch keeps tracking in debug builds only (`debugbuild.Enabled`), as the
+# detector's own trace capture already is.
+TRACK_FILE = Path("internal/util/resource/resource.go")
+TRACK_UPSTREAM = (
+    "func Track(obj any, token *Token) {\n\tcheckArgs(obj, token)\n",
+    "func Untrack(obj any, token *Token) {\n\tcheckArgs(obj, token)\n",
+)
+TRACK_PATCHED = tuple(
+    upstream.replace(
+        "{\n",
+        "{\n\t// Patched by Patronage (libs/devinfra, ferretdb.py): debug builds only.\n"
+        "\tif !debugbuild.Enabled {\n\t\treturn\n\t}\n\n",
+        1,
+    )
+    for upstream in TRACK_UPSTREAM
+)
+
+# FerretDB v1's SQLite backend stores documents as JSON and decodes each stored value -- every
+# string, number and nested document or array -- with a `json.Decoder` of its own (a reader,
+# the decoder's buffer, then a check that nothing is left over): most of a read's allocations.
+# The patch decodes those values with `json.Unmarshal`, which rejects trailing data itself; the
+# values and errors are the same.
+DECODE_FILES = {
+    "string.go": ("o", "string", False),
+    "int32.go": ("o", "int32", False),
+    "int64.go": ("o", "int64", True),
+    "double.go": ("f", "float64", True),
+    "bool.go": ("o", "bool", False),
+    "datetime.go": ("o", "int64", True),
+    "array.go": ("rawMessages", "[]json.RawMessage", False),
+    "document.go": ("rawMessages", "map[string]json.RawMessage", False),
+}
+
+
+def _decode_snippets(name: str, kind: str, disallow: bool) -> tuple[str, str]:
+    """The upstream decoding of one stored value and its patched form."""
+    upstream = (
+        "\tr := bytes.NewReader(data)\n\tdec := json.NewDecoder(r)\n"
+        + ("\tdec.DisallowUnknownFields()\n" if disallow else "")
+        + f"\n\tvar {name} {kind}\n\tif err := dec.Decode(&{name}); err != nil {{\n"
+        "\t\treturn lazyerrors.Error(err)\n\t}\n\n"
+        "\tif err := checkConsumed(dec, r); err != nil {\n\t\treturn lazyerrors.Error(err)\n\t}\n"
+    )
+    patched = (
+        "\t// Patched by Patronage (libs/devinfra, ferretdb.py): json.Unmarshal, no decoder.\n"
+        f"\tvar {name} {kind}\n\tif err := json.Unmarshal(data, &{name}); err != nil {{\n"
+        "\t\treturn lazyerrors.Error(err)\n\t}\n"
+    )
+    return upstream, patched
+
+
 # FerretDB's Go heap holds ~1-2 MB of live data, so Go's default GOGC=100 keeps a 4 MB heap
 # goal while a find by `_id` allocates ~0.2-0.6 MB (JSON decoding of the stored document, BSON
 # encoding of the reply): a collection every 4-9 finds, 100+ a second. Measured with
@@ -161,7 +218,7 @@ RELEASE_PATCHED = (
 GO_RUNTIME_ENV: Mapping[str, str] = {"GOGC": "off", "GOMEMLIMIT": "256MiB"}
 
 # Bump when a patch changes: the cached binary's directory name carries it.
-PATCH_LEVEL = "p4"
+PATCH_LEVEL = "p5"
 
 
 def _binary_path(version: str) -> Path:
@@ -187,6 +244,17 @@ def patch_read_before_write(source: Path) -> None:
         RELEASE_FILES, RELEASE_UPSTREAM, RELEASE_PATCHED, strict=True
     ):
         _replace_once(source / path, upstream, patched)
+
+
+def patch_decoding_costs(source: Path) -> None:
+    """Track iterators in debug builds only (TRACK_FILE); decode stored values without a
+    decoder each (DECODE_FILES)."""
+    for upstream, patched in zip(TRACK_UPSTREAM, TRACK_PATCHED, strict=True):
+        _replace_once(source / TRACK_FILE, upstream, patched)
+    for file, (name, kind, disallow) in DECODE_FILES.items():
+        _replace_once(
+            source / "internal/handler/sjson" / file, *_decode_snippets(name, kind, disallow)
+        )
 
 
 def cached_ferretdb_binary() -> Path | None:
@@ -260,6 +328,7 @@ def _build(version: str) -> Path:
             (source / "build" / "version" / "version.txt").write_text(version + "\n", "utf-8")
             patch_id_lookups(source)
             patch_read_before_write(source)
+            patch_decoding_costs(source)
             staging = binary.with_name(f"ferretdb.partial-{os.getpid()}")
             try:
                 run_checked(
