@@ -3,7 +3,8 @@
 Two FerretDB processes (``--before``, e.g. an older cache entry, and devinfra's current build)
 each get a fresh store of the same backend, with devinfra's Go runtime settings. The commands
 the services' hot paths send -- a find by ``_id`` of a passport-shaped document, a find of a
-missing ``_id``, an audit insert of three small pages -- run back to back, alternating between
+missing ``_id``, an audit insert of three small pages, a delete by ``_id`` of an outbox
+marker of 40 events (inserted beforehand, untimed) -- run back to back, alternating between
 the two builds round by round, so both see the same machine load. The figure is each process's
 CPU time (/proc user + system) over a round divided by its commands: latency on a shared
 machine says less than that.
@@ -112,6 +113,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                             ordered=False,
                         ),
                     }
+                    # Outbox markers: a group's events, deleted by `_id` once published.
+                    marker = {"events": [{**ENTRY, "n": n} for n in range(40)]}
+                    await db.markers.insert_many(
+                        [{"_id": f"{round_}-{i}", **marker} for i in range(args.ops)]
+                    )
+                    commands["delete_marker"] = lambda i, db=db, r=round_: db.markers.delete_one(
+                        {"_id": f"{r}-{i}"}
+                    )
                     for command, call in commands.items():
                         before = cpu_seconds(stores[name].pid)
                         for i in range(args.ops):

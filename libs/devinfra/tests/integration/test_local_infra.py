@@ -97,10 +97,20 @@ def _check_id_operations(
     with pytest.raises(DuplicateKeyError):
         collection.insert_one({"_id": "a:1", "n": 11})
     assert collection.delete_one({"_id": "a:2"}).deleted_count == 1
+    assert collection.delete_one({"_id": "a:2"}).deleted_count == 0
+    # The p6 patch deletes a lone `_id` directly; a filter with more than the `_id` is read.
+    collection.insert_many([{"_id": "b:1", "n": 1}, {"_id": "b:2", "n": 2}, {"_id": 7, "n": 7}])
+    assert collection.delete_one({"_id": "b:1", "n": 2}).deleted_count == 0
+    assert collection.delete_many({"_id": "b:1"}).deleted_count == 1
+    assert collection.delete_one({"_id": {"$eq": "b:2"}}).deleted_count == 1
+    assert collection.delete_one({"_id": "7"}).deleted_count == 0
+    assert collection.delete_one({"_id": 7}).deleted_count == 1
     assert sorted(str(doc["_id"]) for doc in collection.find({})) == sorted(["a:1", str(oid)])
     plan = str(client[database].command("explain", {"find": "by_id", "filter": {"_id": "a:1"}}))
     # Without the source patch both backends scan the table for an `_id`.
     assert ("Index Scan" if backend == "postgresql" else "USING INDEX") in plan, plan
+    assert collection.delete_one({"_id": oid}).deleted_count == 1
+    assert collection.find_one({"_id": oid}) is None
 
 
 def _check_values_round_trip(client: MongoClient[dict[str, object]], database: str) -> None:
