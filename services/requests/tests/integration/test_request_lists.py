@@ -316,5 +316,17 @@ async def test_a_listing_from_events_is_used_only_for_a_request_not_listed_yet(
         assert await placed(listed_id) == placement
         assert (await placed(unknown))["scopes"] == ["agency:education", "curator:cur-elsewhere"]
         assert await db[lists.LISTS].find_one({"_id": lists.task_index_id(elsewhere.task_ids[0])})
+
+        async def page(scope: str) -> list[str]:
+            return await lists.page_of(
+                db=db, scope=scope, statuses=(), agency=None, offset=0, limit=10
+            )
+
+        for _ in range(2):  # before and after the changes are folded into their buckets
+            assert await page("curator:cur-elsewhere") == [unknown]
+            assert await page(f"curator:{curator}") == [listed_id]
+            assert listed_id not in await page("agency:education")
+            assert listed_id in await page("agency:housing")
+            await lists.fold_lines(db=db)
     finally:
         await client.close()

@@ -69,9 +69,12 @@ def bucket_id(scope: str, day: str) -> str:
     return f"{scope}:{day}"
 
 
+PLACED = "placed:"
+
+
 def placement_id(request_id: str) -> str:
     """``_id`` of the note of where a request's line is listed."""
-    return f"placed:{request_id}"
+    return f"{PLACED}{request_id}"
 
 
 def task_index_id(task_id: str) -> str:
@@ -169,8 +172,9 @@ async def refresh_lines(
     """Refresh the lines of several requests together.
 
     ``created``: listings of new requests taken from their events
-    (``listings_of_new_requests``); such a request is not read from the store unless it is
-    listed already (a redelivery, or a refresh that got there first).
+    (``listings_of_new_requests``); such a request is not read from the store, nor is its
+    placement: its placement is inserted, and only if one exists already (a redelivery, or
+    a refresh that got there first) is the request refreshed again from the store.
 
     Their locks are taken at once (one another writer holds is waited for alone), and the
     writes of all the lines go together: one update per day bucket however many of its
@@ -209,35 +213,43 @@ async def _stored_listings(*, db: Database, request_ids: Sequence[str]) -> dict[
 
 
 async def _refresh(
-    *, db: Database, request_ids: Sequence[str], created: Mapping[str, Listing]
+    *,
+    db: Database,
+    request_ids: Sequence[str],
+    created: Mapping[str, Listing],
+    also_in: Mapping[str, Sequence[str]] | None = None,
+    first_n: int = 0,
 ) -> None:
-    # A new request's listing comes from its events; it is read only if already placed.
-    new = [r for r in request_ids if r in created]
-    new_placed = dict(zip(new, await _placements(db=db, request_ids=new), strict=True))
-    listings = {r: created[r] for r in new if new_placed[r] is None}
+    """``also_in``: lists a request's line may have been written to beyond what its
+    placement says (a listing from events whose placement turned out to exist): the line
+    is written again, and taken out of those it no longer belongs in. ``first_n``: the
+    changes are numbered from it (to order after those written just before)."""
+    also_in = also_in or {}
+    # A new request's listing comes from its events, and it is taken as not placed yet: no
+    # read. Its placement is inserted; if one exists after all, it is refreshed again below.
+    listings = {r: created[r] for r in request_ids if r in created}
     stored = await _stored_listings(
         db=db, request_ids=[r for r in request_ids if r not in listings]
     )
-    to_place = [r for r in stored if r not in new_placed]
-    placements = {
-        **new_placed,
-        **dict(zip(to_place, await _placements(db=db, request_ids=to_place), strict=True)),
-    }
+    placements = dict(zip(stored, await _placements(db=db, request_ids=list(stored)), strict=True))
     listings.update(stored)
     tasks: list[Document] = []
     days: dict[str, set[str]] = defaultdict(set)
     changes: list[Document] = []
     placed: list[tuple[Document, Document]] = []
+    first_placed: list[Document] = []
     now = utc_now()
     for key in request_ids:
         listing = listings.get(key)
         if listing is None:
             continue  # not stored (yet)
-        placement = placements[key]
+        placement = placements.get(key)
         line = listing.line
         scopes = scopes_of(line, listing.curator_id)
         before = (placement or {}).get("scopes", [])
-        if (placement or {}).get("line") == line and before == scopes:
+        if key in also_in:
+            before = [*before, *(s for s in also_in[key] if s not in before)]
+        elif (placement or {}).get("line") == line and before == scopes:
             continue
         known_tasks = (placement or {}).get("task_ids", [])
         tasks += [
@@ -260,15 +272,14 @@ async def _refresh(
                     "line": {**line, "v": version} if scope in scopes else None,
                     "v": version,
                     "at": now,
-                    "n": len(changes),
+                    "n": first_n + len(changes),
                 }
             )
-        placed.append(
-            (
-                {"_id": placement_id(key)},
-                {"$set": {"line": line, "scopes": scopes, "task_ids": list(listing.task_ids)}},
-            )
-        )
+        placement_fields = {"line": line, "scopes": scopes, "task_ids": list(listing.task_ids)}
+        if key in stored:
+            placed.append(({"_id": placement_id(key)}, {"$set": placement_fields}))
+        else:
+            first_placed.append({"_id": placement_id(key), **placement_fields})
     await _insert_new(db=db, documents=tasks)
     await upsert_many(
         db[LISTS],
@@ -278,16 +289,37 @@ async def _refresh(
         await db[LINES].insert_many(changes[start : start + GROUP_LIMIT], ordered=False)
     # Written last: a crash before this point repeats the whole refresh on redelivery.
     await upsert_many(db[LISTS], placed)
+    placed_before = await _insert_new(db=db, documents=first_placed)
+    if placed_before:
+        # Listed already (a redelivery, or a refresh that came first): the stored request
+        # decides, and the lists the events' line went to are put right.
+        await _refresh(
+            db=db,
+            request_ids=[r.removeprefix(PLACED) for r in placed_before],
+            created={},
+            also_in={
+                d["_id"].removeprefix(PLACED): d["scopes"]
+                for d in first_placed
+                if d["_id"] in placed_before
+            },
+            first_n=first_n + len(changes),
+        )
 
 
-async def _insert_new(*, db: Database, documents: list[Document]) -> None:
-    """Insert documents whose content never changes; one already there is left as it is."""
+async def _insert_new(*, db: Database, documents: list[Document]) -> list[str]:
+    """Insert new documents; one whose ``_id`` is there already is left as it is. The
+    ``_id``s of those that were there."""
+    there: list[str] = []
     for start in range(0, len(documents), GROUP_LIMIT):
+        group = documents[start : start + GROUP_LIMIT]
         try:
-            await db[LISTS].insert_many(documents[start : start + GROUP_LIMIT], ordered=False)
+            await db[LISTS].insert_many(group, ordered=False)
         except BulkWriteError as exc:
-            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
                 raise
+            there += [str(group[int(e["index"])]["_id"]) for e in errors]
+    return there
 
 
 def _change_order(change: Document) -> tuple[int, Any, int]:
