@@ -167,3 +167,51 @@ async def test_an_event_the_handler_does_not_want_is_skipped_before_any_store_ro
     processed = ProcessedEvents(db, "demo.wanted")
     assert await processed.seen(wanted.event_id)
     assert not await processed.seen(unwanted.event_id)
+
+
+async def test_a_batch_consumer_decodes_only_the_records_whose_type_header_it_handles(
+    make_settings: Callable[..., Any], db: Database
+) -> None:
+    settings: DemoSettings = make_settings(DemoSettings, http_port=free_port())
+    seen: list[Message] = []
+
+    async def handle(events: list[Message], runtime: ServiceRuntime) -> None:
+        seen.extend(events)
+
+    router = BatchEventRouter(
+        REQUEST_EVENTS_TOPIC.name,
+        consumer="demo.typed",
+        types=(RequestStatusChanged,),
+        handler=handle,
+    )
+    family = uuid.uuid4()
+    wanted, headerless = routed(family), routed(family)
+    topic = settings.topic(REQUEST_EVENTS_TOPIC.name)
+    app = create_service_app(settings, title="demo", kafka_routers=[router.kafka_router(settings)])
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        async with serve(app, settings.http_port):
+            for value, headers in (
+                # Another consumer's type: never decoded, so its bytes do not matter here.
+                (b"{not json", [("type", b"RequestCreated")]),
+                (wanted.model_dump_json().encode(), [("type", b"RequestStatusChanged")]),
+                (b"\xff not json either", []),  # no header: decoded, refused alone
+                (headerless.model_dump_json().encode(), []),  # no header: decoded, handled
+            ):
+                await producer.send_and_wait(
+                    topic, value, key=str(family).encode(), headers=headers
+                )
+
+            async def both_seen() -> bool | None:
+                return True if len(seen) >= 2 else None
+
+            await eventually(both_seen, what="both status changes handled")
+            dead = await read_topic(settings.kafka_bootstrap_servers, f"{topic}.dlq", count=1)
+    finally:
+        await producer.stop()
+    assert [e.event_id for e in seen] == [wanted.event_id, headerless.event_id]
+    # Only the record it had to decode went to the DLQ, with its own bytes.
+    assert dead[0][0] == b"\xff not json either"
+    assert dead[0][1]["x-dlq-reason"] == "message is not JSON"
+    assert await ProcessedEvents(db, "demo.typed").seen(wanted.event_id)

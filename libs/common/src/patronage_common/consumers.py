@@ -1,10 +1,12 @@
 """Typed, idempotent consumption of a topic that carries several message types."""
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, TypedDict, TypeVar
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaRouter
+from faststream.message import StreamMessage
 from opentelemetry import trace
 from patronage_contracts import Message, message_type
 from pydantic import ValidationError
@@ -185,6 +187,24 @@ class BatchEventRouter:
         self._batch_timeout_ms = batch_timeout_ms
         self._fetch_wait_ms = fetch_wait_ms
 
+    def decode(self, msg: StreamMessage[Any]) -> list[Any]:
+        """The batch's bodies worth parsing: a record whose ``type`` header names a type not
+        handled here is left out undecoded (most of a shared topic's records are for other
+        consumers); the others are JSON-decoded, and one that is not JSON is kept as its
+        bytes (``parse`` sends it to the DLQ alone)."""
+        bodies: list[Any] = []
+        # FastStream's batch parser has decoded each record's headers already.
+        for record, headers in zip(msg.raw_message, msg.batch_headers, strict=True):
+            name = headers.get("type")
+            if name and name not in self._types:
+                continue  # for other consumers
+            value = record.value or b""
+            try:
+                bodies.append(json.loads(value))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                bodies.append(value)
+        return bodies
+
     async def parse(self, bodies: list[Any], runtime: ServiceRuntime) -> list[Message]:
         """The batch's messages of the handled types, each event once; the invalid to the DLQ."""
         messages: dict[Any, Message] = {}
@@ -195,6 +215,8 @@ class BatchEventRouter:
             if name is not None and self._wants is not None and not self._wants(body):
                 continue  # of a handled type, but one the handler would ignore
             try:
+                if isinstance(body, bytes):
+                    raise MessageRefused("message is not JSON")
                 if not isinstance(name, str):
                     raise MessageRefused("message has no string field 'type'")
                 message = self._types[name].model_validate(body)
@@ -243,6 +265,8 @@ class BatchEventRouter:
             # The broker answers a fetch once it holds this much or waited this long.
             fetch_min_bytes=BATCH_FETCH_MIN_BYTES,
             fetch_max_wait_ms=self._fetch_wait_ms,
+            # Looks at each record's ``type`` header before decoding its JSON.
+            decoder=self.decode,
             **subscription(
                 settings, self.topic, consumer=self.consumer, description=self.description
             ),

@@ -120,10 +120,13 @@ async def dead_letter(
 ) -> None:
     """Send one message of a batch to ``<topic>.dlq`` with the reason; the batch goes on.
 
-    (A batch subscriber's messages do not pass the middleware one by one.)
+    (A batch subscriber's messages do not pass the middleware one by one.) ``body``: the
+    decoded message, or its bytes if they did not decode (sent as they came).
     """
     await broker.publish(
-        json.dumps(body, ensure_ascii=False, default=str).encode(),
+        body
+        if isinstance(body, bytes)
+        else json.dumps(body, ensure_ascii=False, default=str).encode(),
         topic=settings.topic(dlq_topic_name(topic)),
         key=str(body.get("family_id", "")).encode() if isinstance(body, dict) else None,
         headers={

@@ -14,6 +14,7 @@ from patronage_contracts import Agency
 from patronage_contracts.topics import REQUEST_EVENTS_TOPIC
 from patronage_passport.main import create_app as create_passport
 from patronage_passport.settings import PassportSettings
+from patronage_requests.help_requests.service import get_request
 from patronage_requests.main import create_app as create_requests
 from patronage_requests.request_lists import service as lists
 from patronage_requests.settings import RequestsSettings
@@ -252,5 +253,80 @@ async def test_lines_are_listed_before_and_after_they_are_folded_into_their_day_
         await lists.fold_lines(db=db)
         assert await cancelled_listed()
         assert await listed(services, curator_id=curator, status="routed") == [third, first[1]]
+    finally:
+        await client.close()
+
+
+async def test_a_new_requests_line_from_its_events_is_the_one_its_stored_state_gives(
+    services: dict[str, Any],
+) -> None:
+    curator = f"cur-{uuid.uuid4().hex[:8]}"
+    family_id = await register_family(services, curator)
+    request_id = (await create(services, family_id))["request_id"]
+    client = create_mongo_client(services["settings"])
+    db = client[services["settings"].database_name]
+    try:
+        placement_id = lists.placement_id(request_id)
+
+        async def placed() -> Any:
+            return await db[lists.LISTS].find_one({"_id": placement_id})
+
+        placement = await eventually(placed, what="the new request's line placed")
+        changes = await db[lists.LINES].count_documents({"request_id": request_id})
+        # A refresh from the stored request and family finds nothing to change.
+        await lists.refresh_line(db=db, request_id=request_id)
+        assert await db[lists.LINES].count_documents({"request_id": request_id}) == changes
+        assert await placed() == placement
+        stored = await get_request(db=db, request_id=request_id)
+        assert stored is not None
+        assert placement["line"] == lists.line_of(stored)
+        assert placement["scopes"] == ["agency:housing", f"curator:{curator}"]
+        assert await listed(services, curator_id=curator) == [request_id]
+    finally:
+        await client.close()
+
+
+async def test_a_listing_from_events_is_used_only_for_a_request_not_listed_yet(
+    services: dict[str, Any],
+) -> None:
+    curator = f"cur-{uuid.uuid4().hex[:8]}"
+    family_id = await register_family(services, curator)
+    listed_id = (await create(services, family_id))["request_id"]
+    client = create_mongo_client(services["settings"])
+    db = client[services["settings"].database_name]
+    try:
+
+        async def placed(request_id: str) -> Any:
+            return await db[lists.LISTS].find_one({"_id": lists.placement_id(request_id)})
+
+        placement = await eventually(lambda: placed(listed_id), what="the request listed")
+        unknown = str(uuid.uuid4())  # never stored: only its events can list it
+        elsewhere = lists.Listing(
+            line={**placement["line"], "tasks": {"education": "sent"}},
+            version=1,
+            curator_id="cur-elsewhere",
+            task_ids=(str(uuid.uuid4()),),
+        )
+        await lists.refresh_lines(
+            db=db,
+            request_ids=[listed_id, unknown],
+            created={listed_id: elsewhere, unknown: elsewhere},
+        )
+        # Already listed: its line follows the stored request, not the events.
+        assert await placed(listed_id) == placement
+        assert (await placed(unknown))["scopes"] == ["agency:education", "curator:cur-elsewhere"]
+        assert await db[lists.LISTS].find_one({"_id": lists.task_index_id(elsewhere.task_ids[0])})
+
+        async def page(scope: str) -> list[str]:
+            return await lists.page_of(
+                db=db, scope=scope, statuses=(), agency=None, offset=0, limit=10
+            )
+
+        for _ in range(2):  # before and after the changes are folded into their buckets
+            assert await page("curator:cur-elsewhere") == [unknown]
+            assert await page(f"curator:{curator}") == [listed_id]
+            assert listed_id not in await page("agency:education")
+            assert listed_id in await page("agency:housing")
+            await lists.fold_lines(db=db)
     finally:
         await client.close()

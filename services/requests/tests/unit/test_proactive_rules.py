@@ -9,6 +9,7 @@ import pytest
 from patronage_contracts import ServicemanStatusChanged
 from patronage_requests.proactive import evaluation
 from patronage_requests.proactive.evaluation import FamilyFacts, MemberFacts
+from patronage_requests.proactive.handlers import from_a_curator
 from patronage_requests.proactive.rules import EventTrigger, Rule, RulesFileError, load_rules
 
 RULES = load_rules()
@@ -254,3 +255,10 @@ def test_facts_come_from_the_passport_as_the_passport_service_shows_it() -> None
     assert evaluation.facts_of_passport({**passport, "restricted_scopes": ["personal_data"]})[
         "restricted"
     ]
+
+
+def test_only_a_curators_request_is_looked_at_as_a_contact_with_the_family() -> None:
+    assert from_a_curator({"type": "RequestCreated", "channel": "curator"})
+    for channel in ("chatbot", "dispatcher", "portal", "proactive_rule"):
+        assert not from_a_curator({"type": "RequestCreated", "channel": channel})
+    assert not from_a_curator({"type": "RequestCreated"})

@@ -1,13 +1,28 @@
 """What a request's line in the curator and agency lists says, and where it is listed."""
 
+import uuid
 from datetime import UTC, datetime
 
-from patronage_contracts import AgencyTaskStatus
+from patronage_contracts import (
+    Agency,
+    AgencyTaskRef,
+    AgencyTaskStatus,
+    AgencyTaskStatusChanged,
+    Channel,
+    NeedCategory,
+    RequestCreated,
+    RequestRouted,
+    RequestStatus,
+    RequestStatusChanged,
+    Urgency,
+)
 from patronage_requests.help_requests import domain
 from patronage_requests.request_lists.service import (
     latest_changes,
     line_of,
     lines_with_changes,
+    listing_of,
+    listings_of_new_requests,
     scopes_of,
 )
 
@@ -86,3 +101,72 @@ def test_a_change_older_than_the_folded_line_is_ignored() -> None:
     folded = {"r1": {"created_at": CREATED, "status": "resolved", "v": 5}}
     pending = latest_changes([change("r1", 4, "in_progress")])["agency:housing:2026-11-23"]
     assert lines_with_changes(folded, pending) == folded
+
+
+def creation_events(
+    *, at: datetime = CREATED, curator_id: str | None = "cur-a"
+) -> tuple[RequestCreated, RequestRouted, RequestStatusChanged]:
+    """A new request's three events, as ``new_help_request`` makes them."""
+    family_id, request_id = uuid.uuid4(), uuid.uuid4()
+    created = RequestCreated(
+        occurred_at=at,
+        family_id=family_id,
+        request_id=request_id,
+        category=NeedCategory.HOUSING,
+        urgency=Urgency.NORMAL,
+        channel=Channel.CHATBOT,
+        curator_id=curator_id,
+        created_by="bot",
+    )
+    routed = RequestRouted(
+        **created.caused(),
+        request_id=request_id,
+        tasks=(
+            AgencyTaskRef(task_id=uuid.uuid4(), agency=Agency.HOUSING),
+            AgencyTaskRef(task_id=uuid.uuid4(), agency=Agency.SOCIAL_PROTECTION),
+        ),
+    )
+    changed = RequestStatusChanged(
+        **created.caused(),
+        request_id=request_id,
+        version=1,
+        previous_status=RequestStatus.NEW,
+        status=RequestStatus.ROUTED,
+        category=NeedCategory.HOUSING,
+        changed_by="bot",
+    )
+    return created, routed, changed
+
+
+def test_a_new_requests_listing_is_what_its_stored_document_would_give() -> None:
+    at = CREATED.replace(microsecond=123_456)
+    created, routed, changed = creation_events(at=at)
+    stored = {
+        # The store keeps milliseconds.
+        "created_at": at.replace(microsecond=123_000),
+        "status": "routed",
+        "version": 1,
+        "curator_id": "cur-a",
+        "tasks": [
+            {"task_id": str(t.task_id), "agency": t.agency.value, "status": domain.TASK_SENT}
+            for t in routed.tasks
+        ],
+    }
+    listings = listings_of_new_requests([routed, created, changed])
+    assert listings == {str(created.request_id): listing_of(stored, {"curator_id": "cur-a"})}
+
+
+def test_only_a_request_whose_batch_holds_just_its_creation_is_listed_from_its_events() -> None:
+    complete = creation_events()
+    without_status = creation_events()[:2]
+    later = creation_events()
+    accepted = AgencyTaskStatusChanged(
+        **later[0].caused(),
+        request_id=later[0].request_id,
+        task_id=later[1].tasks[0].task_id,
+        agency=Agency.HOUSING,
+        status=AgencyTaskStatus.ACCEPTED,
+    )
+    listings = listings_of_new_requests([*complete, *without_status, *later, accepted])
+    # The others are read from the store.
+    assert list(listings) == [str(complete[0].request_id)]

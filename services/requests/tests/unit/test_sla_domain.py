@@ -115,6 +115,43 @@ def test_warning_then_breach_then_one_escalation_per_grace_period() -> None:
     assert "first_response" not in " ".join(fired)
 
 
+@pytest.mark.parametrize(
+    "at",
+    [
+        MONDAY_10,
+        msk(3, 6, 17, 30),  # Friday, half an hour before the end of the day
+        msk(3, 7, 12),  # Saturday
+        msk(5, 8, 20),  # the evening before the May holidays
+        msk(12, 31, 9),  # New Year's Eve
+    ],
+)
+@pytest.mark.parametrize("paused", [dt.timedelta(0), 3 * H + dt.timedelta(seconds=7), 40 * H])
+def test_each_moment_a_clock_fires_is_counted_from_its_start(
+    at: dt.datetime, paused: dt.timedelta
+) -> None:
+    # The moments are counted on one from another; each must be what counting from the
+    # clock's start gives.
+    for urgency, scale in ((Urgency.NORMAL, BUSINESS), (Urgency.URGENT, CalendarTime())):
+        record = new_record(urgency, at=at)
+        record = record.model_copy(
+            update={
+                "clocks": {
+                    k: c.model_copy(update={"paused_s": paused.total_seconds()})
+                    for k, c in record.clocks.items()
+                }
+            }
+        )
+        for clock, c in record.clocks.items():
+            start, budget, grace = c.started_at, c.budget + paused, 4 * H
+            due = scale.add(start, budget)
+            assert [t.at for t in domain.triggers(record, clock, scale)] == [
+                scale.add(start, c.budget * 75 / 100 + paused),
+                due,
+                *(scale.add(due, grace * step) for step in (1, 2, 3)),
+            ]
+            assert domain.due_at(record, clock, scale) == due
+
+
 def test_accepted_in_time_stops_the_first_response_clock() -> None:
     record = change(new_record(), RequestStatus.ROUTED, MONDAY_10)
     record = change(record, RequestStatus.ACCEPTED, msk(3, 2, 15))

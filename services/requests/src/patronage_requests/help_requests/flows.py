@@ -129,6 +129,8 @@ async def new_help_request(
         "updated_at": now,
     }
     created = RequestCreated(
+        # The request's own creation time: its first list line is taken from this event.
+        occurred_at=now,
         family_id=data.family_id,
         request_id=request_id,
         category=data.category,

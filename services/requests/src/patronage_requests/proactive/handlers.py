@@ -1,13 +1,20 @@
 """Consume the passport topic (facts, contacts, triggers) and curator requests (contacts)."""
 
+from typing import Any
+
 from patronage_common.consumers import BatchEventRouter, EventRouter
 from patronage_common.runtime import ServiceRuntime
-from patronage_contracts import Event, RequestCreated
+from patronage_contracts import Channel, Event, RequestCreated
 from patronage_contracts.passport import PASSPORT_EVENTS
 from patronage_contracts.topics import PASSPORT_EVENTS_TOPIC, REQUEST_EVENTS_TOPIC
 
 from . import flows
 from .engine import ProactiveEngine
+
+
+def from_a_curator(body: dict[str, Any]) -> bool:
+    """Whether a raw ``RequestCreated`` is a curator's (the only ones that are a contact)."""
+    return body.get("channel") == Channel.CURATOR.value
 
 
 def proactive_routers(engine: ProactiveEngine) -> list[EventRouter | BatchEventRouter]:
@@ -33,6 +40,8 @@ def proactive_routers(engine: ProactiveEngine) -> list[EventRouter | BatchEventR
         consumer="requests.proactive-contacts",
         types=(RequestCreated,),
         handler=on_requests_created,
+        # The other channels' requests are skipped before their claims are stored.
+        wants=from_a_curator,
         description="Proactive rules: a curator's request is a contact with the family",
     )
     return [passport_events, curator_requests]

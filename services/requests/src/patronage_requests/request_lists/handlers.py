@@ -25,8 +25,13 @@ ListedEvent = (
 
 
 async def refresh_listings(events: list[ListedEvent], runtime: ServiceRuntime) -> None:
-    """The requests changed: their lines follow their stored state (each refreshed once)."""
-    await service.refresh_lines(db=runtime.db, request_ids=[str(e.request_id) for e in events])
+    """The requests changed: their lines follow their state (each refreshed once) — a new
+    request's as its creation events tell it, the others' as stored."""
+    await service.refresh_lines(
+        db=runtime.db,
+        request_ids=[str(e.request_id) for e in events],
+        created=service.listings_of_new_requests(events),
+    )
 
 
 router = BatchEventRouter(

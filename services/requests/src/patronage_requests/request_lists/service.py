@@ -5,8 +5,10 @@
 status, each agency's task status). ``task:<task id>`` names the request a task belongs
 to (an agency knows its tasks by id). ``placed:<request id>`` remembers which scopes hold
 the request's line and what the line said, so a refresh moves it between curators and
-writes nothing when nothing changed. Lines are derived from the stored request alone, so a
-repeated or late refresh can only make a line more current, never older.
+writes nothing when nothing changed. Lines are derived from the stored request, so a
+repeated or late refresh can only make a line more current, never older — except a new
+request's first line, taken from its creation events (the request is not read): only while
+the request is not placed yet, so the line it writes is the first.
 
 A refresh does not rewrite the day bucket (a document that grows with the day): it inserts
 the line's change into ``request_list_lines``, and ``fold_lines`` moves the changes into
@@ -16,7 +18,8 @@ with the buckets; a line carries its request's version (``v``), so the newer one
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -25,12 +28,19 @@ from patronage_common.locks import locked, release_many, try_lock_many
 from patronage_common.logging import get_logger
 from patronage_common.runtime import ServiceRuntime
 from patronage_common.store import Database, Document, upsert_many
-from patronage_contracts import utc_now
+from patronage_contracts import (
+    Event,
+    RequestCreated,
+    RequestRouted,
+    RequestStatusChanged,
+    utc_now,
+)
 from pymongo import DeleteOne
 from pymongo.errors import BulkWriteError
 
 from ..families.service import get_family
 from ..help_requests.access import curator_of
+from ..help_requests.domain import TASK_SENT
 from ..help_requests.service import get_request
 from ..settings import RequestsSettings
 
@@ -59,9 +69,12 @@ def bucket_id(scope: str, day: str) -> str:
     return f"{scope}:{day}"
 
 
+PLACED = "placed:"
+
+
 def placement_id(request_id: str) -> str:
     """``_id`` of the note of where a request's line is listed."""
-    return f"placed:{request_id}"
+    return f"{PLACED}{request_id}"
 
 
 def task_index_id(task_id: str) -> str:
@@ -89,30 +102,102 @@ def scopes_of(line: Document, curator_id: str | None) -> list[str]:
     return [*scopes, curator_scope(curator_id)] if curator_id else scopes
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What a refresh needs of a request: its line, version, curator and task ids."""
+
+    line: Document
+    version: int
+    curator_id: str | None
+    task_ids: tuple[str, ...]
+
+
+def listing_of(request: Document, family: Document | None) -> Listing:
+    """The listing of a stored request (``family``: its family's snapshot)."""
+    return Listing(
+        line=line_of(request),
+        version=int(request.get("version", 0)),
+        curator_id=curator_of(request, family),
+        task_ids=tuple(t["task_id"] for t in request["tasks"]),
+    )
+
+
+def listings_of_new_requests(events: Sequence[Event]) -> dict[str, Listing]:
+    """The listings of the requests created in ``events``, from the events alone.
+
+    Only for a request whose events here are exactly its creation (``RequestCreated``,
+    ``RequestRouted`` and the ``RequestStatusChanged`` to version 1): then they say all
+    that the stored request would — its creation time (the ``RequestCreated``'s moment, to
+    the store's millisecond), status, tasks (each just sent) and the family's curator.
+    Any other event of the request in the batch, and it is read from the store instead.
+    """
+    by_request: dict[str, list[Event]] = defaultdict(list)
+    for event in events:
+        request_id = getattr(event, "request_id", None)
+        if request_id is not None:
+            by_request[str(request_id)].append(event)
+    listings: dict[str, Listing] = {}
+    for request_id, its in by_request.items():
+        created = [e for e in its if isinstance(e, RequestCreated)]
+        routed = [e for e in its if isinstance(e, RequestRouted)]
+        changed = [e for e in its if isinstance(e, RequestStatusChanged)]
+        if len(its) != 3 or len(created) != 1 or len(routed) != 1 or len(changed) != 1:
+            continue
+        if changed[0].version != 1:
+            continue
+        at = created[0].occurred_at
+        tasks = {t.agency.value: TASK_SENT for t in routed[0].tasks}
+        listings[request_id] = Listing(
+            # The store keeps milliseconds: the line equals the one read back later.
+            line={
+                "created_at": at.replace(microsecond=at.microsecond // 1000 * 1000),
+                "status": changed[0].status.value,
+                "tasks": tasks,
+            },
+            version=changed[0].version,
+            curator_id=created[0].curator_id,
+            task_ids=tuple(str(t.task_id) for t in routed[0].tasks),
+        )
+    return listings
+
+
 async def refresh_line(*, db: Database, request_id: UUID | str) -> None:
     """Put the request's current line in every list it belongs in (and out of the others)."""
     await refresh_lines(db=db, request_ids=[str(request_id)])
 
 
-async def refresh_lines(*, db: Database, request_ids: Sequence[str]) -> None:
+async def refresh_lines(
+    *, db: Database, request_ids: Sequence[str], created: Mapping[str, Listing] | None = None
+) -> None:
     """Refresh the lines of several requests together.
+
+    ``created``: listings of new requests taken from their events
+    (``listings_of_new_requests``); such a request is not read from the store, nor is its
+    placement: its placement is inserted, and only if one exists already (a redelivery, or
+    a refresh that got there first) is the request refreshed again from the store.
 
     Their locks are taken at once (one another writer holds is waited for alone), and the
     writes of all the lines go together: one update per day bucket however many of its
     lines changed, task notes inserted once, the placements written last.
     """
+    created = created or {}
     keys = {f"{LISTS}:{r}": r for r in dict.fromkeys(request_ids)}
     owner, taken = await try_lock_many(db, list(keys))
     try:
-        await _refresh(db=db, request_ids=[keys[k] for k in taken])
+        await _refresh(db=db, request_ids=[keys[k] for k in taken], created=created)
     finally:
         await release_many(db, taken, owner)
     for key in keys.keys() - set(taken):
         async with locked(db, key):
-            await _refresh(db=db, request_ids=[keys[key]])
+            await _refresh(db=db, request_ids=[keys[key]], created=created)
 
 
-async def _refresh(*, db: Database, request_ids: Sequence[str]) -> None:
+async def _placements(*, db: Database, request_ids: Sequence[str]) -> list[Document | None]:
+    return await gather_limited(db[LISTS].find_one({"_id": placement_id(r)}) for r in request_ids)
+
+
+async def _stored_listings(*, db: Database, request_ids: Sequence[str]) -> dict[str, Listing]:
+    """The listings of stored requests (a request not stored is left out)."""
     requests = [
         r for r in await gather_limited(get_request(db=db, request_id=i) for i in request_ids) if r
     ]
@@ -124,29 +209,56 @@ async def _refresh(*, db: Database, request_ids: Sequence[str]) -> None:
             strict=True,
         )
     )
-    placements = await gather_limited(
-        db[LISTS].find_one({"_id": placement_id(r["_id"])}) for r in requests
+    return {str(r["_id"]): listing_of(r, families[r["family_id"]]) for r in requests}
+
+
+async def _refresh(
+    *,
+    db: Database,
+    request_ids: Sequence[str],
+    created: Mapping[str, Listing],
+    also_in: Mapping[str, Sequence[str]] | None = None,
+    first_n: int = 0,
+) -> None:
+    """``also_in``: lists a request's line may have been written to beyond what its
+    placement says (a listing from events whose placement turned out to exist): the line
+    is written again, and taken out of those it no longer belongs in. ``first_n``: the
+    changes are numbered from it (to order after those written just before)."""
+    also_in = also_in or {}
+    # A new request's listing comes from its events, and it is taken as not placed yet: no
+    # read. Its placement is inserted; if one exists after all, it is refreshed again below.
+    listings = {r: created[r] for r in request_ids if r in created}
+    stored = await _stored_listings(
+        db=db, request_ids=[r for r in request_ids if r not in listings]
     )
+    placements = dict(zip(stored, await _placements(db=db, request_ids=list(stored)), strict=True))
+    listings.update(stored)
     tasks: list[Document] = []
     days: dict[str, set[str]] = defaultdict(set)
     changes: list[Document] = []
     placed: list[tuple[Document, Document]] = []
+    first_placed: list[Document] = []
     now = utc_now()
-    for request, placement in zip(requests, placements, strict=True):
-        key = str(request["_id"])
-        line = line_of(request)
-        scopes = scopes_of(line, curator_of(request, families[request["family_id"]]))
+    for key in request_ids:
+        listing = listings.get(key)
+        if listing is None:
+            continue  # not stored (yet)
+        placement = placements.get(key)
+        line = listing.line
+        scopes = scopes_of(line, listing.curator_id)
         before = (placement or {}).get("scopes", [])
-        if (placement or {}).get("line") == line and before == scopes:
+        if key in also_in:
+            before = [*before, *(s for s in also_in[key] if s not in before)]
+        elif (placement or {}).get("line") == line and before == scopes:
             continue
         known_tasks = (placement or {}).get("task_ids", [])
         tasks += [
-            {"_id": task_index_id(t["task_id"]), "request_id": key}
-            for t in request["tasks"]
-            if t["task_id"] not in known_tasks
+            {"_id": task_index_id(t), "request_id": key}
+            for t in listing.task_ids
+            if t not in known_tasks
         ]
         day = f"{line['created_at']:%Y-%m-%d}"
-        version = int(request.get("version", 0))
+        version = listing.version
         for scope in [*scopes, *(set(before) - set(scopes))]:
             if scope in scopes and scope not in before:
                 days[scope].add(day)
@@ -160,21 +272,14 @@ async def _refresh(*, db: Database, request_ids: Sequence[str]) -> None:
                     "line": {**line, "v": version} if scope in scopes else None,
                     "v": version,
                     "at": now,
-                    "n": len(changes),
+                    "n": first_n + len(changes),
                 }
             )
-        placed.append(
-            (
-                {"_id": placement_id(key)},
-                {
-                    "$set": {
-                        "line": line,
-                        "scopes": scopes,
-                        "task_ids": [t["task_id"] for t in request["tasks"]],
-                    }
-                },
-            )
-        )
+        placement_fields = {"line": line, "scopes": scopes, "task_ids": list(listing.task_ids)}
+        if key in stored:
+            placed.append(({"_id": placement_id(key)}, {"$set": placement_fields}))
+        else:
+            first_placed.append({"_id": placement_id(key), **placement_fields})
     await _insert_new(db=db, documents=tasks)
     await upsert_many(
         db[LISTS],
@@ -184,16 +289,37 @@ async def _refresh(*, db: Database, request_ids: Sequence[str]) -> None:
         await db[LINES].insert_many(changes[start : start + GROUP_LIMIT], ordered=False)
     # Written last: a crash before this point repeats the whole refresh on redelivery.
     await upsert_many(db[LISTS], placed)
+    placed_before = await _insert_new(db=db, documents=first_placed)
+    if placed_before:
+        # Listed already (a redelivery, or a refresh that came first): the stored request
+        # decides, and the lists the events' line went to are put right.
+        await _refresh(
+            db=db,
+            request_ids=[r.removeprefix(PLACED) for r in placed_before],
+            created={},
+            also_in={
+                d["_id"].removeprefix(PLACED): d["scopes"]
+                for d in first_placed
+                if d["_id"] in placed_before
+            },
+            first_n=first_n + len(changes),
+        )
 
 
-async def _insert_new(*, db: Database, documents: list[Document]) -> None:
-    """Insert documents whose content never changes; one already there is left as it is."""
+async def _insert_new(*, db: Database, documents: list[Document]) -> list[str]:
+    """Insert new documents; one whose ``_id`` is there already is left as it is. The
+    ``_id``s of those that were there."""
+    there: list[str] = []
     for start in range(0, len(documents), GROUP_LIMIT):
+        group = documents[start : start + GROUP_LIMIT]
         try:
-            await db[LISTS].insert_many(documents[start : start + GROUP_LIMIT], ordered=False)
+            await db[LISTS].insert_many(group, ordered=False)
         except BulkWriteError as exc:
-            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
                 raise
+            there += [str(group[int(e["index"])]["_id"]) for e in errors]
+    return there
 
 
 def _change_order(change: Document) -> tuple[int, Any, int]:

@@ -259,19 +259,24 @@ def due_at(record: SlaRecord, clock: SlaClock, scale: TimeScale) -> datetime:
 
 
 def triggers(record: SlaRecord, clock: SlaClock, scale: TimeScale) -> list[Trigger]:
-    """Every moment the clock fires something, in order."""
+    """Every moment the clock fires something, in order (the breach is ``due_at``)."""
     c = record.clocks[clock]
     warning = c.budget * record.warning_percent / 100
-    due = due_at(record, clock, scale)
     grace = timedelta(seconds=record.grace_s)
-    return [
-        Trigger(clock, FiringLevel.WARNING, scale.add(c.started_at, warning + c.paused)),
-        Trigger(clock, FiringLevel.BREACH, due),
-        *(
-            Trigger(clock, level, scale.add(due, grace * step))
-            for step, level in enumerate(ESCALATION_CHAIN, start=1)
-        ),
-    ]
+    warned = scale.add(c.started_at, warning + c.paused)
+    # Each moment counted on from the one before: adding working time is associative, so
+    # the calendar is walked once, not once per moment from the clock's start.
+    due = (
+        scale.add(warned, c.budget - warning)
+        if warning <= c.budget
+        else due_at(record, clock, scale)
+    )
+    fired = [Trigger(clock, FiringLevel.WARNING, warned), Trigger(clock, FiringLevel.BREACH, due)]
+    at = due
+    for level in ESCALATION_CHAIN:
+        at = scale.add(at, grace)
+        fired.append(Trigger(clock, level, at))
+    return fired
 
 
 def _acted_on_since_breach(record: SlaRecord, due: datetime, until: datetime) -> bool:
@@ -284,8 +289,9 @@ def due_firings(record: SlaRecord, now: datetime, scale: TimeScale) -> list[Trig
     for clock, c in record.clocks.items():
         limits = [now, c.stopped_at, None if c.stopped_at else record.paused_since]
         limit = min(x for x in limits if x is not None)
-        deadline = due_at(record, clock, scale)
-        for trigger in triggers(record, clock, scale):
+        moments = triggers(record, clock, scale)
+        deadline = next(t.at for t in moments if t.level is FiringLevel.BREACH)
+        for trigger in moments:
             if trigger.key in record.fired or trigger.at > limit:
                 continue
             if trigger.level in ESCALATION_CHAIN and _acted_on_since_breach(
@@ -419,11 +425,12 @@ def pending_times(record: SlaRecord, scale: TimeScale) -> list[datetime]:
     for clock, c in record.clocks.items():
         if c.stopped_at is not None:
             continue
-        deadline = due_at(record, clock, scale)
+        moments = triggers(record, clock, scale)
+        deadline = next(t.at for t in moments if t.level is FiringLevel.BREACH)
         acted = any(change > deadline for change in record.status_changes)
         times += [
             t.at
-            for t in triggers(record, clock, scale)
+            for t in moments
             if t.key not in record.fired and not (t.level in ESCALATION_CHAIN and acted)
         ]
     return sorted(set(times))
