@@ -9,7 +9,6 @@ from patronage_common.crypto import FieldCipher
 from patronage_common.store import Database, create_mongo_client
 from patronage_passport.demo.generator import generate_families
 from patronage_passport.passports.bulk import import_passports
-from patronage_passport.priority import WRITES
 from patronage_passport.search import service
 from patronage_passport.search.flows import (
     decode_cursor,
@@ -397,40 +396,3 @@ async def test_batches_of_two_replicas_at_once_lose_no_posting_and_no_count(
         reindex_families(db=db, family_ids=ids[10:]),
     )
     await assert_index_holds(db, documents)
-
-
-async def test_index_writes_wait_for_passport_changes_in_flight_but_never_starve(
-    db: Database, import_families: ImportFamilies
-) -> None:
-    documents = await import_families(12, 53)
-    ids = [d["_id"] for d in documents]
-    yielded = WRITES.yielded
-
-    # A passport change in flight all along: every index round trip waits its bounded
-    # turn, and the whole batch is still indexed.
-    async with WRITES.foreground():
-        await asyncio.wait_for(reindex_families(db=db, family_ids=ids), timeout=60)
-
-    await assert_index_holds(db, documents)
-    assert WRITES.yielded - yielded >= 3  # postings, groups, counts and states waited
-    assert WRITES.in_flight == 0
-
-
-async def test_only_leaves_their_groups_do_not_list_are_written(
-    db: Database, import_families: ImportFamilies
-) -> None:
-    documents = await import_families(10, 59)
-    await reindex_families(db=db, family_ids=[d["_id"] for d in documents])
-    key = "all:"
-    group = await db[service.GROUPS].find_one(
-        {"_id": f"{key}|{group_of(leaf_for(key, entry_of(documents[0])))}"}
-    )
-    assert group is not None
-    listed = set(group["leaves"])
-
-    missing = await service.unregistered_leaves(
-        db, {group["_id"]: {*listed, "яя новый"}, "all:|zz": {"zz x"}}
-    )
-
-    assert missing == {group["_id"]: {"яя новый"}, "all:|zz": {"zz x"}}
-    assert await service.unregistered_leaves(db, {group["_id"]: listed}) == {}

@@ -27,7 +27,6 @@ from patronage_contracts import (
 )
 from patronage_contracts.envelope import Causation
 
-from ..priority import WRITES
 from ..settings import PassportSettings
 from . import service
 from .diffs import diff_documents, seal_changes, unseal_changes
@@ -183,12 +182,6 @@ async def register_passport(
     events, then the document. Version 1 is the document itself until a change supersedes
     it and keeps it as history.
     """
-    # The search indexer's page rewrites wait while it is built and stored (``priority``).
-    async with WRITES.foreground():
-        return await _register(runtime=runtime, data=data, actor=actor)
-
-
-async def _register(*, runtime: ServiceRuntime, data: PassportCreate, actor: str) -> Document:
     now = stored_now()
     check_new_passport(data, now.date())
     family_id = uuid4()
@@ -243,8 +236,7 @@ async def change_passport(
     ``authorize`` sees the stored passport under the lock and raises to refuse the change.
     """
     cipher = cipher_of(runtime)
-    # The search indexer's page rewrites wait while it is stored (``priority``).
-    async with WRITES.foreground(), locked(runtime.db, f"{service.PASSPORTS}:{family_id}"):
+    async with locked(runtime.db, f"{service.PASSPORTS}:{family_id}"):
         stored = await service.get_document(db=runtime.db, family_id=family_id)
         if stored is None:
             raise PassportNotFoundError(str(family_id))

@@ -9,7 +9,6 @@ Every document stays small, which is what FerretDB reads and rewrites fast: a pa
 a few hundred postings at most.
 """
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,6 @@ from patronage_common.store import Collection, Database, Document
 from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
-from ..priority import WRITES
 from .keys import family_of, group_of, is_fine, leaf_for
 from .lines import unpack
 
@@ -39,13 +37,6 @@ the families reindexed since; the service reindexes the others when it starts
 
 BULK_LIMIT = 50
 """FerretDB never answers an ``update`` of 100 statements or more: stay well below."""
-
-WRITES_AT_ONCE = 8
-"""Index statements per round trip (``BULK_LIMIT`` at most). FerretDB runs a bulk's
-statements back to back on SQLite's one writer (a posting page can be a few hundred KB),
-and a writer that finds it taken sleeps in SQLite's busy handler: small round trips, each
-after the passport changes in flight (``priority.WRITES``), keep a change from waiting
-behind a whole bulk."""
 
 
 def page_id(key: str, entry: str, index_format: int | None = None) -> str:
@@ -105,7 +96,7 @@ async def apply_changes(*, db: Database, changes: IndexChanges) -> None:
         db[GROUPS],
         [
             UpdateOne({"_id": group}, {"$addToSet": {"leaves": {"$each": sorted(leaves)}}}, True)
-            for group, leaves in (await unregistered_leaves(db, changes.new_leaves)).items()
+            for group, leaves in changes.new_leaves.items()
         ],
     )
     counts = []
@@ -118,38 +109,16 @@ async def apply_changes(*, db: Database, changes: IndexChanges) -> None:
     await _bulk(db[COUNTS], counts)
 
 
-async def unregistered_leaves(db: Database, new_leaves: dict[str, set[str]]) -> dict[str, set[str]]:
-    """Of ``new_leaves`` (group ``_id`` → leaves), those their groups do not list yet.
-
-    A family's pages are mostly leaves other families opened before it: reading the groups
-    (by ``_id``, at once) spares writing them. One indexer writes at a time (the index
-    lock), so a leaf read as listed stays listed.
-    """
-    groups = list(new_leaves)
-    stored = await asyncio.gather(
-        *(db[GROUPS].find_one({"_id": group}, {"leaves": 1}) for group in groups)
-    )
-    missing = {}
-    for group, document in zip(groups, stored, strict=True):
-        listed = set((document or {}).get("leaves") or ())
-        if new_leaves[group] - listed:
-            missing[group] = new_leaves[group] - listed
-    return missing
-
-
 async def _bulk(
     collection: Collection, operations: Sequence[UpdateOne | ReplaceOne[Document]]
 ) -> None:
-    """Run updates ``WRITES_AT_ONCE`` statements a round trip.
+    """Run updates in as few round trips as FerretDB takes (``BULK_LIMIT`` statements each).
 
-    Before each round trip the passport changes this process is storing go first
-    (``priority.WRITES``, a bounded wait). Two writers creating the same new document race:
-    the loser's duplicate-key failures are simply run again, as updates of the document
-    that now exists.
+    Two writers creating the same new document race: the loser's duplicate-key failures
+    are simply run again, as updates of the document that now exists.
     """
-    for start in range(0, len(operations), WRITES_AT_ONCE):
-        chunk = operations[start : start + WRITES_AT_ONCE]
-        await WRITES.background_turn()
+    for start in range(0, len(operations), BULK_LIMIT):
+        chunk = operations[start : start + BULK_LIMIT]
         try:
             await collection.bulk_write(chunk, ordered=False)
         except BulkWriteError as exc:
