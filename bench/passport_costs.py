@@ -98,6 +98,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         db = client[database]
         try:
             await client.drop_database(database)
+            await client.drop_database(f"{database}_search")
             families = list(generate_families(args.families, seed=args.seed))
             stored = await import_passports(
                 db=db,
@@ -115,10 +116,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results["reindex_batch"] = await measure_reindex_batches(
                 args, db, stored, counter, flows
             )
-            results["index_bytes"] = await index_sizes(db)
-            results["pages"] = await page_sizes(db)
+            # The search index lives in a database of its own (``search.service.index_db``).
+            results["index_bytes"] = await index_sizes(client[f"{database}_search"])
+            results["pages"] = await page_sizes(client[f"{database}_search"])
         finally:
             await client.drop_database(database)
+            await client.drop_database(f"{database}_search")
             await client.close()
     return results
 

@@ -84,6 +84,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         client = create_mongo_client(settings)
         db = client[database]
         await client.drop_database(database)
+        await client.drop_database(f"{database}_search")
 
         start = time.perf_counter()
         families = list(generate_families(args.families + args.creates, seed=args.seed))
@@ -191,10 +192,11 @@ async def measure(
     # The indexer works through the new passports behind the API (its catch-up is
     # reported); reads and searches are timed once it is idle, as a steady-state service is.
     start = time.perf_counter()
+    index = db.client[f"{db.name}_search"]  # the search index's own database
     pending = set(created)
     while pending:
         states = await asyncio.gather(
-            *(db["search_state"].find_one({"_id": f}, {"_id": 1}) for f in pending)
+            *(index["search_state"].find_one({"_id": f}, {"_id": 1}) for f in pending)
         )
         pending -= {state["_id"] for state in states if state}
         if pending:

@@ -26,7 +26,7 @@ from patronage_passport.search.keys import (
     name_tokens,
 )
 from patronage_passport.search.lines import indexed_keys, pack, posting_of, summary_of, unpack
-from patronage_passport.search.rebuild import rebuild_index
+from patronage_passport.search.rebuild import move_index_out, rebuild_index
 from patronage_passport.settings import PassportSettings
 
 pytestmark = pytest.mark.integration
@@ -128,7 +128,7 @@ async def test_every_query_shape_pages_exactly_like_a_scan_built_live_or_rebuilt
 
 
 async def _counts(db: Database) -> Any:
-    async for document in db[service.COUNTS].find({}):
+    async for document in service.index_db(db)[service.COUNTS].find({}):
         yield document["_id"], (document["count"], sorted(document.get("groups", [])))
 
 
@@ -144,7 +144,7 @@ async def assert_index_holds(db: Database, documents: list[dict[str, Any]]) -> N
         for key in indexed_keys(document):
             want.setdefault(page_of(key, document), {})[document["_id"]] = posting_of(document)
             counts[key] = counts.get(key, 0) + 1
-    pages = {p["_id"]: p async for p in db[service.POSTINGS].find({})}
+    pages = {p["_id"]: p async for p in service.index_db(db)[service.POSTINGS].find({})}
     held = {
         k: {f: unpack(f, packed) for f, packed in v["lines"].items()}
         for k, v in pages.items()
@@ -152,13 +152,15 @@ async def assert_index_holds(db: Database, documents: list[dict[str, Any]]) -> N
     }
     assert held == want
     assert not any(p.get("entries") for p in pages.values())
-    stored = {d["_id"]: d async for d in db[service.COUNTS].find({})}
+    stored = {d["_id"]: d async for d in service.index_db(db)[service.COUNTS].find({})}
     assert {k: d["count"] for k, d in stored.items() if d["count"]} == counts
     for page in want:
         key, leaf = page.split("|", 1)
         assert group_of(leaf) in stored[key]["groups"], page
         if is_fine(key):
-            group = await db[service.GROUPS].find_one({"_id": f"{key}|{group_of(leaf)}"})
+            group = await service.index_db(db)[service.GROUPS].find_one(
+                {"_id": f"{key}|{group_of(leaf)}"}
+            )
             assert group is not None, page
             assert leaf in group["leaves"], page
 
@@ -255,11 +257,11 @@ async def write_earlier_index(
             if is_fine(key, index_format):
                 groups.setdefault(f"{key}|{group_of(leaf)}", set()).add(leaf)
     await rebuild_index(db=db)  # counts (and their groups) and states
-    await db[service.GROUPS].drop()
-    await db[service.GROUPS].insert_many(
+    await service.index_db(db)[service.GROUPS].drop()
+    await service.index_db(db)[service.GROUPS].insert_many(
         [{"_id": g, "leaves": sorted(leaves)} for g, leaves in groups.items()]
     )
-    await db[service.POSTINGS].drop()
+    await service.index_db(db)[service.POSTINGS].drop()
     if index_format == 1:
         rows = [{"_id": p, "entries": sorted(lines)} for p, lines in pages.items()]
     else:
@@ -267,12 +269,14 @@ async def write_earlier_index(
             {"_id": p, "lines": {family_of(e): line for e, line in lines.items()}}
             for p, lines in pages.items()
         ]
-    await db[service.POSTINGS].insert_many(rows)
+    await service.index_db(db)[service.POSTINGS].insert_many(rows)
     if index_format > 1:
-        await db[service.STATE].update_many({}, {"$set": {"format": index_format}})
+        await service.index_db(db)[service.STATE].update_many(
+            {}, {"$set": {"format": index_format}}
+        )
         return
-    await db[service.STATE].drop()
-    await db[service.STATE].insert_many(
+    await service.index_db(db)[service.STATE].drop()
+    await service.index_db(db)[service.STATE].insert_many(
         [
             {
                 "_id": d["_id"],
@@ -396,3 +400,28 @@ async def test_batches_of_two_replicas_at_once_lose_no_posting_and_no_count(
         reindex_families(db=db, family_ids=ids[10:]),
     )
     await assert_index_holds(db, documents)
+
+
+async def test_the_index_lives_in_its_own_database_and_an_old_one_is_moved_there(
+    db: Database, import_families: ImportFamilies
+) -> None:
+    documents = await import_families(20, 61)
+    await rebuild_index(db=db)
+    index = service.index_db(db)
+    assert index.name == f"{db.name}_search"
+    collections = (service.POSTINGS, service.GROUPS, service.COUNTS, service.STATE)
+    assert not set(collections) & set(await db.list_collection_names())
+    await assert_index_holds(db, documents)
+
+    # An index built beside the passports (before it had a database of its own).
+    for name in collections:
+        await db[name].insert_many([d async for d in index[name].find({})])
+    await db.client.drop_database(index.name)
+    assert await all_pages(db, [], limit=50) == []
+
+    assert await move_index_out(db=db)
+
+    await assert_index_holds(db, documents)
+    assert await all_pages(db, [], limit=50) == expected(documents, [])
+    assert not set(collections) & set(await db.list_collection_names())
+    assert not await move_index_out(db=db)  # nothing left to move

@@ -57,7 +57,7 @@ async def reindex_families(*, db: Database, family_ids: Iterable[str]) -> None:
     """
     ids = list(dict.fromkeys(family_ids))
     for start in range(0, len(ids), FAMILIES_AT_ONCE):
-        async with locked(db, INDEX_LOCK):
+        async with locked(service.index_db(db), INDEX_LOCK):
             await _reindex(db, ids[start : start + FAMILIES_AT_ONCE])
 
 
@@ -70,7 +70,9 @@ async def reindex_earlier_formats(*, db: Database) -> int:
     """
     earlier = [
         state["_id"]
-        async for state in db[service.STATE].find({"format": {"$ne": service.FORMAT}}, {"_id": 1})
+        async for state in service.index_db(db)[service.STATE].find(
+            {"format": {"$ne": service.FORMAT}}, {"_id": 1}
+        )
     ]
     if earlier:
         log.warning("search index: moving families of an earlier format", families=len(earlier))

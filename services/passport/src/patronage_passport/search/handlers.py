@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from ..settings import PassportSettings
 from . import flows
+from .rebuild import move_index_out
 
 log = get_logger(__name__)
 CONSUMER = "passport.search-index"
@@ -84,5 +85,8 @@ def kafka_router(settings: PassportSettings) -> KafkaRouter:
 
 
 async def upgrade_index(runtime: ServiceRuntime) -> None:
-    """At start-up, move families indexed in an earlier format into the current one."""
+    """At start-up, move an index kept beside the passports into its own database, and
+    families indexed in an earlier format into the current one."""
+    if await move_index_out(db=runtime.db):
+        log.warning("search index moved into its own database")
     await flows.reindex_earlier_formats(db=runtime.db)

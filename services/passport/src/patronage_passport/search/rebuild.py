@@ -51,7 +51,7 @@ async def rebuild_index(*, db: Database, on_progress: Callable[[int], None] | No
         if on_progress and indexed % BATCH == 0:
             on_progress(indexed)
     for collection in (service.POSTINGS, service.GROUPS, service.COUNTS, service.STATE):
-        await db[collection].drop()
+        await service.index_db(db)[collection].drop()
     for name, rows, at_once in (
         (service.POSTINGS, [{"_id": k, "lines": v} for k, v in postings.items()], PAGES_AT_ONCE),
         (service.GROUPS, [{"_id": k, "leaves": sorted(v)} for k, v in leaves.items()], BATCH),
@@ -63,8 +63,23 @@ async def rebuild_index(*, db: Database, on_progress: Callable[[int], None] | No
         (service.STATE, states, BATCH),
     ):
         for start in range(0, len(rows), at_once):
-            await db[name].insert_many(rows[start : start + at_once])
+            await service.index_db(db)[name].insert_many(rows[start : start + at_once])
     return indexed
+
+
+async def move_index_out(*, db: Database) -> bool:
+    """Rebuild an index kept in the passports' database in its own, then drop the old one.
+
+    Indexes built before the index had a database of its own (``service.index_db``) kept
+    it beside the passports; the service runs this when it starts (searches answer from
+    the new index once it is built). Returns whether there was one to move.
+    """
+    if await db[service.STATE].find_one({}, {"_id": 1}) is None:
+        return False
+    await rebuild_index(db=db)
+    for collection in (service.POSTINGS, service.GROUPS, service.COUNTS, service.STATE):
+        await db[collection].drop()
+    return True
 
 
 async def _rebuild_configured_store() -> int:

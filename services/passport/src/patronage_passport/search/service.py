@@ -24,6 +24,17 @@ POSTINGS = "search_postings"
 GROUPS = "search_groups"
 COUNTS = "search_counts"
 STATE = "search_state"
+INDEX_DATABASE_SUFFIX = "_search"
+
+
+def index_db(db: Database) -> Database:
+    """The search index's own database, beside the passports' (named after it).
+
+    FerretDB's SQLite backend keeps each database in a file of its own, each with its own
+    one writer: the index's page rewrites (a few hundred KB each) no longer hold the writer
+    that passport creates and changes wait for in SQLite's busy handler.
+    """
+    return db.client[f"{db.name}{INDEX_DATABASE_SUFFIX}"]
 
 
 FORMAT = 3
@@ -91,9 +102,9 @@ async def apply_changes(*, db: Database, changes: IndexChanges) -> None:
             update["$pullAll"] = {"entries": changes.legacy_entries[page]}
         if update:
             operations.append(UpdateOne({"_id": page}, update, upsert=bool(put)))
-    await _bulk(db[POSTINGS], operations)
+    await _bulk(index_db(db)[POSTINGS], operations)
     await _bulk(
-        db[GROUPS],
+        index_db(db)[GROUPS],
         [
             UpdateOne({"_id": group}, {"$addToSet": {"leaves": {"$each": sorted(leaves)}}}, True)
             for group, leaves in changes.new_leaves.items()
@@ -106,7 +117,7 @@ async def apply_changes(*, db: Database, changes: IndexChanges) -> None:
             update["$addToSet"] = {"groups": {"$each": sorted(groups)}}
         if update:
             counts.append(UpdateOne({"_id": key}, update, upsert=bool(groups)))
-    await _bulk(db[COUNTS], counts)
+    await _bulk(index_db(db)[COUNTS], counts)
 
 
 async def _bulk(
@@ -135,7 +146,7 @@ async def leaf_postings(
 
     A format-1 entry (a page not yet rebuilt) comes without its posting.
     """
-    document = await db[POSTINGS].find_one({"_id": f"{key}|{leaf}"})
+    document = await index_db(db)[POSTINGS].find_one({"_id": f"{key}|{leaf}"})
     if document is None:
         return []
     lines: dict[str, str] = document.get("lines") or {}
@@ -153,13 +164,13 @@ async def leaf_postings(
 
 async def group_leaves(*, db: Database, key: str, group: str) -> list[str]:
     """Leaves of a key within one group, sorted."""
-    document = await db[GROUPS].find_one({"_id": f"{key}|{group}"})
+    document = await index_db(db)[GROUPS].find_one({"_id": f"{key}|{group}"})
     return sorted(document["leaves"]) if document else []
 
 
 async def key_summary(*, db: Database, key: str) -> tuple[int, list[str]]:
     """How many passports a key finds, and which groups of leaves it has, sorted."""
-    document = await db[COUNTS].find_one({"_id": key})
+    document = await index_db(db)[COUNTS].find_one({"_id": key})
     if document is None:
         return 0, []
     return int(document["count"]), sorted(document.get("groups", []))
@@ -167,12 +178,12 @@ async def key_summary(*, db: Database, key: str) -> tuple[int, list[str]]:
 
 async def get_state(*, db: Database, family_id: str) -> Document | None:
     """What the index holds for a family: its entry and keys."""
-    return await db[STATE].find_one({"_id": family_id})
+    return await index_db(db)[STATE].find_one({"_id": family_id})
 
 
 async def save_states(*, db: Database, states: dict[str, Document]) -> None:
     """Remember what the index holds for families: entry, keys, version, posting."""
     await _bulk(
-        db[STATE],
+        index_db(db)[STATE],
         [ReplaceOne({"_id": f}, state, upsert=True) for f, state in states.items()],
     )
