@@ -169,11 +169,11 @@ TRACK_PATCHED = tuple(
     for upstream in TRACK_UPSTREAM
 )
 
-# FerretDB v1's SQLite backend stores documents as JSON and decodes each stored value -- every
-# string, number and nested document or array -- with a `json.Decoder` of its own (a reader,
-# the decoder's buffer, then a check that nothing is left over): most of a read's allocations.
-# The patch decodes those values with `json.Unmarshal`, which rejects trailing data itself; the
-# values and errors are the same.
+# FerretDB v1 stores documents as JSON on both backends (its `sjson` format) and decodes each
+# stored value -- every string, number and nested document or array -- with a `json.Decoder`
+# of its own (a reader, the decoder's buffer, then a check that nothing is left over): most of
+# a read's allocations. The patch decodes those values with `json.Unmarshal`, which rejects
+# trailing data itself: the same values, and malformed data is still an error.
 DECODE_FILES = {
     "string.go": ("o", "string", False),
     "int32.go": ("o", "int32", False),
