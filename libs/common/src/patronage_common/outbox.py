@@ -38,11 +38,12 @@ from .batching import GROUP_LIMIT, GroupCommit
 from .locks import locked
 from .logging import get_logger
 from .messaging import EventPublisher
-from .store import Database, Document
+from .store import Collection, Database, Document
 
 log = get_logger(__name__)
 
 MARKERS = "outbox_pending"
+MARKERS_DATABASE_SUFFIX = "_outbox"
 OUTBOX_FIELD = "outbox"
 GROUP_FIELD = "outbox_group"
 """On a document inserted by ``insert_many``: the id of the group that stored it."""
@@ -92,11 +93,23 @@ async def _insert_all(collection: Any, documents: Sequence[Document]) -> set[int
     return set()
 
 
+def markers_of(db: Database) -> Collection:
+    """The outbox markers of the documents in ``db``: in a database of their own beside it.
+
+    FerretDB's SQLite backend keeps each database in a file with its own single writer: a
+    marker written beside a new document's other writes (the duplicate check, an index) and
+    deleted once its events are out no longer waits for, or holds up, the writes of the
+    documents themselves in SQLite's busy handler.
+    """
+    return db.client[f"{db.name}{MARKERS_DATABASE_SUFFIX}"][MARKERS]
+
+
 class Outbox:
     """Stores state changes together with their events, and relays the events."""
 
     def __init__(self, db: Database, publisher: EventPublisher) -> None:
         self._db = db
+        self._markers = markers_of(db)
         self._publisher = publisher
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
@@ -114,7 +127,7 @@ class Outbox:
     async def _mark(self, collection: str, doc_id: Any) -> int | None:
         # One round trip that also tells the generation: the flush that follows the write
         # removes the marker only if no later write marked the document again.
-        markers = self._db[MARKERS]
+        markers = self._markers
         for attempt in range(3):
             try:
                 marker = await markers.find_one_and_update(
@@ -207,7 +220,7 @@ class Outbox:
         group_id = uuid.uuid4().hex
         marker_id = f"{GROUP_MARKER_PREFIX}{group_id}"
         entries = [outbox_entries(item.events) for item in items]
-        marker = self._db[MARKERS].insert_one(
+        marker = self._markers.insert_one(
             {
                 "_id": marker_id,
                 "collection": collection,
@@ -284,7 +297,7 @@ class Outbox:
             for entry in pending
         ]
         await asyncio.gather(*sent)
-        await self._db[MARKERS].delete_one({"_id": marker_id})
+        await self._markers.delete_one({"_id": marker_id})
         return len(sent)
 
     async def _recover_group(self, marker: Document) -> int:
@@ -387,7 +400,7 @@ class Outbox:
         else:
             # Read the marker's generation first: a write that marks the document after
             # this point raises it, and the marker then survives this flush.
-            marker = await self._db[MARKERS].find_one({"_id": marker_id})
+            marker = await self._markers.find_one({"_id": marker_id})
             document = await self._db[collection].find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
             pending = (document or {}).get(OUTBOX_FIELD) or []
         sent = [
@@ -412,7 +425,7 @@ class Outbox:
                     return_document=ReturnDocument.AFTER,
                 )
         if marker is not None and not (remaining or {}).get(OUTBOX_FIELD):
-            await self._db[MARKERS].delete_one(
+            await self._markers.delete_one(
                 {"_id": marker_id, "generation": marker.get("generation")}
             )
         return len(pending)
@@ -425,7 +438,7 @@ class Outbox:
         """
         sent = 0
         cutoff = utc_now() - timedelta(seconds=older_than_s)
-        async for marker in self._db[MARKERS].find({}):
+        async for marker in self._markers.find({}):
             if marker.get("marked_at") is not None and marker["marked_at"] > cutoff:
                 continue
             if "group" in marker:
@@ -434,11 +447,28 @@ class Outbox:
                 sent += await self.flush(marker["collection"], marker["doc_id"])
         return sent
 
+    async def move_earlier_markers(self) -> int:
+        """Move markers an earlier version kept beside the documents into their own database
+        (``markers_of``), so the sweep finds them; returns how many."""
+        moved = 0
+        async for marker in self._db[MARKERS].find({}):
+            with contextlib.suppress(DuplicateKeyError):  # moved by another replica already
+                await self._markers.insert_one(marker)
+            await self._db[MARKERS].delete_one({"_id": marker["_id"]})
+            moved += 1
+        return moved
+
     async def run_relay(self, interval_s: float) -> None:
-        """Sweep everything at start, then every ``interval_s`` seconds until cancelled."""
+        """Move earlier markers, sweep everything at start, then every ``interval_s`` seconds
+        until cancelled."""
         grace_s = 0.0  # at start nothing of this process is mid-flush
+        earlier_moved = False
         while True:
             try:
+                if not earlier_moved:
+                    if moved := await self.move_earlier_markers():
+                        log.info("outbox markers moved into their own database", count=moved)
+                    earlier_moved = True
                 sent = await self.sweep(older_than_s=grace_s)
                 if sent:
                     log.info("outbox relay published pending events", count=sent)

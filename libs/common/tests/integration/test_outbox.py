@@ -1,5 +1,7 @@
 """The outbox publishes what a crash left pending, and nothing twice to consumers' eyes."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +12,7 @@ from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
 from patronage_common.locks import locked
 from patronage_common.messaging import EventPublisher, create_broker
-from patronage_common.outbox import MARKERS, NewDocument, Outbox, outbox_entries
+from patronage_common.outbox import MARKERS, NewDocument, Outbox, markers_of, outbox_entries
 from patronage_common.settings import ServiceSettings
 from patronage_common.store import Database, Document, create_mongo_client
 from patronage_contracts import PassportRegistered
@@ -63,7 +65,7 @@ async def test_pending_events_left_by_a_crash_are_published_once_by_the_relay(
     first, second = registered(), registered()
     for event in (first, second):
         doc_id = str(event.family_id)
-        await db[MARKERS].insert_one(
+        await markers_of(db).insert_one(
             {"_id": f"things:{doc_id}", "collection": "things", "doc_id": doc_id}
         )
         await db["things"].insert_one({"_id": doc_id, "outbox": outbox_entries([event])})
@@ -74,7 +76,7 @@ async def test_pending_events_left_by_a_crash_are_published_once_by_the_relay(
 
     assert await outbox.sweep() == 2  # the restart's sweep finds exactly the two
     assert await outbox.sweep() == 0  # and then nothing is left
-    assert await db[MARKERS].count_documents({}) == 0
+    assert await markers_of(db).count_documents({}) == 0
     for event in (first, second, third):
         stored = await db["things"].find_one({"_id": str(event.family_id)})
         assert stored is not None
@@ -86,6 +88,32 @@ async def test_pending_events_left_by_a_crash_are_published_once_by_the_relay(
         str(second.event_id),
         str(third.event_id),
     }
+
+
+async def test_markers_an_earlier_version_kept_beside_the_documents_are_moved_and_published(
+    relay: Relay,
+) -> None:
+    db, outbox = relay.db, relay.outbox
+    # Left by a crash of a version that kept its markers in the documents' database:
+    event = registered()
+    doc_id = str(event.family_id)
+    await db[MARKERS].insert_one(
+        {"_id": f"things:{doc_id}", "collection": "things", "doc_id": doc_id}
+    )
+    await db["things"].insert_one({"_id": doc_id, "outbox": outbox_entries([event])})
+    assert markers_of(db).database.name == f"{db.name}_outbox"
+
+    relay_task = asyncio.create_task(outbox.run_relay(interval_s=0.1))
+    try:
+        events = await relay.published(lambda seen: len(seen) >= 1)
+    finally:
+        relay_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay_task
+    assert [e["event_id"] for e in events] == [str(event.event_id)]
+    assert await db[MARKERS].count_documents({}) == 0
+    assert await markers_of(db).count_documents({}) == 0
+    assert await outbox.move_earlier_markers() == 0
 
 
 async def test_rapid_writes_to_one_document_are_published_in_order(relay: Relay) -> None:
@@ -112,7 +140,7 @@ async def test_rapid_writes_to_one_document_are_published_in_order(relay: Relay)
     assert stored is not None
     assert stored["n"] == 5
     assert stored["outbox"] == []
-    assert await db[MARKERS].count_documents({}) == 0
+    assert await markers_of(db).count_documents({}) == 0
 
     published = await relay.published(lambda seen: len(seen) >= 6)
     assert [e["district"] for e in published] == [f"d{i}" for i in range(6)]
@@ -133,11 +161,11 @@ async def test_a_flush_leaves_the_marker_of_a_write_that_marked_the_document_aft
     stored = await db["things"].find_one({"_id": doc_id})
     assert stored is not None
     assert stored["outbox"] == []
-    marker = await db[MARKERS].find_one({"_id": f"things:{doc_id}"})
+    marker = await markers_of(db).find_one({"_id": f"things:{doc_id}"})
     assert marker is not None
     assert marker["generation"] == later
     assert await outbox.sweep() == 0  # nothing pending: the sweep drops the marker
-    assert await db[MARKERS].count_documents({}) == 0
+    assert await markers_of(db).count_documents({}) == 0
 
 
 async def test_a_group_write_whose_before_hook_fails_stores_and_publishes_nothing(
@@ -165,7 +193,7 @@ async def test_a_group_write_whose_before_hook_fails_stores_and_publishes_nothin
     await outbox.drain()
     # The refused group's marker names a document no group stored: dropped, not published.
     assert await outbox.sweep() == 0
-    assert await db[MARKERS].count_documents({}) == 0
+    assert await markers_of(db).count_documents({}) == 0
 
     events = await relay.published(
         lambda seen: any(e["event_id"] == str(accepted.event_id) for e in seen)

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from patronage_common.outbox import MARKERS, Outbox
+from patronage_common.outbox import Outbox, markers_of
 from patronage_common.runtime import ServiceRuntime
 from patronage_common.testing import eventually, free_port, serve
 from patronage_contracts import Channel, NeedCategory, topic_of
@@ -130,7 +130,7 @@ async def test_concurrent_creates_are_all_stored_and_routed_once(world: World) -
             document = await world.runtime.db[REQUESTS].find_one({"_id": request_id})
             if document is None or document.get("outbox"):
                 return False
-        return await world.runtime.db[MARKERS].count_documents({}) == 0
+        return await markers_of(world.runtime.db).count_documents({}) == 0
 
     await eventually(outboxes_cleared, what="outboxes and markers cleared")
 
@@ -193,7 +193,7 @@ async def group_markers_of(runtime: ServiceRuntime, request_id: str) -> list[dic
     """The group markers naming the request (a small collection: scanned)."""
     return [
         m
-        async for m in runtime.db[MARKERS].find({"group": {"$exists": True}})
+        async for m in markers_of(runtime.db).find({"group": {"$exists": True}})
         if any(d["doc_id"] == request_id for d in m["documents"])
     ]
 
