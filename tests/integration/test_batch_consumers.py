@@ -1,5 +1,6 @@
 """Batch consumers against the real broker and store: each event once, bad ones to the DLQ."""
 
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -45,6 +46,33 @@ async def db(make_settings: Callable[..., Any]) -> AsyncIterator[Database]:
         await client.close()
 
 
+def collecting(consumer: str, *types: type[Message]) -> tuple[BatchEventRouter, list[Message]]:
+    """A batch router of ``types`` whose handler keeps what it gets, and that list."""
+    seen: list[Message] = []
+
+    async def handle(events: list[Message], runtime: ServiceRuntime) -> None:
+        seen.extend(events)
+
+    return BatchEventRouter(
+        REQUEST_EVENTS_TOPIC.name, consumer=consumer, types=types, handler=handle
+    ), seen
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    settings: DemoSettings, router: EventRouter | BatchEventRouter
+) -> AsyncIterator[AIOKafkaProducer]:
+    """The router's consumer running in a demo service, and a producer for the test's records."""
+    app = create_service_app(settings, title="demo", kafka_routers=[router.kafka_router(settings)])
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        async with serve(app, settings.http_port):
+            yield producer
+    finally:
+        await producer.stop()
+
+
 async def test_a_batch_is_claimed_at_once_and_only_a_done_batch_counts_as_applied(
     db: Database,
 ) -> None:
@@ -80,42 +108,26 @@ async def test_the_handler_gets_each_event_once_in_order_and_bad_ones_go_to_the_
     make_settings: Callable[..., Any],
 ) -> None:
     settings: DemoSettings = make_settings(DemoSettings, http_port=free_port())
-    seen: list[Message] = []
-
-    async def handle(events: list[Message], runtime: ServiceRuntime) -> None:
-        seen.extend(events)
-
-    router = BatchEventRouter(
-        REQUEST_EVENTS_TOPIC.name,
-        consumer="demo.batches",
-        types=(RequestCreated, RequestStatusChanged),
-        handler=handle,
-    )
+    router, seen = collecting("demo.batches", RequestCreated, RequestStatusChanged)
     family = uuid.uuid4()
     new = created(family)
     moved = routed(family, request_id=new.request_id)
     broken = {**json.loads(new.model_dump_json()), "event_id": str(uuid.uuid4()), "urgency": "?"}
     topic = settings.topic(REQUEST_EVENTS_TOPIC.name)
-    app = create_service_app(settings, title="demo", kafka_routers=[router.kafka_router(settings)])
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
-    await producer.start()
-    try:
-        async with serve(app, settings.http_port):
-            for value in (
-                new.model_dump_json().encode(),
-                json.dumps(broken).encode(),
-                new.model_dump_json().encode(),  # delivered twice
-                moved.model_dump_json().encode(),
-            ):
-                await producer.send_and_wait(topic, value, key=str(family).encode())
+    async with serving(settings, router) as producer:
+        for value in (
+            new.model_dump_json().encode(),
+            json.dumps(broken).encode(),
+            new.model_dump_json().encode(),  # delivered twice
+            moved.model_dump_json().encode(),
+        ):
+            await producer.send_and_wait(topic, value, key=str(family).encode())
 
-            async def both_seen() -> bool | None:
-                return True if len(seen) >= 2 else None
+        async def both_seen() -> bool | None:
+            return True if len(seen) >= 2 else None
 
-            await eventually(both_seen, what="both events handled")
-            dead = await read_topic(settings.kafka_bootstrap_servers, f"{topic}.dlq", count=1)
-    finally:
-        await producer.stop()
+        await eventually(both_seen, what="both events handled")
+        dead = await read_topic(settings.kafka_bootstrap_servers, f"{topic}.dlq", count=1)
     assert [e.event_id for e in seen] == [new.event_id, moved.event_id]
     assert json.loads(dead[0][0])["event_id"] == broken["event_id"]
     assert dead[0][1]["x-dlq-original-topic"] == topic
@@ -146,22 +158,16 @@ async def test_an_event_the_handler_does_not_want_is_skipped_before_any_store_ro
 
     unwanted, wanted = routed(family), routed(family, plan_item_id=uuid.uuid4())
     topic = settings.topic(REQUEST_EVENTS_TOPIC.name)
-    app = create_service_app(settings, title="demo", kafka_routers=[router.kafka_router(settings)])
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
-    await producer.start()
-    try:
-        async with serve(app, settings.http_port):
-            for event in (unwanted, wanted):
-                await producer.send_and_wait(
-                    topic, event.model_dump_json().encode(), key=str(family).encode()
-                )
+    async with serving(settings, router) as producer:
+        for event in (unwanted, wanted):
+            await producer.send_and_wait(
+                topic, event.model_dump_json().encode(), key=str(family).encode()
+            )
 
-            async def handled() -> bool | None:
-                return True if seen else None
+        async def handled() -> bool | None:
+            return True if seen else None
 
-            await eventually(handled, what="the wanted event handled")
-    finally:
-        await producer.stop()
+        await eventually(handled, what="the wanted event handled")
     assert [e.event_id for e in seen] == [wanted.event_id]
     # Only the wanted event was recorded as processed; the other never reached the store.
     processed = ProcessedEvents(db, "demo.wanted")
@@ -173,43 +179,25 @@ async def test_a_batch_consumer_decodes_only_the_records_whose_type_header_it_ha
     make_settings: Callable[..., Any], db: Database
 ) -> None:
     settings: DemoSettings = make_settings(DemoSettings, http_port=free_port())
-    seen: list[Message] = []
-
-    async def handle(events: list[Message], runtime: ServiceRuntime) -> None:
-        seen.extend(events)
-
-    router = BatchEventRouter(
-        REQUEST_EVENTS_TOPIC.name,
-        consumer="demo.typed",
-        types=(RequestStatusChanged,),
-        handler=handle,
-    )
+    router, seen = collecting("demo.typed", RequestStatusChanged)
     family = uuid.uuid4()
     wanted, headerless = routed(family), routed(family)
     topic = settings.topic(REQUEST_EVENTS_TOPIC.name)
-    app = create_service_app(settings, title="demo", kafka_routers=[router.kafka_router(settings)])
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
-    await producer.start()
-    try:
-        async with serve(app, settings.http_port):
-            for value, headers in (
-                # Another consumer's type: never decoded, so its bytes do not matter here.
-                (b"{not json", [("type", b"RequestCreated")]),
-                (wanted.model_dump_json().encode(), [("type", b"RequestStatusChanged")]),
-                (b"\xff not json either", []),  # no header: decoded, refused alone
-                (headerless.model_dump_json().encode(), []),  # no header: decoded, handled
-            ):
-                await producer.send_and_wait(
-                    topic, value, key=str(family).encode(), headers=headers
-                )
+    async with serving(settings, router) as producer:
+        for value, headers in (
+            # Another consumer's type: never decoded, so its bytes do not matter here.
+            (b"{not json", [("type", b"RequestCreated")]),
+            (wanted.model_dump_json().encode(), [("type", b"RequestStatusChanged")]),
+            (b"\xff not json either", []),  # no header: decoded, refused alone
+            (headerless.model_dump_json().encode(), []),  # no header: decoded, handled
+        ):
+            await producer.send_and_wait(topic, value, key=str(family).encode(), headers=headers)
 
-            async def both_seen() -> bool | None:
-                return True if len(seen) >= 2 else None
+        async def both_seen() -> bool | None:
+            return True if len(seen) >= 2 else None
 
-            await eventually(both_seen, what="both status changes handled")
-            dead = await read_topic(settings.kafka_bootstrap_servers, f"{topic}.dlq", count=1)
-    finally:
-        await producer.stop()
+        await eventually(both_seen, what="both status changes handled")
+        dead = await read_topic(settings.kafka_bootstrap_servers, f"{topic}.dlq", count=1)
     assert [e.event_id for e in seen] == [wanted.event_id, headerless.event_id]
     # Only the record it had to decode went to the DLQ, with its own bytes.
     assert dead[0][0] == b"\xff not json either"
