@@ -14,7 +14,7 @@ from patronage_common.idempotency import ProcessedBatches, ProcessedEvents
 from patronage_common.locks import BULK_LIMIT, LOCKS, release_many, try_lock_many
 from patronage_common.runtime import ServiceRuntime
 from patronage_common.settings import ServiceSettings
-from patronage_common.store import Database, create_mongo_client
+from patronage_common.store import Database, create_mongo_client, projections_of
 from patronage_common.testing import eventually, free_port, serve
 from patronage_contracts import (
     Channel,
@@ -60,10 +60,18 @@ def collecting(consumer: str, *types: type[Message]) -> tuple[BatchEventRouter, 
 
 @contextlib.asynccontextmanager
 async def serving(
-    settings: DemoSettings, router: EventRouter | BatchEventRouter
+    settings: DemoSettings,
+    router: EventRouter | BatchEventRouter,
+    *,
+    projections: tuple[str, ...] = (),
 ) -> AsyncIterator[AIOKafkaProducer]:
     """The router's consumer running in a demo service, and a producer for the test's records."""
-    app = create_service_app(settings, title="demo", kafka_routers=[router.kafka_router(settings)])
+    app = create_service_app(
+        settings,
+        title="demo",
+        kafka_routers=[router.kafka_router(settings)],
+        projections=projections,
+    )
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
     await producer.start()
     try:
@@ -170,7 +178,7 @@ async def test_an_event_the_handler_does_not_want_is_skipped_before_any_store_ro
         await eventually(handled, what="the wanted event handled")
     assert [e.event_id for e in seen] == [wanted.event_id]
     # Only the wanted event was recorded as processed; the other never reached the store.
-    processed = ProcessedEvents(db, "demo.wanted")
+    processed = ProcessedEvents(projections_of(db), "demo.wanted")
     assert await processed.seen(wanted.event_id)
     assert not await processed.seen(unwanted.event_id)
 
@@ -202,4 +210,36 @@ async def test_a_batch_consumer_decodes_only_the_records_whose_type_header_it_ha
     # Only the record it had to decode went to the DLQ, with its own bytes.
     assert dead[0][0] == b"\xff not json either"
     assert dead[0][1]["x-dlq-reason"] == "message is not JSON"
-    assert await ProcessedEvents(db, "demo.typed").seen(wanted.event_id)
+    assert await ProcessedEvents(projections_of(db), "demo.typed").seen(wanted.event_id)
+
+
+async def test_a_service_moves_what_an_earlier_version_kept_beside_its_documents(
+    make_settings: Callable[..., Any], db: Database
+) -> None:
+    """Projections and processed-event records move into the projections database at start:
+    none is lost, one already there is kept, and an event applied before is not applied again."""
+    settings: DemoSettings = make_settings(DemoSettings, http_port=free_port())
+    router, seen = collecting("demo.moved", RequestStatusChanged)
+    family = uuid.uuid4()
+    applied, new = routed(family), routed(family)
+    await ProcessedEvents(db, "demo.moved").mark(applied.event_id)  # the earlier layout
+    old = [{"_id": n, "at": "old"} for n in range(120)]  # more than one batch of the move
+    await db["demo_lines"].insert_many(old)
+    await projections_of(db)["demo_lines"].insert_one({"_id": 7, "at": "new"})
+
+    topic = settings.topic(REQUEST_EVENTS_TOPIC.name)
+    async with serving(settings, router, projections=("demo_lines",)) as producer:
+        for event in (applied, new):
+            await producer.send_and_wait(
+                topic, event.model_dump_json().encode(), key=str(family).encode()
+            )
+
+        async def handled() -> bool | None:
+            return True if seen else None
+
+        await eventually(handled, what="the new event handled")
+    assert [e.event_id for e in seen] == [new.event_id]
+    moved = {d["_id"]: d["at"] async for d in projections_of(db)["demo_lines"].find({})}
+    assert moved == {n: "new" if n == 7 else "old" for n in range(120)}
+    assert await db["demo_lines"].count_documents({}) == 0
+    assert await db["processed_events"].count_documents({}) == 0

@@ -13,13 +13,14 @@ from faststream.kafka import KafkaRouter
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 
+from .idempotency import PROCESSED_COLLECTION
 from .logging import configure_logging, get_logger
 from .messaging import EventPublisher, create_broker, ensure_topics
 from .outbox import Outbox, running_relay
 from .runtime import RUNTIME_CONTEXT_KEY, RuntimeDep, ServiceRuntime
 from .settings import ServiceSettings
 from .stalls import watching_stalls
-from .store import create_mongo_client
+from .store import create_mongo_client, move_collections
 from .telemetry import create_tracer_provider
 
 log = get_logger(__name__)
@@ -89,11 +90,15 @@ def create_service_app(
     background_tasks: Sequence[BackgroundTask] = (),
     tracer_provider: TracerProvider | None = None,
     exception_handlers: Mapping[type[Exception], ExceptionHandler] | None = None,
+    projections: Sequence[str] = (),
 ) -> FastAPI:
     """A FastAPI app whose lifespan runs the store, the broker and the outbox relay.
 
     ``on_startup`` runs once before the broker starts; ``background_tasks`` (schedulers)
     run after it and are cancelled when the service stops, before the store closes.
+    ``projections``: the collections the service keeps in ``runtime.projections``; at
+    start they (and the consumers' processed-event records) are moved there from the
+    service's database, where versions before it kept them.
     """
     provider = tracer_provider or create_tracer_provider(
         settings.service_name, settings.trace_sample_ratio
@@ -119,6 +124,10 @@ def create_service_app(
         broker.context.set_global(RUNTIME_CONTEXT_KEY, runtime)
         app.state.runtime = runtime
         try:
+            if moved := await move_collections(
+                db, runtime.projections, (PROCESSED_COLLECTION, *projections)
+            ):
+                log.info("projections moved into their own database", count=moved)
             await ensure_topics(settings)
             if on_startup is not None:
                 await on_startup(runtime)

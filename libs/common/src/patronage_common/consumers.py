@@ -239,7 +239,7 @@ class BatchEventRouter:
         if not messages:
             return
         trace.get_current_span().set_attribute("patronage.consumer", self.consumer)
-        fresh, claim = await ProcessedBatches(runtime.db, self.consumer).claim(
+        fresh, claim = await ProcessedBatches(runtime.projections, self.consumer).claim(
             [m.event_id for m in messages]
         )
         if len(fresh) < len(messages):

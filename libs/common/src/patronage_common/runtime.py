@@ -1,6 +1,6 @@
 """Everything a running service holds: settings, store, broker, publisher, outbox."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,7 +12,7 @@ from .idempotency import ProcessedEvents
 from .messaging import EventPublisher
 from .outbox import Outbox
 from .settings import ServiceSettings
-from .store import Database, MongoClient
+from .store import Database, MongoClient, projections_of
 
 RUNTIME_CONTEXT_KEY = "runtime"
 
@@ -28,10 +28,15 @@ class ServiceRuntime:
     publisher: EventPublisher
     outbox: Outbox
     tracer_provider: TracerProvider
+    projections: Database = field(init=False)
+    """What the event consumers keep, beside ``db`` (``store.projections_of``)."""
+
+    def __post_init__(self) -> None:
+        self.projections = projections_of(self.db)
 
     def processed(self, consumer: str) -> ProcessedEvents:
         """Processed-ids record of one consumer of this service."""
-        return ProcessedEvents(self.db, consumer)
+        return ProcessedEvents(self.projections, consumer)
 
 
 async def get_runtime(request: Request) -> ServiceRuntime:

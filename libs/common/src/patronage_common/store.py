@@ -4,7 +4,7 @@ Only what both support is used: single-document atomic updates, ``_id`` look-ups
 paths (FerretDB v1 pushes little else down to SQL), no transactions, no change streams.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pymongo import AsyncMongoClient, UpdateOne
@@ -21,6 +21,52 @@ MongoClient = AsyncMongoClient[Document]
 Collection = AsyncCollection[Document]
 
 UPSERT_ATTEMPTS = 3
+PROJECTIONS_SUFFIX = "_projections"
+MOVE_BATCH = 50
+
+
+def projections_of(db: Database) -> Database:
+    """The database beside ``db`` that holds what the service's event consumers keep: what
+    they derive from events (timelines, lists, SLA clocks) and which events they applied.
+
+    FerretDB's SQLite backend keeps each database in a file with a single writer: the
+    consumers' many writes behind every change would otherwise queue with (and hold up)
+    the writes of the documents themselves. On MongoDB it is only a name.
+    """
+    return db.client[f"{db.name}{PROJECTIONS_SUFFIX}"]
+
+
+async def move_collections(source: Database, target: Database, names: Iterable[str]) -> int:
+    """Move the documents of the collections ``names`` from ``source`` into ``target``
+    (where an earlier version kept them); returns how many moved.
+
+    Each document is inserted into ``target`` (one there already is kept) and then deleted
+    from ``source`` by ``_id``, ``MOVE_BATCH`` at a time: a move cut short is taken up by
+    the next, and two replicas moving at once move each document once.
+    """
+    moved = 0
+    for name in names:
+        batch: list[Document] = []
+        async for document in source[name].find({}):
+            batch.append(document)
+            if len(batch) == MOVE_BATCH:
+                moved += await _move(source[name], target[name], batch)
+                batch = []
+        moved += await _move(source[name], target[name], batch)
+    return moved
+
+
+async def _move(source: Collection, target: Collection, documents: list[Document]) -> int:
+    if not documents:
+        return 0
+    try:
+        await target.insert_many(documents, ordered=False)
+    except BulkWriteError as exc:
+        if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+            raise
+    for document in documents:
+        await source.delete_one({"_id": document["_id"]})
+    return len(documents)
 
 
 def create_mongo_client(settings: ServiceSettings) -> MongoClient:

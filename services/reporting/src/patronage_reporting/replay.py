@@ -56,7 +56,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError
 from patronage_common.idempotency import PROCESSED_COLLECTION
 from patronage_common.locks import LOCKS
-from patronage_common.store import Database, create_mongo_client
+from patronage_common.store import Database, create_mongo_client, projections_of
 from patronage_contracts.topics import (
     APPOINTMENT_EVENTS_TOPIC,
     PASSPORT_EVENTS_TOPIC,
@@ -114,8 +114,9 @@ class ReplayResult:
 
 async def clear(db: Database) -> None:
     """Drop the projections, the processed-event record and any lock left behind."""
-    for name in (STATES, FIGURES, PROCESSED_COLLECTION, LOCKS):
+    for name in (STATES, FIGURES, LOCKS):
         await db.drop_collection(name)
+    await projections_of(db).drop_collection(PROCESSED_COLLECTION)
 
 
 async def _end_offsets(consumer: AIOKafkaConsumer, topics: list[str]) -> dict[TopicPartition, int]:

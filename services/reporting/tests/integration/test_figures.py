@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from openpyxl import load_workbook
 from patronage_common.idempotency import PROCESSED_COLLECTION
-from patronage_common.store import create_mongo_client
+from patronage_common.store import create_mongo_client, projections_of
 from patronage_common.testing import eventually, free_port, serve
 from patronage_contracts import (
     Agency,
@@ -672,7 +672,7 @@ async def test_scenario_figures_redelivery_rebuild_and_scoping(reporting: dict[s
     # the effects): nothing changes.
     live_before = await snapshot(settings, settings.database_name)
     db_client = create_mongo_client(settings)
-    await db_client[settings.database_name].drop_collection(PROCESSED_COLLECTION)
+    await projections_of(db_client[settings.database_name]).drop_collection(PROCESSED_COLLECTION)
     await db_client.close()
     await publish(settings, events)
     await eventually(lambda: caught_up(settings), timeout_s=60, what="the redelivery consumed")

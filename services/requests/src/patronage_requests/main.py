@@ -29,16 +29,31 @@ from .proactive.engine import Clock, ProactiveEngine
 from .proactive.flows import calendar_scheduler
 from .proactive.handlers import proactive_routers
 from .proactive.rules import load_rules
+from .request_lists import service as lists
 from .request_lists.handlers import router as lists_events
 from .request_lists.service import fold_lines_forever
 from .settings import RequestsSettings, get_settings
+from .sla import service as sla
 from .sla.api import router as sla_api
 from .sla.clock import Clock as SlaClock
 from .sla.deps import CLOCK_STATE_KEY
 from .sla.handlers import router as sla_events
 from .sla.scheduler import SlaScheduler
+from .timeline import service as timeline
 from .timeline.api import router as timeline_api
 from .timeline.handlers import router as timeline_events
+
+PROJECTIONS = (
+    timeline.MONTHS,
+    timeline.BUCKETS,
+    lists.LISTS,
+    lists.LINES,
+    sla.CLOCKS,
+    sla.SCHEDULE,
+    sla.OVERDUE,
+)
+"""What the consumers derive from the requests' events, kept beside the requests (their
+firings, which carry outbox events, stay with the requests)."""
 
 
 def create_app(
@@ -97,6 +112,7 @@ def create_app(
         ],
         tracer_provider=tracer_provider,
         exception_handlers={**EXCEPTION_HANDLERS, **REQUEST_EXCEPTION_HANDLERS},
+        projections=PROJECTIONS,
     )
     app.state.proactive = engine
     setattr(app.state, CLOCK_STATE_KEY, sla_clock)

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from patronage_common.identity import IDENTITY_HEADER, Identity, Role, sign_identity
-from patronage_common.store import create_mongo_client
+from patronage_common.store import create_mongo_client, projections_of
 from patronage_common.testing import eventually, free_port, serve
 from patronage_contracts import Agency
 from patronage_contracts.topics import REQUEST_EVENTS_TOPIC
@@ -235,7 +235,10 @@ async def test_lines_are_listed_before_and_after_they_are_folded_into_their_day_
 
         await eventually(lambda: listed_newest_first(first), what="the first two listed")
         await lists.fold_lines(db=db)
-        assert await db[lists.LINES].count_documents({"scope": f"curator:{curator}"}) == 0
+        assert (
+            await projections_of(db)[lists.LINES].count_documents({"scope": f"curator:{curator}"})
+            == 0
+        )
         assert await listed_newest_first(first)
 
         third = (await create(services, family_id))["request_id"]
@@ -269,13 +272,16 @@ async def test_a_new_requests_line_from_its_events_is_the_one_its_stored_state_g
         placement_id = lists.placement_id(request_id)
 
         async def placed() -> Any:
-            return await db[lists.LISTS].find_one({"_id": placement_id})
+            return await projections_of(db)[lists.LISTS].find_one({"_id": placement_id})
 
         placement = await eventually(placed, what="the new request's line placed")
-        changes = await db[lists.LINES].count_documents({"request_id": request_id})
+        changes = await projections_of(db)[lists.LINES].count_documents({"request_id": request_id})
         # A refresh from the stored request and family finds nothing to change.
         await lists.refresh_line(db=db, request_id=request_id)
-        assert await db[lists.LINES].count_documents({"request_id": request_id}) == changes
+        assert (
+            await projections_of(db)[lists.LINES].count_documents({"request_id": request_id})
+            == changes
+        )
         assert await placed() == placement
         stored = await get_request(db=db, request_id=request_id)
         assert stored is not None
@@ -297,7 +303,9 @@ async def test_a_listing_from_events_is_used_only_for_a_request_not_listed_yet(
     try:
 
         async def placed(request_id: str) -> Any:
-            return await db[lists.LISTS].find_one({"_id": lists.placement_id(request_id)})
+            return await projections_of(db)[lists.LISTS].find_one(
+                {"_id": lists.placement_id(request_id)}
+            )
 
         placement = await eventually(lambda: placed(listed_id), what="the request listed")
         unknown = str(uuid.uuid4())  # never stored: only its events can list it
@@ -315,7 +323,9 @@ async def test_a_listing_from_events_is_used_only_for_a_request_not_listed_yet(
         # Already listed: its line follows the stored request, not the events.
         assert await placed(listed_id) == placement
         assert (await placed(unknown))["scopes"] == ["agency:education", "curator:cur-elsewhere"]
-        assert await db[lists.LISTS].find_one({"_id": lists.task_index_id(elsewhere.task_ids[0])})
+        assert await projections_of(db)[lists.LISTS].find_one(
+            {"_id": lists.task_index_id(elsewhere.task_ids[0])}
+        )
 
         async def page(scope: str) -> list[str]:
             return await lists.page_of(

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from patronage_common.store import create_mongo_client
+from patronage_common.store import create_mongo_client, projections_of
 from patronage_common.testing import eventually, free_port, serve
 from patronage_contracts import (
     Channel,
@@ -163,9 +163,9 @@ class Harness:
         """What the scheduler's ``asap`` list holds: ``<request>|<token>``."""
         client = create_mongo_client(self.settings)
         try:
-            found = await client[self.settings.database_name]["sla_schedule"].find_one(
-                {"_id": "due:asap"}
-            )
+            found = await projections_of(client[self.settings.database_name])[
+                "sla_schedule"
+            ].find_one({"_id": "due:asap"})
         finally:
             await client.close()
         return list((found or {}).get("items", []))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from patronage_common.store import Database
+from patronage_common.store import Database, projections_of
 from patronage_requests.settings import RequestsSettings
 from patronage_requests.sla import service
 from patronage_requests.sla.service import ScheduleEntry
@@ -75,7 +75,10 @@ async def test_each_write_adds_a_chunk_of_its_own_and_a_scan_reads_them_all(
     assert sorted(await service.minute_items(db=db, key=key)) == sorted(
         [str(first), str(second), str(third)]
     )
-    chunks = [await db["sla_schedule"].find_one({"_id": service.chunk_id(key, n)}) for n in (0, 1)]
+    chunks = [
+        await projections_of(db)[service.SCHEDULE].find_one({"_id": service.chunk_id(key, n)})
+        for n in (0, 1)
+    ]
     assert [sorted(c["items"]) for c in chunks if c] == [
         sorted([str(first), str(second)]),
         [str(third)],
@@ -109,8 +112,10 @@ async def test_a_whole_list_stored_before_chunks_is_read_as_the_first_chunk(
     db, _ = store
     key = service.minute_key(MINUTE)
     old, new = str(uuid.uuid4()), uuid.uuid4()
-    await db["sla_schedule"].insert_one({"_id": f"due:{key}", "items": [old]})
-    await db["sla_schedule"].insert_one({"_id": "due-day:20260303", "minutes": [key[8:]]})
+    await projections_of(db)[service.SCHEDULE].insert_one({"_id": f"due:{key}", "items": [old]})
+    await projections_of(db)[service.SCHEDULE].insert_one(
+        {"_id": "due-day:20260303", "minutes": [key[8:]]}
+    )
 
     await service.schedule(db=db, request_id=new, times=[MINUTE], token="a")
 

@@ -27,7 +27,7 @@ from patronage_common.batching import GROUP_LIMIT, gather_limited
 from patronage_common.locks import locked, release_many, try_lock_many
 from patronage_common.logging import get_logger
 from patronage_common.runtime import ServiceRuntime
-from patronage_common.store import Database, Document, upsert_many
+from patronage_common.store import Database, Document, projections_of, upsert_many
 from patronage_contracts import (
     Event,
     RequestCreated,
@@ -84,7 +84,7 @@ def task_index_id(task_id: str) -> str:
 
 async def request_of_task(*, db: Database, task_id: UUID | str) -> str | None:
     """The id of the request a task belongs to (None if the task is not listed yet)."""
-    found = await db[LISTS].find_one({"_id": task_index_id(str(task_id))})
+    found = await projections_of(db)[LISTS].find_one({"_id": task_index_id(str(task_id))})
     return str(found["request_id"]) if found else None
 
 
@@ -182,18 +182,20 @@ async def refresh_lines(
     """
     created = created or {}
     keys = {f"{LISTS}:{r}": r for r in dict.fromkeys(request_ids)}
-    owner, taken = await try_lock_many(db, list(keys))
+    owner, taken = await try_lock_many(projections_of(db), list(keys))
     try:
         await _refresh(db=db, request_ids=[keys[k] for k in taken], created=created)
     finally:
-        await release_many(db, taken, owner)
+        await release_many(projections_of(db), taken, owner)
     for key in keys.keys() - set(taken):
-        async with locked(db, key):
+        async with locked(projections_of(db), key):
             await _refresh(db=db, request_ids=[keys[key]], created=created)
 
 
 async def _placements(*, db: Database, request_ids: Sequence[str]) -> list[Document | None]:
-    return await gather_limited(db[LISTS].find_one({"_id": placement_id(r)}) for r in request_ids)
+    return await gather_limited(
+        projections_of(db)[LISTS].find_one({"_id": placement_id(r)}) for r in request_ids
+    )
 
 
 async def _stored_listings(*, db: Database, request_ids: Sequence[str]) -> dict[str, Listing]:
@@ -282,13 +284,15 @@ async def _refresh(
             first_placed.append({"_id": placement_id(key), **placement_fields})
     await _insert_new(db=db, documents=tasks)
     await upsert_many(
-        db[LISTS],
+        projections_of(db)[LISTS],
         [({"_id": s}, {"$addToSet": {"days": {"$each": sorted(d)}}}) for s, d in days.items()],
     )
     for start in range(0, len(changes), GROUP_LIMIT):
-        await db[LINES].insert_many(changes[start : start + GROUP_LIMIT], ordered=False)
+        await projections_of(db)[LINES].insert_many(
+            changes[start : start + GROUP_LIMIT], ordered=False
+        )
     # Written last: a crash before this point repeats the whole refresh on redelivery.
-    await upsert_many(db[LISTS], placed)
+    await upsert_many(projections_of(db)[LISTS], placed)
     placed_before = await _insert_new(db=db, documents=first_placed)
     if placed_before:
         # Listed already (a redelivery, or a refresh that came first): the stored request
@@ -313,7 +317,7 @@ async def _insert_new(*, db: Database, documents: list[Document]) -> list[str]:
     for start in range(0, len(documents), GROUP_LIMIT):
         group = documents[start : start + GROUP_LIMIT]
         try:
-            await db[LISTS].insert_many(group, ordered=False)
+            await projections_of(db)[LISTS].insert_many(group, ordered=False)
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])
             if any(e.get("code") != DUPLICATE_KEY for e in errors):
@@ -342,16 +346,16 @@ async def fold_lines(*, db: Database, limit: int = FOLD_LIMIT) -> int:
     are deleted (by ``_id``) once their bucket holds them. Locks are taken together; a
     bucket another writer holds is folded alone, waiting for it.
     """
-    changes = [c async for c in db[LINES].find({}).limit(limit)]
+    changes = [c async for c in projections_of(db)[LINES].find({}).limit(limit)]
     latest = latest_changes(changes)
     keys = {f"{LISTS}:bucket:{b}": b for b in latest}
-    owner, taken = await try_lock_many(db, list(keys))
+    owner, taken = await try_lock_many(projections_of(db), list(keys))
     try:
         await _fold(db=db, latest={keys[k]: latest[keys[k]] for k in taken}, changes=changes)
     finally:
-        await release_many(db, taken, owner)
+        await release_many(projections_of(db), taken, owner)
     for key in keys.keys() - set(taken):
-        async with locked(db, key):
+        async with locked(projections_of(db), key):
             await _fold(db=db, latest={keys[key]: latest[keys[key]]}, changes=changes)
     return len(changes)
 
@@ -360,7 +364,7 @@ async def _fold(
     *, db: Database, latest: dict[str, dict[str, Document]], changes: list[Document]
 ) -> None:
     folded = await gather_limited(
-        db[LISTS].find_one({"_id": b}, {f"lines.{r}.v": 1 for r in by_request})
+        projections_of(db)[LISTS].find_one({"_id": b}, {f"lines.{r}.v": 1 for r in by_request})
         for b, by_request in latest.items()
     )
     updates = []
@@ -379,10 +383,12 @@ async def _fold(
             continue
         update = {op: fields for op, fields in (("$set", put), ("$unset", drop)) if fields}
         updates.append(({"_id": bucket}, update))
-    await upsert_many(db[LISTS], updates)
+    await upsert_many(projections_of(db)[LISTS], updates)
     deletes = [DeleteOne({"_id": c["_id"]}) for c in changes if c["bucket"] in latest]
     for start in range(0, len(deletes), GROUP_LIMIT):
-        await db[LINES].bulk_write(deletes[start : start + GROUP_LIMIT], ordered=False)
+        await projections_of(db)[LINES].bulk_write(
+            deletes[start : start + GROUP_LIMIT], ordered=False
+        )
 
 
 async def fold_lines_forever(runtime: ServiceRuntime) -> None:
@@ -428,13 +434,13 @@ async def page_of(
     """Ids of one page of a list, newest first; ``statuses`` (if any) filter by the request's
     status, or by ``agency``'s task status when ``agency`` is given."""
     # Changes first: one folded and deleted meanwhile is in its bucket when that is read.
-    pending = latest_changes([c async for c in db[LINES].find({"scope": scope})])
-    directory = await db[LISTS].find_one({"_id": scope}) or {}
+    pending = latest_changes([c async for c in projections_of(db)[LINES].find({"scope": scope})])
+    directory = await projections_of(db)[LISTS].find_one({"_id": scope}) or {}
     found: list[str] = []
     skipped = 0
     for day in sorted(directory.get("days", []), reverse=True):
         key = bucket_id(scope, day)
-        bucket = await db[LISTS].find_one({"_id": key}) or {}
+        bucket = await projections_of(db)[LISTS].find_one({"_id": key}) or {}
         lines = lines_with_changes(bucket.get("lines") or {}, pending.get(key, {}))
         for request_id, line in _newest_first(lines):
             status = line["tasks"].get(agency) if agency else line["status"]

@@ -8,7 +8,7 @@ from patronage_common.batching import gather_limited
 from patronage_common.locks import locked, release_many, try_lock_many
 from patronage_common.logging import get_logger
 from patronage_common.runtime import ServiceRuntime
-from patronage_common.store import Database, Document
+from patronage_common.store import Database, Document, projections_of
 from patronage_contracts import RequestCreated, RequestStatus, RequestStatusChanged, SlaClock
 from pymongo.errors import DuplicateKeyError
 
@@ -122,7 +122,7 @@ async def _follow_stored(
     """
     db = runtime.db
     keys = {f"{service.CLOCKS}:{r}": r for r in changes}
-    owner, taken = await try_lock_many(db, list(keys))
+    owner, taken = await try_lock_many(projections_of(db), list(keys))
     entries: list[service.ScheduleEntry] = []
 
     async def follow(request_id: UUID) -> None:
@@ -148,13 +148,13 @@ async def _follow_stored(
             )
 
     async def follow_locked(request_id: UUID) -> None:
-        async with locked(db, f"{service.CLOCKS}:{request_id}"):
+        async with locked(projections_of(db), f"{service.CLOCKS}:{request_id}"):
             await follow(request_id)
 
     try:
         await gather_limited(follow(keys[k]) for k in taken)
     finally:
-        await release_many(db, taken, owner)
+        await release_many(projections_of(db), taken, owner)
     busy = set(keys) - set(taken)
     await gather_limited(follow_locked(keys[k]) for k in busy)
     return entries
@@ -217,7 +217,7 @@ async def fire_due(*, runtime: ServiceRuntime, request_id: UUID, now: datetime) 
     if done:
         # Locked like every other write of the record: an unguarded rewrite could undo a
         # status change the consumer saves meanwhile, leaving the record behind.
-        async with locked(db, f"{service.CLOCKS}:{request_id}"):
+        async with locked(projections_of(db), f"{service.CLOCKS}:{request_id}"):
             await service.mark_fired(db=db, request_id=request_id, keys=done)
     return published
 
@@ -252,7 +252,7 @@ async def _still_allowed(
         else:
             # Locked: FerretDB v1 rewrites the whole record, and the consumer may be
             # saving the very status change this look is waiting for.
-            async with locked(runtime.db, f"{service.CLOCKS}:{record.request_id}"):
+            async with locked(projections_of(runtime.db), f"{service.CLOCKS}:{record.request_id}"):
                 await service.mark_behind(db=runtime.db, request_id=record.request_id, mark=mark)
     if len(check.fire) < len(due) or check.look_again:
         log.info(
@@ -276,7 +276,7 @@ async def _reconcile(
     """Catch the clocks up from the request's document; the status events did not come."""
     db = runtime.db
     request_id = UUID(request["_id"])
-    async with locked(db, f"{service.CLOCKS}:{request_id}"):
+    async with locked(projections_of(db), f"{service.CLOCKS}:{request_id}"):
         record = await service.get_record(db=db, request_id=request_id)
         assert record is not None  # records are never deleted
         scale = _scale(runtime, record)

@@ -25,7 +25,7 @@ from typing import NamedTuple
 from uuid import UUID
 
 from patronage_common.batching import GROUP_LIMIT
-from patronage_common.store import Database, upsert_one
+from patronage_common.store import Database, projections_of, upsert_one
 from patronage_contracts import SlaClock
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -54,7 +54,7 @@ def minute_start(key: str) -> datetime:
 
 async def get_record(*, db: Database, request_id: UUID) -> SlaRecord | None:
     """The SLA record of a request, or None."""
-    document = await db[CLOCKS].find_one({"_id": str(request_id)})
+    document = await projections_of(db)[CLOCKS].find_one({"_id": str(request_id)})
     if document is None:
         return None
     document.pop("_id")
@@ -67,7 +67,7 @@ async def insert_records(*, db: Database, records: Sequence[SlaRecord]) -> set[U
     for start in range(0, len(records), GROUP_LIMIT):
         group = records[start : start + GROUP_LIMIT]
         try:
-            await db[CLOCKS].insert_many(
+            await projections_of(db)[CLOCKS].insert_many(
                 [{"_id": str(r.request_id), **r.model_dump(mode="json")} for r in group],
                 ordered=False,
             )
@@ -82,33 +82,33 @@ async def insert_records(*, db: Database, records: Sequence[SlaRecord]) -> set[U
 async def save_record(*, db: Database, record: SlaRecord) -> None:
     """Store a changed record; ``fired`` and ``behind`` stay as the scheduler wrote them."""
     fields = record.model_dump(mode="json", exclude={"fired", "behind"})
-    await db[CLOCKS].update_one({"_id": str(record.request_id)}, {"$set": fields})
+    await projections_of(db)[CLOCKS].update_one({"_id": str(record.request_id)}, {"$set": fields})
 
 
 async def mark_behind(*, db: Database, request_id: UUID, mark: LagMark) -> None:
     """Remember that (and how often) the scheduler found the record behind its request."""
-    await db[CLOCKS].update_one(
+    await projections_of(db)[CLOCKS].update_one(
         {"_id": str(request_id)}, {"$set": {"behind": mark.model_dump(mode="json")}}
     )
 
 
 async def mark_fired(*, db: Database, request_id: UUID, keys: Iterable[str]) -> None:
     """Remember firings on the record (the claims are the authority; this saves reads)."""
-    await db[CLOCKS].update_one(
+    await projections_of(db)[CLOCKS].update_one(
         {"_id": str(request_id)}, {"$addToSet": {"fired": {"$each": list(keys)}}}
     )
 
 
 async def get_cursor(*, db: Database) -> str | None:
     """The last minute the scheduler has scanned, or None before its first scan."""
-    document = await db[SCHEDULE].find_one({"_id": CURSOR_ID})
+    document = await projections_of(db)[SCHEDULE].find_one({"_id": CURSOR_ID})
     return None if document is None else str(document["minute"])
 
 
 async def start_cursor(*, db: Database, minute: str) -> str:
     """Create the cursor at ``minute`` unless another replica did; return the cursor."""
     with contextlib.suppress(DuplicateKeyError):
-        await db[SCHEDULE].insert_one({"_id": CURSOR_ID, "minute": minute})
+        await projections_of(db)[SCHEDULE].insert_one({"_id": CURSOR_ID, "minute": minute})
     cursor = await get_cursor(db=db)
     assert cursor is not None
     return cursor
@@ -118,7 +118,9 @@ async def advance_cursor(*, db: Database, minute: str) -> None:
     """Move the cursor forward to ``minute`` (never back)."""
     current = await get_cursor(db=db)
     if current is None or minute > current:
-        await db[SCHEDULE].update_one({"_id": CURSOR_ID}, {"$set": {"minute": minute}})
+        await projections_of(db)[SCHEDULE].update_one(
+            {"_id": CURSOR_ID}, {"$set": {"minute": minute}}
+        )
 
 
 class ScheduleEntry(NamedTuple):
@@ -163,7 +165,9 @@ async def schedule_many(*, db: Database, entries: Sequence[ScheduleEntry]) -> No
                 minutes[key].add(rid)
     if asap:
         await upsert_one(
-            db[SCHEDULE], {"_id": ASAP_ID}, {"$addToSet": {"items": {"$each": sorted(asap)}}}
+            projections_of(db)[SCHEDULE],
+            {"_id": ASAP_ID},
+            {"$addToSet": {"items": {"$each": sorted(asap)}}},
         )
     # The chunks first: a scan that finds the minute in the day list finds it filled.
     await _insert_chunks(db=db, minutes=minutes)
@@ -173,7 +177,7 @@ async def schedule_many(*, db: Database, entries: Sequence[ScheduleEntry]) -> No
             unlisted[key[:8]].append(key)
     for day, keys in sorted(unlisted.items()):
         await upsert_one(
-            db[SCHEDULE],
+            projections_of(db)[SCHEDULE],
             {"_id": f"due-day:{day}"},
             {"$addToSet": {"minutes": {"$each": [k[8:] for k in keys]}}},
         )
@@ -219,7 +223,7 @@ async def _insert_chunks(*, db: Database, minutes: dict[str, set[str]]) -> None:
             ]
             taken: set[int] = set()
             try:
-                await db[SCHEDULE].insert_many(documents, ordered=False)
+                await projections_of(db)[SCHEDULE].insert_many(documents, ordered=False)
             except BulkWriteError as exc:
                 errors = exc.details.get("writeErrors", [])
                 if any(e.get("code") != DUPLICATE_KEY for e in errors):
@@ -238,13 +242,15 @@ async def look_again_soon(*, db: Database, request_id: UUID, token: str) -> None
     entry added while it runs would be taken off with them.
     """
     await upsert_one(
-        db[SCHEDULE], {"_id": ASAP_ID}, {"$addToSet": {"items": f"{request_id}|{token}"}}
+        projections_of(db)[SCHEDULE],
+        {"_id": ASAP_ID},
+        {"$addToSet": {"items": f"{request_id}|{token}"}},
     )
 
 
 async def day_minutes(*, db: Database, day: str) -> list[str]:
     """Non-empty minute keys of a day (``YYYYMMDD``), in order."""
-    document = await db[SCHEDULE].find_one({"_id": f"due-day:{day}"})
+    document = await projections_of(db)[SCHEDULE].find_one({"_id": f"due-day:{day}"})
     return sorted(day + m for m in (document or {}).get("minutes", []))
 
 
@@ -252,7 +258,9 @@ async def minute_items(*, db: Database, key: str) -> list[str]:
     """Request ids listed in a minute's chunks (a request may be listed more than once)."""
     items: list[str] = []
     n = 0
-    while (document := await db[SCHEDULE].find_one({"_id": chunk_id(key, n)})) is not None:
+    while (
+        document := await projections_of(db)[SCHEDULE].find_one({"_id": chunk_id(key, n)})
+    ) is not None:
         items += document.get("items", [])
         n += 1
     return items
@@ -260,14 +268,16 @@ async def minute_items(*, db: Database, key: str) -> list[str]:
 
 async def bucket_items(*, db: Database, bucket_id: str) -> list[str]:
     """Request ids listed in a bucket document."""
-    document = await db[SCHEDULE].find_one({"_id": bucket_id})
+    document = await projections_of(db)[SCHEDULE].find_one({"_id": bucket_id})
     return list((document or {}).get("items", []))
 
 
 async def remove_asap(*, db: Database, items: list[str]) -> None:
     """Take handled entries off the ``asap`` list."""
     if items:
-        await db[SCHEDULE].update_one({"_id": ASAP_ID}, {"$pullAll": {"items": items}})
+        await projections_of(db)[SCHEDULE].update_one(
+            {"_id": ASAP_ID}, {"$pullAll": {"items": items}}
+        )
 
 
 def days_between(first: str, last: str) -> list[str]:
@@ -294,7 +304,7 @@ async def add_overdue(
     """List a breached clock under its district."""
     if district:
         await upsert_one(
-            db[OVERDUE],
+            projections_of(db)[OVERDUE],
             {"_id": _overdue_id(district)},
             {"$addToSet": {"items": _overdue_item(request_id, clock)}},
         )
@@ -306,12 +316,14 @@ async def remove_overdue(
     """Take stopped clocks off their district's overdue list."""
     items = [_overdue_item(request_id, clock) for clock in clocks]
     if district and items:
-        await db[OVERDUE].update_one({"_id": _overdue_id(district)}, {"$pullAll": {"items": items}})
+        await projections_of(db)[OVERDUE].update_one(
+            {"_id": _overdue_id(district)}, {"$pullAll": {"items": items}}
+        )
 
 
 async def overdue_items(*, db: Database, district: str) -> list[tuple[UUID, SlaClock]]:
     """Request and clock of everything listed overdue in a district."""
-    document = await db[OVERDUE].find_one({"_id": _overdue_id(district)})
+    document = await projections_of(db)[OVERDUE].find_one({"_id": _overdue_id(district)})
     items = []
     for item in (document or {}).get("items", []):
         request_id, clock = item.rsplit(":", 1)

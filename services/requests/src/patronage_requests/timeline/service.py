@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from patronage_common.store import Database, Document, upsert_many
+from patronage_common.store import Database, Document, projections_of, upsert_many
 
 BUCKETS = "timeline_buckets"
 MONTHS = "timeline_months"
@@ -37,14 +37,14 @@ async def add_entries(*, db: Database, entries: Sequence[tuple[UUID, Document]])
         if (db.name, str(family_id), month) not in _listed_months:
             months[str(family_id)].add(month)
     await upsert_many(
-        db[MONTHS],
+        projections_of(db)[MONTHS],
         [({"_id": f}, {"$addToSet": {"months": {"$each": sorted(m)}}}) for f, m in months.items()],
     )
     if len(_listed_months) > MEMORY_LIMIT:
         _listed_months.clear()
     _listed_months.update((db.name, f, m) for f, ms in months.items() for m in ms)
     await upsert_many(
-        db[BUCKETS],
+        projections_of(db)[BUCKETS],
         [({"_id": b}, {"$addToSet": {"entries": {"$each": es}}}) for b, es in buckets.items()],
     )
 
@@ -56,10 +56,10 @@ MEMORY_LIMIT = 100_000
 
 async def read_timeline(*, db: Database, family_id: UUID, limit: int) -> list[Document]:
     """The family's latest ``limit`` entries, newest first."""
-    months = await db[MONTHS].find_one({"_id": str(family_id)})
+    months = await projections_of(db)[MONTHS].find_one({"_id": str(family_id)})
     entries: list[Document] = []
     for month in sorted((months or {}).get("months", []), reverse=True):
-        bucket = await db[BUCKETS].find_one({"_id": f"{family_id}:{month}"})
+        bucket = await projections_of(db)[BUCKETS].find_one({"_id": f"{family_id}:{month}"})
         newest_first = list(reversed((bucket or {}).get("entries", [])))
         # By time, newest first; entries of one moment keep the order they were consumed in.
         entries += sorted(newest_first, key=lambda e: e["at"], reverse=True)
