@@ -218,17 +218,33 @@ class PhaseCosts:
             "consumed": per_request(consumed, self._consumed),
         }
 
+    async def idle_rates(self, names: tuple[str, ...], seconds: float = 3.0) -> dict[str, float]:
+        """CPU milliseconds a second each process of ``names`` uses with nothing to do (its
+        schedulers, folds and relay): the line ``quiet`` measures above."""
+        before = {name: cpu_seconds(self.pids[name]) for name in names}
+        await asyncio.sleep(seconds)
+        return {
+            name: round(1000 * (cpu_seconds(self.pids[name]) - before[name]) / seconds, 1)
+            for name in names
+        }
+
     async def quiet(
-        self, names: tuple[str, ...], below_ms_per_s: float = 30.0, within_s: float = 120
+        self,
+        names: tuple[str, ...],
+        idle: dict[str, float] | None = None,
+        above_idle_ms_per_s: float = 30.0,
+        within_s: float = 120,
     ) -> float:
-        """Wait until each process of ``names`` uses less than ``below_ms_per_s`` of CPU in
-        a second (their consumers done); the seconds waited."""
+        """Wait until each process of ``names`` uses less than its ``idle`` rate plus
+        ``above_idle_ms_per_s`` of CPU in a second (their consumers done); the seconds waited."""
+        idle = idle or {}
         start = time.perf_counter()
         while time.perf_counter() - start < within_s:
             before = {name: cpu_seconds(self.pids[name]) for name in names}
             await asyncio.sleep(1.0)
             if all(
-                1000 * (cpu_seconds(self.pids[name]) - before[name]) < below_ms_per_s
+                1000 * (cpu_seconds(self.pids[name]) - before[name])
+                < idle.get(name, 0.0) + above_idle_ms_per_s
                 for name in names
             ):
                 break
@@ -325,6 +341,7 @@ async def intake_path(
     services = {name: pids[name] for name in ("passport", "requests")}
     try:
         commands_before = await store_commands(services, count_dir) if count_dir else {}
+        idle = await costs.idle_rates(("requests", "passport"))
         await costs.start()
         print(f"intake, full speed: starting; pids {costs.pids}", flush=True)
         start = time.perf_counter()
@@ -334,7 +351,7 @@ async def intake_path(
         await agencies.wait_for(ids, 600)
         routed = max(agencies.arrived_at[r] for r in ids) - start
         cpu_routed = costs.cpu_ms_per_request(args.requests)
-        quiet_after = await costs.quiet(("requests", "passport"))
+        quiet_after = await costs.quiet(("requests", "passport"), idle)
         cpu_settled = costs.cpu_ms_per_request(args.requests)
         messages = await costs.messages_per_request(args.requests)
         commands: dict[str, dict[str, float]] = {}
@@ -363,6 +380,7 @@ async def intake_path(
             "intake_cpu_ms_per_request_until_routed": cpu_routed,
             "intake_cpu_ms_per_request_until_quiet": cpu_settled,
             "intake_quiet_after_routed_s": quiet_after,
+            "idle_cpu_ms_per_s_before": idle,
             "intake_kafka_messages_per_request": messages,
             **({"intake_store_commands_per_request_until_quiet": commands} if commands else {}),
             "intake_full_speed_p50_ms": percentile(samples, 50),
