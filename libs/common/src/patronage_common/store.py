@@ -42,7 +42,10 @@ async def move_collections(source: Database, target: Database, names: Iterable[s
 
     Each document is inserted into ``target`` (one there already is kept) and then deleted
     from ``source`` by ``_id``, ``MOVE_BATCH`` at a time: a move cut short is taken up by
-    the next, and two replicas moving at once move each document once.
+    the next, and two replicas moving at once store each document once. A replica that
+    read a document before another moved it can put it back after the other's consumers
+    deleted it (a list line change already folded, say): the consumers' writes are safe
+    to apply twice, so it counts as a repeat.
     """
     moved = 0
     for name in names:
