@@ -62,8 +62,9 @@ async def timed_pairs(
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     os.environ["PATRONAGE_STORE_BACKEND"] = args.backend
     from patronage_common.crypto import DEVELOPMENT_KEY, FieldCipher
+    from patronage_common.ports import free_port
     from patronage_common.store import create_mongo_client
-    from patronage_devinfra.processes import free_port, spawn
+    from patronage_devinfra.processes import spawn
     from patronage_devinfra.resolver import resolve
     from patronage_passport.demo.generator import generate_families
     from patronage_passport.passports.bulk import import_passports

@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from patronage_common.ports import free_port
 from patronage_devinfra.ferretdb import (
     BACKENDS,
     GO_RUNTIME_ENV,
@@ -51,7 +52,7 @@ from patronage_devinfra.ferretdb import (
     mongo_ping,
     start_local_ferretdb,
 )
-from patronage_devinfra.processes import free_port, running, wait_until
+from patronage_devinfra.processes import running, wait_until
 from pymongo import AsyncMongoClient, MongoClient
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -43,7 +43,8 @@ def running_services(
     ``<name>.json`` there on SIGUSR2 (``store_commands``). Each writes its log to
     ``<name>.log`` in ``log_dir`` (a new temporary folder if None).
     """
-    from patronage_devinfra.processes import free_port, spawn
+    from patronage_common.ports import free_port
+    from patronage_devinfra.processes import spawn
 
     log_dir = log_dir or Path(tempfile.mkdtemp(prefix="bench-"))
     ports = {name: free_port() for name in names}

@@ -3,7 +3,6 @@ routes that run in worker threads."""
 
 import asyncio
 import inspect
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
@@ -15,16 +14,11 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from .app import KEEP_ALIVE_S
+from .ports import free_port
 
 T = TypeVar("T")
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+__all__ = ["eventually", "free_port", "run_in_threads", "serve"]
 
 
 @asynccontextmanager
@@ -40,7 +34,19 @@ async def serve(app: FastAPI, port: int, *, timeout_s: float = 60.0) -> AsyncIte
         timeout_keep_alive=KEEP_ALIVE_S,
     )
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+
+    async def run() -> None:
+        # uvicorn ends a server that cannot bind with ``sys.exit``; raised in a task, a
+        # SystemExit would escape the event loop and break every test after this one.
+        try:
+            await server.serve()
+        except SystemExit as exit_:
+            raise RuntimeError(
+                f"the app could not start on port {port} (uvicorn exit {exit_.code}); "
+                "its log says why"
+            ) from None
+
+    task = asyncio.create_task(run())
     deadline = time.monotonic() + timeout_s
     while not server.started:
         if task.done():

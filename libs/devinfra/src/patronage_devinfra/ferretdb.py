@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Literal
 
 from filelock import FileLock
+from patronage_common.ports import free_port
 
 from .paths import cache_dir
 from .postgres import start_local_postgres
 from .processes import (
     ProcessStartError,
-    free_port,
     run_checked,
     running,
     temp_data_dir,

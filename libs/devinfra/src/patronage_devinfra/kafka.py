@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock
+from patronage_common.ports import free_port
 
 from .paths import cache_dir, resource_text
 from .processes import (
     ProcessStartError,
-    free_port,
     log_tail,
     run_checked,
     running,

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock
+from patronage_common.ports import free_port
 
 from .paths import cache_dir
 from .processes import (
     ProcessStartError,
-    free_port,
     run_checked,
     running,
     temp_data_dir,

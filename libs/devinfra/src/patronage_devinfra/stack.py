@@ -12,7 +12,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .processes import ManagedProcess, ProcessStartError, free_port, log_tail, spawn
+from patronage_common.ports import free_port
+
+from .processes import ManagedProcess, ProcessStartError, log_tail, spawn
 from .resolver import Infrastructure
 
 SERVICES = ("passport", "requests", "notifications", "reporting", "gateway")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from patronage_common.ports import free_port
 from patronage_devinfra import resolve
 from patronage_devinfra.kafka import broker_answers
-from patronage_devinfra.processes import free_port
 from patronage_devinfra.resolver import store_backend_from_env
 
 pytestmark = pytest.mark.unit
