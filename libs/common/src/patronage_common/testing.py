@@ -36,14 +36,15 @@ async def serve(app: FastAPI, port: int, *, timeout_s: float = 60.0) -> AsyncIte
     server = uvicorn.Server(config)
 
     async def run() -> None:
-        # uvicorn ends a server that cannot bind with ``sys.exit``; raised in a task, a
-        # SystemExit would escape the event loop and break every test after this one.
+        # uvicorn ends a server whose lifespan fails to start, or that cannot bind, with
+        # ``sys.exit``; raised in a task, a SystemExit would escape the event loop and
+        # break every test after this one.
         try:
             await server.serve()
         except SystemExit as exit_:
             raise RuntimeError(
-                f"the app could not start on port {port} (uvicorn exit {exit_.code}); "
-                "its log says why"
+                f"the app could not start on port {port} (uvicorn exit {exit_.code}: its "
+                "start-up failed or the port is in use; the log above says which)"
             ) from None
 
     task = asyncio.create_task(run())

@@ -1,4 +1,6 @@
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -36,3 +38,14 @@ async def test_the_event_loop_goes_on_after_a_port_in_use() -> None:
     port = free_port()
     async with serve(FastAPI(), port) as url, httpx.AsyncClient(base_url=url) as client:
         assert (await client.get("/docs")).status_code == 200
+
+
+async def test_a_failed_start_up_is_a_clear_error_too() -> None:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        raise ValueError("the store is not there")
+        yield  # pragma: no cover
+
+    with pytest.raises(RuntimeError, match="could not start on port"):
+        async with serve(FastAPI(lifespan=lifespan), free_port()):
+            pass  # pragma: no cover - it never starts
