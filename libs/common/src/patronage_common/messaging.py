@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -209,15 +210,25 @@ class EventPublisher:
     async def send_raw(
         self, *, topic: str, key: bytes, payload: dict[str, Any]
     ) -> "asyncio.Future[Any]":
+        """Hand a message (its JSON-mode dict) to the producer; see ``send_body``."""
+        return await self.send_body(topic=topic, key=key, envelope=payload, body=to_json(payload))
+
+    async def send_body(
+        self, *, topic: str, key: bytes, envelope: Mapping[str, Any], body: bytes
+    ) -> "asyncio.Future[Any]":
         """Hand a serialized message to the producer; the future resolves on the broker's ack.
 
-        Messages handed over one after another keep their order (idempotent producer), so
-        a batch can be sent and then awaited together.
+        ``body`` is the message's JSON; ``envelope`` holds its ``event_id``, ``type``,
+        ``correlation_id`` and ``trace_context`` for the headers and the trace (the message's
+        own dict will do). Messages handed over one after another keep their order
+        (idempotent producer), so a batch can be sent and then awaited together.
         """
         producer = self._producer
         destination = self._settings.topic(topic)
-        correlation_id = str(payload.get("correlation_id") or payload["event_id"])
-        with trace_context_attached(payload.get("trace_context") or {}):
+        event_id = str(envelope["event_id"])
+        kind = str(envelope.get("type", ""))
+        correlation_id = str(envelope.get("correlation_id") or event_id)
+        with trace_context_attached(envelope.get("trace_context") or {}):
             if producer is not None:
                 with self._tracer.start_as_current_span(
                     f"{destination} publish",
@@ -231,26 +242,24 @@ class EventPublisher:
                 ):
                     headers = {
                         "content-type": "application/json",
-                        "type": str(payload.get("type", "")),
-                        "event_id": str(payload["event_id"]),
+                        "type": kind,
+                        "event_id": event_id,
                         "correlation_id": correlation_id,
                     }
                     propagate.inject(headers)
                     future: asyncio.Future[Any] = await producer.send(
                         destination,
-                        value=to_json(payload),
+                        value=body,
                         key=key,
                         headers=[(name, value.encode()) for name, value in headers.items()],
                     )
                     return future
+            # Not started (or stopped): through the broker, which sends a dict as JSON.
             return await self._broker.publish(
-                payload,
-                topic=self._settings.topic(topic),
+                json.loads(body),
+                topic=destination,
                 key=key,
-                headers={
-                    "type": str(payload.get("type", "")),
-                    "event_id": str(payload["event_id"]),
-                },
+                headers={"type": kind, "event_id": event_id},
                 correlation_id=correlation_id,
                 no_confirm=True,
             )

@@ -2,12 +2,14 @@
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
 from patronage_common.locks import locked
@@ -35,6 +37,7 @@ class Relay:
     settings: ServiceSettings
     db: Database
     outbox: Outbox
+    broker: KafkaBroker
 
     async def published(self, done: Callable[[list[dict[str, Any]]], bool]) -> list[dict[str, Any]]:
         """The events on the passport topic, read from the start until ``done``."""
@@ -51,7 +54,7 @@ async def relay(make_settings: Callable[..., Any]) -> AsyncIterator[Relay]:
     broker: KafkaBroker = create_broker(settings, TracerProvider())
     await broker.connect()
     try:
-        yield Relay(settings, db, Outbox(db, EventPublisher(broker, settings)))
+        yield Relay(settings, db, Outbox(db, EventPublisher(broker, settings)), broker)
     finally:
         await broker.stop()
         await client.close()
@@ -114,6 +117,61 @@ async def test_markers_an_earlier_version_kept_beside_the_documents_are_moved_an
     assert await db[MARKERS].count_documents({}) == 0
     assert await markers_of(db).count_documents({}) == 0
     assert await outbox.move_earlier_markers() == 0
+
+
+@pytest.mark.parametrize("producer", ["own producer", "broker"])
+async def test_events_wait_as_their_json_and_entries_of_an_earlier_version_still_publish(
+    relay: Relay, producer: str
+) -> None:
+    db = relay.db
+    publisher = EventPublisher(relay.broker, relay.settings)
+    if producer == "own producer":  # as the services run; else through the broker
+        await publisher.start()
+    outbox = Outbox(db, publisher)
+    new, earlier = registered(), registered()
+    [entry] = outbox_entries([new])
+    assert isinstance(entry["body"], str)
+    assert json.loads(entry["body"]) == new.model_dump(mode="json")
+    # The form an earlier version stored: the message as a document.
+    earlier_entry = {
+        "event_id": str(earlier.event_id),
+        "topic": "passport.events",
+        "key": earlier.key,
+        "payload": earlier.model_dump(mode="json"),
+    }
+    try:
+        for event, stored in ((new, entry), (earlier, earlier_entry)):
+            doc_id = str(event.family_id)
+            await markers_of(db).insert_one(
+                {"_id": f"things:{doc_id}", "collection": "things", "doc_id": doc_id}
+            )
+            await db["things"].insert_one({"_id": doc_id, "outbox": [stored]})
+        assert await outbox.sweep() == 2
+    finally:
+        await publisher.stop()
+
+    consumer = AIOKafkaConsumer(
+        relay.settings.topic("passport.events"),
+        bootstrap_servers=relay.settings.kafka_bootstrap_servers,
+        group_id=f"reader-{uuid4()}",
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    records = {}
+    try:
+        async with asyncio.timeout(30):
+            while len(records) < 2:
+                record = await consumer.getone()
+                records[json.loads(record.value)["event_id"]] = record
+    finally:
+        await consumer.stop()
+    for event in (new, earlier):
+        record = records[str(event.event_id)]
+        assert PassportRegistered.model_validate_json(record.value) == event
+        assert record.key == event.key
+        headers = {name: value.decode() for name, value in record.headers}
+        assert headers["type"] == "PassportRegistered"
+        assert headers["event_id"] == str(event.event_id)
 
 
 async def test_rapid_writes_to_one_document_are_published_in_order(relay: Relay) -> None:
