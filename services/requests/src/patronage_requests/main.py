@@ -29,19 +29,17 @@ from .proactive.engine import Clock, ProactiveEngine
 from .proactive.flows import calendar_scheduler
 from .proactive.handlers import proactive_routers
 from .proactive.rules import load_rules
+from .projections.handlers import router as projections_events
 from .request_lists import service as lists
-from .request_lists.handlers import router as lists_events
 from .request_lists.service import fold_lines_forever
 from .settings import RequestsSettings, get_settings
 from .sla import service as sla
 from .sla.api import router as sla_api
 from .sla.clock import Clock as SlaClock
 from .sla.deps import CLOCK_STATE_KEY
-from .sla.handlers import router as sla_events
 from .sla.scheduler import SlaScheduler
 from .timeline import service as timeline
 from .timeline.api import router as timeline_api
-from .timeline.handlers import router as timeline_events
 
 PROJECTIONS = (
     timeline.MONTHS,
@@ -77,9 +75,7 @@ def create_app(
     scheduler = SlaScheduler(sla_clock)
     event_routers: tuple[EventRouter | BatchEventRouter, ...] = (
         families_events,
-        timeline_events,
-        lists_events,
-        sla_events,
+        projections_events,
         *STATUS_ROUTERS,
         *proactive_routers(engine),
     )

@@ -1,6 +1,6 @@
-"""Keep the request lists current from the service's own request events."""
+"""Keep the request lists current from the service's own request events (applied by the
+``projections`` consumer)."""
 
-from patronage_common.consumers import BatchEventRouter
 from patronage_common.runtime import ServiceRuntime
 from patronage_contracts import (
     AgencyTaskReassigned,
@@ -10,7 +10,6 @@ from patronage_contracts import (
     RequestRouted,
     RequestStatusChanged,
 )
-from patronage_contracts.topics import REQUEST_EVENTS_TOPIC
 
 from . import service
 
@@ -22,6 +21,15 @@ ListedEvent = (
     | AgencyTaskReassigned
     | RequestInfoProvided
 )
+TYPES = (
+    RequestCreated,
+    RequestRouted,
+    RequestStatusChanged,
+    AgencyTaskStatusChanged,
+    AgencyTaskReassigned,
+    RequestInfoProvided,
+)
+"""The events that change a request's line."""
 
 
 async def refresh_listings(events: list[ListedEvent], runtime: ServiceRuntime) -> None:
@@ -32,19 +40,3 @@ async def refresh_listings(events: list[ListedEvent], runtime: ServiceRuntime) -
         request_ids=[str(e.request_id) for e in events],
         created=service.listings_of_new_requests(events),
     )
-
-
-router = BatchEventRouter(
-    REQUEST_EVENTS_TOPIC.name,
-    consumer="requests.lists",
-    types=(
-        RequestCreated,
-        RequestRouted,
-        RequestStatusChanged,
-        AgencyTaskStatusChanged,
-        AgencyTaskReassigned,
-        RequestInfoProvided,
-    ),
-    handler=refresh_listings,
-    description="Request lists by curator and by agency",
-)

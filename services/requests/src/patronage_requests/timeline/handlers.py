@@ -1,6 +1,6 @@
-"""Build family timelines from the service's own request events."""
+"""Build family timelines from the service's own request events (applied by the
+``projections`` consumer)."""
 
-from patronage_common.consumers import BatchEventRouter
 from patronage_common.runtime import ServiceRuntime
 from patronage_common.store import Document
 from patronage_contracts import (
@@ -14,7 +14,6 @@ from patronage_contracts import (
     RequestRouted,
     RequestStatusChanged,
 )
-from patronage_contracts.topics import REQUEST_EVENTS_TOPIC
 
 from . import service
 from .texts import describe
@@ -41,19 +40,14 @@ async def record_on_timelines(events: list[Event], runtime: ServiceRuntime) -> N
     await service.add_entries(db=runtime.db, entries=entries)
 
 
-router = BatchEventRouter(
-    REQUEST_EVENTS_TOPIC.name,
-    consumer="requests.timeline",
-    types=(
-        RequestCreated,
-        RequestRouted,
-        RequestStatusChanged,
-        AgencyTaskStatusChanged,
-        AgencyTaskReassigned,
-        RequestInfoProvided,
-        FeedbackReceived,
-        CuratorAttentionRequested,
-    ),
-    handler=record_on_timelines,
-    description="Family timelines",
+TYPES = (
+    RequestCreated,
+    RequestRouted,
+    RequestStatusChanged,
+    AgencyTaskStatusChanged,
+    AgencyTaskReassigned,
+    RequestInfoProvided,
+    FeedbackReceived,
+    CuratorAttentionRequested,
 )
+"""The events that have a timeline entry."""

@@ -1,0 +1,1 @@
+"""The read models kept from the service's own request events, by one consumer."""

@@ -1,0 +1,74 @@
+"""One consumer of the service's own request events for its read models: the family
+timelines, the request lists and the SLA clocks.
+
+Each event is fetched, parsed, validated and claimed (``ProcessedBatches``) once for all
+three, not once per read model: on FerretDB the claims were the most numerous documents
+a request cost (eight of them). Each read model gets the batch's events of its types, in
+topic order, and the three apply them side by side. If any fails, the whole batch is
+delivered again and all three apply it again (each is safe to apply twice).
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from patronage_common.consumers import BatchEventRouter
+from patronage_common.runtime import ServiceRuntime
+from patronage_contracts import Message
+from patronage_contracts.topics import REQUEST_EVENTS_TOPIC
+
+from ..request_lists import handlers as lists
+from ..sla import handlers as sla
+from ..timeline import handlers as timeline
+
+CONSUMER = "requests.projections"
+
+
+@dataclass(frozen=True)
+class ReadModel:
+    """A read model: the event types it follows and what applies a batch of them."""
+
+    name: str
+    types: tuple[type[Message], ...]
+    apply: Callable[[list[Any], ServiceRuntime], Awaitable[None]]
+
+    async def apply_batch(self, events: Sequence[Message], runtime: ServiceRuntime) -> None:
+        """Apply the batch's events of this model's types (nothing if it has none)."""
+        own = [e for e in events if isinstance(e, self.types)]
+        if own:
+            await self.apply(own, runtime)
+
+
+READ_MODELS = (
+    ReadModel("timeline", timeline.TYPES, timeline.record_on_timelines),
+    ReadModel("lists", lists.TYPES, lists.refresh_listings),
+    ReadModel("sla", sla.TYPES, sla.on_request_events),
+)
+
+
+async def apply_to_all(
+    models: Sequence[ReadModel], events: Sequence[Message], runtime: ServiceRuntime
+) -> None:
+    """Apply a batch to every model side by side; the first failure is raised once all are
+    done (none is left half-way while the batch is delivered again)."""
+    results = await asyncio.gather(
+        *(model.apply_batch(events, runtime) for model in models), return_exceptions=True
+    )
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
+async def project(events: list[Message], runtime: ServiceRuntime) -> None:
+    """Apply a batch of the service's request events to its read models."""
+    await apply_to_all(READ_MODELS, events, runtime)
+
+
+router = BatchEventRouter(
+    REQUEST_EVENTS_TOPIC.name,
+    consumer=CONSUMER,
+    types=tuple(dict.fromkeys(t for model in READ_MODELS for t in model.types)),
+    handler=project,
+    description="Family timelines, request lists by curator and agency, SLA clocks",
+)

@@ -1,0 +1,78 @@
+"""The projections consumer: each read model gets the batch's events of its own types, in
+order, and a batch fails only once every model is done with it."""
+
+import asyncio
+from typing import Any, TypeVar, cast
+
+import pytest
+from patronage_common.runtime import ServiceRuntime
+from patronage_contracts import FeedbackReceived, Message, RequestCreated, RequestStatusChanged
+from patronage_requests.projections.handlers import READ_MODELS, ReadModel, apply_to_all, router
+from patronage_requests.request_lists import handlers as lists
+from patronage_requests.sla import handlers as sla
+from patronage_requests.timeline import handlers as timeline
+
+RUNTIME = cast(ServiceRuntime, object())  # the read models below never use it
+M = TypeVar("M", bound=Message)
+
+
+def bare(model: type[M]) -> M:
+    """An event of ``model`` with no fields: only its type matters here."""
+    return cast(M, cast(Any, model).model_construct())
+
+
+class Recorder:
+    """A read model's apply function that keeps what it was given."""
+
+    def __init__(self, *, delay_s: float = 0.0, fails: bool = False) -> None:
+        self.batches: list[list[Any]] = []
+        self.finished = False
+        self._delay_s = delay_s
+        self._fails = fails
+
+    async def __call__(self, events: list[Any], runtime: ServiceRuntime) -> None:
+        self.batches.append(events)
+        await asyncio.sleep(self._delay_s)
+        if self._fails:
+            raise RuntimeError("the store went away")
+        self.finished = True
+
+
+async def test_each_read_model_gets_the_events_of_its_types_in_topic_order() -> None:
+    created_1, changed, created_2 = (
+        bare(RequestCreated),
+        bare(RequestStatusChanged),
+        bare(RequestCreated),
+    )
+    creations, clocks, feedback = Recorder(), Recorder(), Recorder()
+    models = [
+        ReadModel("creations", (RequestCreated,), creations),
+        ReadModel("clocks", (RequestCreated, RequestStatusChanged), clocks),
+        ReadModel("feedback", (FeedbackReceived,), feedback),
+    ]
+
+    await apply_to_all(models, [created_1, changed, created_2], RUNTIME)
+
+    assert creations.batches == [[created_1, created_2]]
+    assert clocks.batches == [[created_1, changed, created_2]]
+    assert feedback.batches == []  # none of its events: not called at all
+
+
+async def test_a_failing_read_model_fails_the_batch_only_after_the_others_finished() -> None:
+    failing, slow = Recorder(fails=True), Recorder(delay_s=0.05)
+    models = [
+        ReadModel("failing", (RequestCreated,), failing),
+        ReadModel("slow", (RequestCreated,), slow),
+    ]
+
+    with pytest.raises(RuntimeError, match="the store went away"):
+        await apply_to_all(models, [bare(RequestCreated)], RUNTIME)
+
+    assert slow.finished  # not cut off half-way: the redelivered batch starts from a whole state
+
+
+def test_the_consumer_takes_every_type_its_read_models_follow() -> None:
+    followed: set[type[Message]] = {*timeline.TYPES, *lists.TYPES, *sla.TYPES}
+    assert {t for model in READ_MODELS for t in model.types} == followed
+    assert set(router._types.values()) == followed
+    assert router.consumer == "requests.projections"
