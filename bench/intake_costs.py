@@ -36,34 +36,50 @@ WRITES = {*STATEMENTS, "findAndModify"}
 
 
 class CommandCounter(monitoring.CommandListener):
-    """Counts the requests database's store commands, by ``command collection``."""
+    """Counts the store commands of the requests service's databases (its own and its
+    ``_outbox`` / ``_projections`` ones), by ``command database.collection``."""
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
         self.documents: Counter[str] = Counter()
+        self.documents_by_command: Counter[str] = Counter()
+        self.micros: Counter[str] = Counter()
+        self._sent: dict[int, str] = {}
         self.on = False
         self.database = ""
         self.seen = 0
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.database_name != self.database:
+        if not event.database_name.startswith(self.database):
             return
         if event.command_name in WRITES:
             self.seen += 1
         if self.on:
             target = event.command.get(event.command_name)
             where = target if isinstance(target, str) else ""
-            self.counts[f"{event.command_name} {where}".strip()] += 1
-            statements = event.command.get(STATEMENTS.get(event.command_name, ""))
-            self.documents[event.command_name] += (
-                len(statements) if isinstance(statements, list) else 1
+            database = event.database_name.removeprefix(self.database).lstrip("_")
+            key = (
+                f"{event.command_name} {database}.{where}"
+                if database
+                else f"{event.command_name} {where}"
             )
+            self.counts[key] += 1
+            statements = event.command.get(STATEMENTS.get(event.command_name, ""))
+            n = len(statements) if isinstance(statements, list) else 1
+            self.documents[event.command_name] += n
+            self.documents_by_command[key] += n
+            self._sent[event.request_id] = key
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
+        self._took(event.request_id, event.duration_micros)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
+        self._took(event.request_id, event.duration_micros)
+
+    def _took(self, request_id: int, micros: int) -> None:
+        key = self._sent.pop(request_id, None)
+        if key is not None:
+            self.micros[key] += micros
 
     async def quiet(self, wait: bool, for_s: float = 3.0) -> None:
         """With ``wait``: return once no store write started for ``for_s`` (the service's
@@ -179,6 +195,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await counter.quiet(args.with_consumers)
                 counter.counts.clear()
                 counter.documents.clear()
+                counter.documents_by_command.clear()
+                counter.micros.clear()
                 counter.on = True
                 cpu, start = time.process_time(), time.perf_counter()
                 for n in range(args.batches):
@@ -200,6 +218,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "cpu_ms_per_request": round(cpu / requests * 1000, 3),
         "wall_ms_per_request": round(wall / requests * 1000, 3),
         "commands": dict(counter.counts.most_common()),
+        "store_ms_per_request_by_command": {
+            name: round(us / 1000 / requests, 3) for name, us in counter.micros.most_common()
+        },
+        "documents_per_request_by_command": {
+            name: round(n / requests, 3) for name, n in counter.documents_by_command.most_common()
+        },
     }
 
 
