@@ -3,6 +3,7 @@ against the real broker and store."""
 
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -338,5 +339,56 @@ async def test_a_listing_from_events_is_used_only_for_a_request_not_listed_yet(
             assert listed_id not in await page("agency:education")
             assert listed_id in await page("agency:housing")
             await lists.fold_lines(db=db)
+    finally:
+        await client.close()
+
+
+async def test_a_fold_packs_new_lines_beside_lines_an_earlier_version_stored_as_documents(
+    make_settings: Callable[..., Any],
+) -> None:
+    settings = make_settings(RequestsSettings)
+    client = create_mongo_client(settings)
+    db = client[settings.database_name]
+    scope = lists.agency_scope("housing")
+    bucket = lists.bucket_id(scope, "2026-11-23")
+    older = {
+        "created_at": datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+        "status": "routed",
+        "tasks": {"housing": "sent"},
+        "v": 1,
+    }
+    newer = {**older, "created_at": datetime(2026, 11, 23, 10, 30, 0, 250000, tzinfo=UTC)}
+    try:
+        store = projections_of(db)
+        await store[lists.LISTS].insert_many(
+            [
+                {"_id": scope, "days": ["2026-11-23"]},
+                {"_id": bucket, "lines": {"old-request": older}},  # as an earlier version did
+            ]
+        )
+        await store[lists.LINES].insert_one(
+            {
+                "_id": uuid.uuid4().hex,
+                "bucket": bucket,
+                "scope": scope,
+                "request_id": "new-request",
+                "line": newer,
+                "v": 1,
+                "at": datetime.now(UTC),
+                "n": 0,
+            }
+        )
+        assert await lists.fold_lines(db=db) == 1
+
+        stored = await store[lists.LISTS].find_one({"_id": bucket})
+        assert stored is not None
+        assert stored["lines"]["new-request"] == lists.packed_line(newer)
+        assert isinstance(stored["lines"]["new-request"], str)
+        assert stored["lines"]["old-request"] == older
+        page = await lists.page_of(
+            db=db, scope=scope, statuses=["sent"], agency="housing", offset=0, limit=10
+        )
+        assert page == ["new-request", "old-request"]
+        assert await store[lists.LINES].count_documents({}) == 0
     finally:
         await client.close()

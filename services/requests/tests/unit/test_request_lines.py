@@ -23,7 +23,9 @@ from patronage_requests.request_lists.service import (
     lines_with_changes,
     listing_of,
     listings_of_new_requests,
+    packed_line,
     scopes_of,
+    unpacked_line,
 )
 
 CREATED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -170,3 +172,33 @@ def test_only_a_request_whose_batch_holds_just_its_creation_is_listed_from_its_e
     listings = listings_of_new_requests([*complete, *without_status, *later, accepted])
     # The others are read from the store.
     assert list(listings) == [str(complete[0].request_id)]
+
+
+def test_a_bucket_line_is_stored_as_one_string_and_read_back_the_same() -> None:
+    line = {
+        "created_at": datetime(2026, 11, 23, 9, 0, 5, 123000, tzinfo=UTC),
+        "status": "in_progress",
+        "tasks": {"housing": "accepted", "social_protection": "sent"},
+        "v": 7,
+    }
+    packed = packed_line(line)
+    assert (
+        packed
+        == "2026-11-23T09:00:05.123+00:00|in_progress|housing=accepted,social_protection=sent|7"
+    )
+    assert unpacked_line(packed) == line
+    no_tasks = {**line, "tasks": {}}
+    assert unpacked_line(packed_line(no_tasks)) == no_tasks
+
+
+def test_a_line_that_cannot_be_packed_safely_is_stored_as_it_is() -> None:
+    line = {"created_at": CREATED, "status": "routed", "tasks": {"housing": "sent"}, "v": 1}
+    odd = [
+        {**line, "status": "a|b"},  # a separator in a value
+        {**line, "tasks": {"housing": "x=y"}},
+        {**line, "note": "more"},  # a field this version does not know
+        {**line, "created_at": datetime(2026, 11, 23, 9, 0)},  # no time zone
+    ]
+    for stored in odd:
+        assert packed_line(stored) == stored
+        assert unpacked_line(stored) == stored  # as an earlier version stored every line

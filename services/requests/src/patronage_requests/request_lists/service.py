@@ -13,13 +13,17 @@ the request is not placed yet, so the line it writes is the first.
 A refresh does not rewrite the day bucket (a document that grows with the day): it inserts
 the line's change into ``request_list_lines``, and ``fold_lines`` moves the changes into
 their buckets behind, one update per bucket. A page reads the scope's changes not folded yet
-with the buckets; a line carries its request's version (``v``), so the newer one wins.
+with the buckets; a line carries its request's version (``v``), so the newer one wins. In a
+bucket a line is one string (``packed_line``): FerretDB stores a document's type schema
+beside its values, and a nested line took 410 bytes where its string takes 190 — a day
+bucket is read and written whole at each fold and each page.
 """
 
 import asyncio
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -330,6 +334,46 @@ def _change_order(change: Document) -> tuple[int, Any, int]:
     return (int(change.get("v", 0)), change["at"], int(change.get("n", 0)))
 
 
+LINE_FIELDS = ("created_at", "status", "tasks", "v")
+_SEPARATORS = ("|", ",", "=")
+
+
+def packed_line(line: Document) -> str | Document:
+    """A line as stored in a day bucket: ``<created_at>|<status>|<agency>=<status>,…|<v>``,
+    or the line itself if it has other fields or a value with a separator in it."""
+    at, tasks = line.get("created_at"), line.get("tasks")
+    if tuple(sorted(line)) != LINE_FIELDS or not isinstance(tasks, dict):
+        return line
+    if not isinstance(at, datetime) or at.tzinfo is None:
+        return line
+    words = [str(line["status"]), *(str(w) for kv in tasks.items() for w in kv)]
+    if any(sep in word for word in words for sep in _SEPARATORS):
+        return line
+    packed_tasks = ",".join(f"{agency}={status}" for agency, status in tasks.items())
+    moment = at.astimezone(UTC).isoformat(timespec="milliseconds")
+    return f"{moment}|{line['status']}|{packed_tasks}|{int(line['v'])}"
+
+
+def unpacked_line(stored: str | Document) -> Document:
+    """A day bucket's line as ``packed_line`` got it (a line stored as a document, as an
+    earlier version stored them all, is returned as it is)."""
+    if not isinstance(stored, str):
+        return stored
+    at, status, tasks, version = stored.split("|")
+    return {
+        "created_at": datetime.fromisoformat(at),
+        "status": status,
+        "tasks": dict(pair.split("=", 1) for pair in tasks.split(",") if pair),
+        "v": int(version),
+    }
+
+
+def _version(stored: str | Document | None) -> int:
+    if stored is None:
+        return 0
+    return int(unpacked_line(stored).get("v", 0))
+
+
 def latest_changes(changes: list[Document]) -> dict[str, dict[str, Document]]:
     """Bucket → request → the latest of its line changes."""
     latest: dict[str, dict[str, Document]] = defaultdict(dict)
@@ -364,7 +408,7 @@ async def _fold(
     *, db: Database, latest: dict[str, dict[str, Document]], changes: list[Document]
 ) -> None:
     folded = await gather_limited(
-        projections_of(db)[LISTS].find_one({"_id": b}, {f"lines.{r}.v": 1 for r in by_request})
+        projections_of(db)[LISTS].find_one({"_id": b}, {f"lines.{r}": 1 for r in by_request})
         for b, by_request in latest.items()
     )
     updates = []
@@ -373,11 +417,11 @@ async def _fold(
         # for the bucket's lock: a change older than the bucket's line is dropped.
         lines = (document or {}).get("lines") or {}
         newer = {
-            r: c
-            for r, c in by_request.items()
-            if int(c.get("v", 0)) >= int(lines.get(r, {}).get("v", 0))
+            r: c for r, c in by_request.items() if int(c.get("v", 0)) >= _version(lines.get(r))
         }
-        put = {f"lines.{r}": c["line"] for r, c in newer.items() if c["line"] is not None}
+        put = {
+            f"lines.{r}": packed_line(c["line"]) for r, c in newer.items() if c["line"] is not None
+        }
         drop = {f"lines.{r}": "" for r, c in newer.items() if c["line"] is None}
         if not put and not drop:
             continue
@@ -441,7 +485,8 @@ async def page_of(
     for day in sorted(directory.get("days", []), reverse=True):
         key = bucket_id(scope, day)
         bucket = await projections_of(db)[LISTS].find_one({"_id": key}) or {}
-        lines = lines_with_changes(bucket.get("lines") or {}, pending.get(key, {}))
+        stored = {r: unpacked_line(line) for r, line in (bucket.get("lines") or {}).items()}
+        lines = lines_with_changes(stored, pending.get(key, {}))
         for request_id, line in _newest_first(lines):
             status = line["tasks"].get(agency) if agency else line["status"]
             if statuses and status not in statuses:
