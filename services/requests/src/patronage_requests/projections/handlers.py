@@ -6,6 +6,11 @@ three, not once per read model: on FerretDB the claims were the most numerous do
 a request cost (eight of them). Each read model gets the batch's events of its types, in
 topic order, and the three apply them side by side. If any fails, the whole batch is
 delivered again and all three apply it again (each is safe to apply twice).
+
+It took over from three consumer groups (``requests.timeline``, ``requests.lists`` and
+``requests.sla``): a deployment that ran them replays ``requests.events`` once from the
+start into the read models, which absorb it (timeline entries are added once, list lines
+and clocks move only to a newer request version).
 """
 
 import asyncio
