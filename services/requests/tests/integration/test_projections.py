@@ -2,18 +2,13 @@
 once for all three, against the real broker and store."""
 
 import uuid
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpx
 import pytest
 from patronage_common.idempotency import PROCESSED_COLLECTION
 from patronage_common.store import create_mongo_client, projections_of
-from patronage_common.testing import eventually, free_port, serve
+from patronage_common.testing import eventually
 from patronage_contracts.topics import REQUEST_EVENTS_TOPIC
-from patronage_passport.main import create_app as create_passport
-from patronage_passport.settings import PassportSettings
-from patronage_requests.main import create_app as create_requests
 from patronage_requests.projections.handlers import CONSUMER
 from patronage_requests.settings import RequestsSettings
 
@@ -23,25 +18,6 @@ from tests.support.families import passport_payload
 pytestmark = pytest.mark.integration
 
 CREATION = {"RequestCreated", "RequestRouted", "RequestStatusChanged"}
-
-
-@pytest.fixture
-async def services(make_settings: Callable[..., Any]) -> AsyncIterator[dict[str, Any]]:
-    passport_port, requests_port = free_port(), free_port()
-    passport_settings = make_settings(PassportSettings, http_port=passport_port)
-    requests_settings = make_settings(
-        RequestsSettings,
-        http_port=requests_port,
-        passport_url=f"http://127.0.0.1:{passport_port}",
-        list_lines_fold_interval_s=0.2,
-    )
-    async with (
-        serve(create_passport(passport_settings), passport_port) as passport_url,
-        serve(create_requests(requests_settings), requests_port) as requests_url,
-        httpx.AsyncClient(base_url=passport_url) as passport,
-        httpx.AsyncClient(base_url=requests_url) as requests,
-    ):
-        yield {"passport": passport, "requests": requests, "settings": requests_settings}
 
 
 async def test_a_new_request_reaches_every_read_model_and_each_event_is_claimed_once(

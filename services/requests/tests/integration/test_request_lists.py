@@ -2,21 +2,17 @@
 against the real broker and store."""
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 from patronage_common.identity import IDENTITY_HEADER, Identity, Role, sign_identity
 from patronage_common.store import create_mongo_client, projections_of
-from patronage_common.testing import eventually, free_port, serve
+from patronage_common.testing import eventually
 from patronage_contracts import Agency
 from patronage_contracts.topics import REQUEST_EVENTS_TOPIC
-from patronage_passport.main import create_app as create_passport
-from patronage_passport.settings import PassportSettings
 from patronage_requests.help_requests.service import get_request
-from patronage_requests.main import create_app as create_requests
 from patronage_requests.request_lists import service as lists
 from patronage_requests.settings import RequestsSettings
 
@@ -35,25 +31,13 @@ def signed(identity: Identity) -> dict[str, str]:
 
 
 @pytest.fixture
-async def services(make_settings: Callable[..., Any]) -> AsyncIterator[dict[str, Any]]:
-    passport_port, requests_port = free_port(), free_port()
-    passport_settings = make_settings(
-        PassportSettings, http_port=passport_port, identity_secret=SECRET
-    )
-    requests_settings = make_settings(
-        RequestsSettings,
-        http_port=requests_port,
-        passport_url=f"http://127.0.0.1:{passport_port}",
-        identity_secret=SECRET,
-        list_lines_fold_interval_s=3600,  # folded by the test when it wants
-    )
-    async with (
-        serve(create_passport(passport_settings), passport_port) as passport_url,
-        serve(create_requests(requests_settings), requests_port) as requests_url,
-        httpx.AsyncClient(base_url=passport_url) as passport,
-        httpx.AsyncClient(base_url=requests_url) as requests,
-    ):
-        yield {"passport": passport, "requests": requests, "settings": requests_settings}
+def shared_settings() -> dict[str, Any]:
+    return {"identity_secret": SECRET}
+
+
+@pytest.fixture
+def requests_settings() -> dict[str, Any]:
+    return {"list_lines_fold_interval_s": 3600}  # folded by the test when it wants
 
 
 async def register_family(services: dict[str, Any], curator_id: str) -> str:
