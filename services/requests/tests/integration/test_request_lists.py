@@ -327,7 +327,7 @@ async def test_a_listing_from_events_is_used_only_for_a_request_not_listed_yet(
         await client.close()
 
 
-async def test_a_fold_packs_new_lines_beside_lines_an_earlier_version_stored_as_documents(
+async def test_a_fold_packs_a_bucket_into_one_text_with_the_lines_earlier_versions_stored(
     make_settings: Callable[..., Any],
 ) -> None:
     settings = make_settings(RequestsSettings)
@@ -341,13 +341,21 @@ async def test_a_fold_packs_new_lines_beside_lines_an_earlier_version_stored_as_
         "tasks": {"housing": "sent"},
         "v": 1,
     }
+    packed_before = {**older, "created_at": datetime(2026, 11, 23, 9, 30, tzinfo=UTC), "v": 2}
     newer = {**older, "created_at": datetime(2026, 11, 23, 10, 30, 0, 250000, tzinfo=UTC)}
     try:
         store = projections_of(db)
         await store[lists.LISTS].insert_many(
             [
                 {"_id": scope, "days": ["2026-11-23"]},
-                {"_id": bucket, "lines": {"old-request": older}},  # as an earlier version did
+                # As earlier versions stored lines: a document each, then a string each.
+                {
+                    "_id": bucket,
+                    "lines": {
+                        "old-request": older,
+                        "packed-request": lists.packed_line(packed_before),
+                    },
+                },
             ]
         )
         await store[lists.LINES].insert_one(
@@ -366,13 +374,21 @@ async def test_a_fold_packs_new_lines_beside_lines_an_earlier_version_stored_as_
 
         stored = await store[lists.LISTS].find_one({"_id": bucket})
         assert stored is not None
-        assert stored["lines"]["new-request"] == lists.packed_line(newer)
-        assert isinstance(stored["lines"]["new-request"], str)
-        assert stored["lines"]["old-request"] == older
+        assert stored["lines"] == {}
+        assert sorted(stored["packed"].split("\n")) == [
+            f"new-request|{lists.packed_line(newer)}",
+            f"old-request|{lists.packed_line(older)}",
+            f"packed-request|{lists.packed_line(packed_before)}",
+        ]
+        assert lists.bucket_lines(stored) == {
+            "new-request": newer,
+            "old-request": older,
+            "packed-request": packed_before,
+        }
         page = await lists.page_of(
             db=db, scope=scope, statuses=["sent"], agency="housing", offset=0, limit=10
         )
-        assert page == ["new-request", "old-request"]
+        assert page == ["new-request", "packed-request", "old-request"]
         assert await store[lists.LINES].count_documents({}) == 0
     finally:
         await client.close()

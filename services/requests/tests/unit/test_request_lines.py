@@ -18,6 +18,8 @@ from patronage_contracts import (
 )
 from patronage_requests.help_requests import domain
 from patronage_requests.request_lists.service import (
+    bucket_fields,
+    bucket_lines,
     latest_changes,
     line_of,
     lines_with_changes,
@@ -202,3 +204,34 @@ def test_a_line_that_cannot_be_packed_safely_is_stored_as_it_is() -> None:
     for stored in odd:
         assert packed_line(stored) == stored
         assert unpacked_line(stored) == stored  # as an earlier version stored every line
+
+
+def test_a_bucket_keeps_its_lines_in_one_text_and_reads_them_back() -> None:
+    line = {"created_at": CREATED, "status": "routed", "tasks": {"housing": "sent"}, "v": 1}
+    lines = {"r-1": line, "r-2": {**line, "status": "resolved", "tasks": {}, "v": 4}}
+    fields = bucket_fields(lines)
+    assert fields == {
+        "packed": f"r-1|{packed_line(lines['r-1'])}\nr-2|{packed_line(lines['r-2'])}",
+        "lines": {},
+    }
+    assert bucket_lines(fields) == lines
+    assert bucket_lines(None) == {} == bucket_lines(bucket_fields({}))
+
+
+def test_a_line_or_request_id_that_would_break_the_text_stays_in_the_map() -> None:
+    line = {"created_at": CREATED, "status": "routed", "tasks": {"housing": "sent"}, "v": 1}
+    lines = {"plain": line, "odd|id": line, "odd-status": {**line, "status": "a|b"}}
+    fields = bucket_fields(lines)
+    assert fields["packed"] == f"plain|{packed_line(line)}"
+    assert fields["lines"] == {"odd|id": line, "odd-status": {**line, "status": "a|b"}}
+    assert bucket_lines(fields) == lines
+
+
+def test_where_an_earlier_version_left_a_line_in_the_map_the_newer_line_is_read() -> None:
+    line = {"created_at": CREATED, "status": "routed", "tasks": {"housing": "sent"}, "v": 2}
+    older, newer = {**line, "v": 1}, {**line, "status": "accepted", "v": 3}
+    bucket = {
+        "packed": f"a|{packed_line(line)}\nb|{packed_line(line)}",
+        "lines": {"a": packed_line(older), "b": newer},
+    }
+    assert bucket_lines(bucket) == {"a": line, "b": newer}

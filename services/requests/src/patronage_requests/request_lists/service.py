@@ -13,10 +13,14 @@ the request is not placed yet, so the line it writes is the first.
 A refresh does not rewrite the day bucket (a document that grows with the day): it inserts
 the line's change into ``request_list_lines``, and ``fold_lines`` moves the changes into
 their buckets behind, one update per bucket. A page reads the scope's changes not folded yet
-with the buckets; a line carries its request's version (``v``), so the newer one wins. In a
-bucket a line is one string (``packed_line``): FerretDB stores a document's type schema
-beside its values, and a nested line took 410 bytes where its string takes 190 — a day
-bucket is read and written whole at each fold and each page.
+with the buckets; a line carries its request's version (``v``), so the newer one wins.
+
+A bucket keeps its lines in one text, a row ``<request id>|<packed line>`` each
+(``bucket_fields``, ``packed_line``): FerretDB reads and writes a document whole, and its
+cost grows with the document's fields — a bucket of 2,000 lines kept as a map of request id
+to line took 19 ms of FerretDB's time to read or write, the same lines as one text 2.5 ms.
+A line that cannot be packed safely stays in the bucket's ``lines`` map, where earlier
+versions kept every line (as a document, then as a packed string); both are read.
 """
 
 import asyncio
@@ -368,10 +372,49 @@ def unpacked_line(stored: str | Document) -> Document:
     }
 
 
-def _version(stored: str | Document | None) -> int:
+ROW_SEPARATOR = "\n"
+Stored = str | Document
+"""A line as a bucket stores it: packed (``packed_line``), or a document."""
+
+
+def _version(stored: Stored | None) -> int:
+    """The request version of a stored line, without unpacking it (the last field)."""
     if stored is None:
         return 0
-    return int(unpacked_line(stored).get("v", 0))
+    if isinstance(stored, str):
+        return int(stored.rsplit("|", 1)[1])
+    return int(stored.get("v", 0))
+
+
+def bucket_rows(bucket: Document | None) -> dict[str, Stored]:
+    """A day bucket's stored lines by request id, as stored: the rows of its text and the
+    lines of its map (an earlier version's; where both hold a request, its newer line)."""
+    rows: dict[str, Stored] = dict((bucket or {}).get("lines") or {})
+    for row in str((bucket or {}).get("packed") or "").split(ROW_SEPARATOR):
+        if row:
+            request_id, packed = row.split("|", 1)
+            if _version(packed) >= _version(rows.get(request_id)):
+                rows[request_id] = packed
+    return rows
+
+
+def bucket_lines(bucket: Document | None) -> dict[str, Document]:
+    """A day bucket's lines by request id, unpacked."""
+    return {r: unpacked_line(stored) for r, stored in bucket_rows(bucket).items()}
+
+
+def bucket_fields(rows: Mapping[str, Stored]) -> Document:
+    """What a day bucket stores of its lines (``bucket_rows``): one text of the lines that
+    pack safely (``packed``), the others as they are (``lines``)."""
+    text: list[str] = []
+    others: dict[str, Stored] = {}
+    for request_id, stored in rows.items():
+        packed = stored if isinstance(stored, str) else packed_line(stored)
+        if isinstance(packed, str) and not any(c in request_id for c in ("|", ROW_SEPARATOR)):
+            text.append(f"{request_id}|{packed}")
+        else:
+            others[request_id] = stored
+    return {"packed": ROW_SEPARATOR.join(text), "lines": others}
 
 
 def latest_changes(changes: list[Document]) -> dict[str, dict[str, Document]]:
@@ -407,26 +450,26 @@ async def fold_lines(*, db: Database, limit: int = FOLD_LIMIT) -> int:
 async def _fold(
     *, db: Database, latest: dict[str, dict[str, Document]], changes: list[Document]
 ) -> None:
-    folded = await gather_limited(
-        projections_of(db)[LISTS].find_one({"_id": b}, {f"lines.{r}": 1 for r in by_request})
-        for b, by_request in latest.items()
+    stored = await gather_limited(
+        projections_of(db)[LISTS].find_one({"_id": b}, {"_id": 0}) for b in latest
     )
     updates = []
-    for (bucket, by_request), document in zip(latest.items(), folded, strict=True):
-        # Another replica may have folded a newer change of a line while this one waited
-        # for the bucket's lock: a change older than the bucket's line is dropped.
-        lines = (document or {}).get("lines") or {}
-        newer = {
-            r: c for r, c in by_request.items() if int(c.get("v", 0)) >= _version(lines.get(r))
-        }
-        put = {
-            f"lines.{r}": packed_line(c["line"]) for r, c in newer.items() if c["line"] is not None
-        }
-        drop = {f"lines.{r}": "" for r, c in newer.items() if c["line"] is None}
-        if not put and not drop:
-            continue
-        update = {op: fields for op, fields in (("$set", put), ("$unset", drop)) if fields}
-        updates.append(({"_id": bucket}, update))
+    for (bucket, by_request), document in zip(latest.items(), stored, strict=True):
+        # Only the changed lines are unpacked and packed: a bucket holds a day's lines.
+        rows = bucket_rows(document)
+        changed = False
+        for request_id, change in by_request.items():
+            # Another replica may have folded a newer change of a line while this one waited
+            # for the bucket's lock: a change older than the bucket's line is dropped.
+            if int(change.get("v", 0)) < _version(rows.get(request_id)):
+                continue
+            if change["line"] is None:
+                changed |= rows.pop(request_id, None) is not None
+            else:
+                rows[request_id] = packed_line(change["line"])
+                changed = True
+        if changed:
+            updates.append(({"_id": bucket}, {"$set": bucket_fields(rows)}))
     await upsert_many(projections_of(db)[LISTS], updates)
     deletes = [DeleteOne({"_id": c["_id"]}) for c in changes if c["bucket"] in latest]
     for start in range(0, len(deletes), GROUP_LIMIT):
@@ -484,9 +527,8 @@ async def page_of(
     skipped = 0
     for day in sorted(directory.get("days", []), reverse=True):
         key = bucket_id(scope, day)
-        bucket = await projections_of(db)[LISTS].find_one({"_id": key}) or {}
-        stored = {r: unpacked_line(line) for r, line in (bucket.get("lines") or {}).items()}
-        lines = lines_with_changes(stored, pending.get(key, {}))
+        bucket = await projections_of(db)[LISTS].find_one({"_id": key})
+        lines = lines_with_changes(bucket_lines(bucket), pending.get(key, {}))
         for request_id, line in _newest_first(lines):
             status = line["tasks"].get(agency) if agency else line["status"]
             if statuses and status not in statuses:
