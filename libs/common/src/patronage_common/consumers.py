@@ -162,6 +162,11 @@ class BatchEventRouter:
     checked once per batch (``ProcessedBatches``); the handler's effects must be safe to
     apply twice, as for ``EventRouter``. Any error of the handler fails the whole batch,
     which is delivered again.
+
+    ``claims=False``: nothing is claimed, and a delivery again is applied again — for a
+    handler whose effects absorb a repeat by themselves (read models that add a fixed value
+    once, or keep only a newer version), where the claims would cost a stored document for
+    every event to save work only on the rare redelivery.
     """
 
     def __init__(
@@ -176,8 +181,10 @@ class BatchEventRouter:
         max_records: int = BATCH_MAX_RECORDS,
         batch_timeout_ms: int = BATCH_TIMEOUT_MS,
         fetch_wait_ms: int = BATCH_FETCH_WAIT_MS,
+        claims: bool = True,
     ) -> None:
         self.topic = topic
+        self.claims = claims
         self.consumer = consumer
         self.description = description
         self._types = {model.model_fields["type"].default: model for model in types}
@@ -239,6 +246,9 @@ class BatchEventRouter:
         if not messages:
             return
         trace.get_current_span().set_attribute("patronage.consumer", self.consumer)
+        if not self.claims:
+            await self._handler(messages, runtime)
+            return
         fresh, claim = await ProcessedBatches(runtime.projections, self.consumer).claim(
             [m.event_id for m in messages]
         )

@@ -1,11 +1,14 @@
 """One consumer of the service's own request events for its read models: the family
 timelines, the request lists and the SLA clocks.
 
-Each event is fetched, parsed, validated and claimed (``ProcessedBatches``) once for all
-three, not once per read model: on FerretDB the claims were the most numerous documents
-a request cost (eight of them). Each read model gets the batch's events of its types, in
-topic order, and the three apply them side by side. If any fails, the whole batch is
-delivered again and all three apply it again (each is safe to apply twice).
+Each event is fetched, parsed and validated once for all three, not once per read model.
+Each read model gets the batch's events of its types, in topic order, and the three apply
+them side by side. If any fails, the whole batch is delivered again and all three apply it
+again. Nothing is claimed (``claims=False``): each read model absorbs an event applied
+twice by itself (a timeline entry is a value fixed by its event, added once; a list line
+and an SLA record move only to a newer request version), so the claims — three stored
+documents for every request, once eight with a consumer per read model — would only have
+saved the work of a rare redelivery.
 
 It took over from three consumer groups (``requests.timeline``, ``requests.lists`` and
 ``requests.sla``): a deployment that ran them replays ``requests.events`` once from the
@@ -76,4 +79,5 @@ router = BatchEventRouter(
     types=tuple(dict.fromkeys(t for model in READ_MODELS for t in model.types)),
     handler=project,
     description="Family timelines, request lists by curator and agency, SLA clocks",
+    claims=False,
 )
