@@ -321,6 +321,7 @@ def main() -> int:
     parser.add_argument("--searches", type=int, default=2000)
     parser.add_argument("--raw-searches", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tag", default="", help="added to the results file's name")
     args = parser.parse_args()
     results = asyncio.run(run(args))
     print(json.dumps(results, indent=2, ensure_ascii=False))
@@ -330,7 +331,8 @@ def main() -> int:
             f"{op:10} {results[f'api_{op}_p50_ms']:9.1f} {results[f'api_{op}_p99_ms']:9.1f}"
             f" {results[f'raw_{raw}_p50_ms']:9.1f} {results[f'raw_{raw}_p99_ms']:9.1f}"
         )
-    out = ROOT / "bench" / "results" / f"passports-{args.backend}-{args.families}.json"
+    suffix = f"-{args.tag}" if args.tag else ""
+    out = ROOT / "bench" / "results" / f"passports-{args.backend}-{args.families}{suffix}.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
     return 0
 
