@@ -76,3 +76,22 @@ def test_the_consumer_takes_every_type_its_read_models_follow() -> None:
     assert {t for model in READ_MODELS for t in model.types} == followed
     assert set(router._types.values()) == followed
     assert router.consumer == "requests.projections"
+
+
+async def test_the_read_models_apply_a_batch_one_after_another() -> None:
+    order: list[str] = []
+    running: list[str] = []
+
+    def model(name: str) -> ReadModel:
+        async def apply(events: list[Any], runtime: ServiceRuntime) -> None:
+            assert running == [], f"{name} started while {running} applied the batch"
+            running.append(name)
+            await asyncio.sleep(0.01)
+            running.remove(name)
+            order.append(name)
+
+        return ReadModel(name, (RequestCreated,), apply)
+
+    await apply_to_all([model("a"), model("b"), model("c")], [bare(RequestCreated)], RUNTIME)
+
+    assert order == ["a", "b", "c"]
