@@ -326,6 +326,25 @@ async def submit_requests(
     return sent_at
 
 
+def by_second(sent_at: dict[str, float], latency: dict[str, float]) -> list[dict[str, Any]]:
+    """Per second of sending: requests, created→agency p99 and max, and how many took over
+    50 ms — whether the slow ones crowd into a few seconds (something periodic) or not."""
+    start = min(sent_at.values())
+    seconds: dict[int, list[float]] = {}
+    for request_id, at in sent_at.items():
+        seconds.setdefault(int(at - start), []).append(latency[request_id])
+    return [
+        {
+            "second": second,
+            "requests": len(samples),
+            "p99_ms": round(percentile(samples, 99), 1),
+            "max_ms": round(max(samples) * 1000, 1),
+            "over_50_ms": sum(s > 0.05 for s in samples),
+        }
+        for second, samples in sorted(seconds.items())
+    ]
+
+
 async def intake_path(
     args: argparse.Namespace,
     bootstrap: str,
@@ -406,6 +425,7 @@ async def intake_path(
                 "intake_paced_p99_ms": percentile(samples, 99),
                 "intake_paced_submitted_p50_ms": percentile(end_to_end, 50),
                 "intake_paced_submitted_p99_ms": percentile(end_to_end, 99),
+                "intake_paced_by_second": by_second(sent_at, agencies.latency),
             }
         )
     finally:
