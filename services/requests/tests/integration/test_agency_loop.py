@@ -2,39 +2,15 @@
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpx
 import pytest
-from patronage_common.testing import eventually, free_port, serve
-from patronage_passport.main import create_app as create_passport
-from patronage_passport.settings import PassportSettings
-from patronage_requests.main import create_app as create_requests
-from patronage_requests.settings import RequestsSettings
+from patronage_common.testing import eventually
 
 from tests.support.agency_client import AgencyClient, read_events_until, read_topic
 from tests.support.families import passport_payload
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def services(make_settings: Callable[..., Any]) -> AsyncIterator[dict[str, Any]]:
-    passport_port, requests_port = free_port(), free_port()
-    passport_settings = make_settings(PassportSettings, http_port=passport_port)
-    requests_settings = make_settings(
-        RequestsSettings,
-        http_port=requests_port,
-        passport_url=f"http://127.0.0.1:{passport_port}",
-    )
-    async with (
-        serve(create_passport(passport_settings), passport_port) as passport_url,
-        serve(create_requests(requests_settings), requests_port) as requests_url,
-        httpx.AsyncClient(base_url=passport_url) as passport,
-        httpx.AsyncClient(base_url=requests_url) as requests,
-    ):
-        yield {"passport": passport, "requests": requests, "settings": requests_settings}
 
 
 async def new_request(services: dict[str, Any], category: str) -> dict[str, Any]:

@@ -4,18 +4,13 @@ A role × endpoint matrix on one family of curator ``cur-a`` in the Elets distri
 housing request, including the attacks of changing an id in the URL or the query.
 """
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from patronage_common.identity import IDENTITY_HEADER, Identity, Role, sign_identity
-from patronage_common.testing import eventually, free_port, serve
+from patronage_common.testing import eventually
 from patronage_contracts import Agency
-from patronage_passport.main import create_app as create_passport
-from patronage_passport.settings import PassportSettings
-from patronage_requests.main import create_app as create_requests
-from patronage_requests.settings import RequestsSettings
 
 from tests.support.families import passport_payload
 
@@ -43,38 +38,31 @@ def signed(identity: Identity) -> dict[str, str]:
 
 
 @pytest.fixture
-async def strict(make_settings: Callable[..., Any]) -> AsyncIterator[dict[str, Any]]:
-    """Passport and requests services that both refuse unsigned calls."""
-    passport_port, requests_port = free_port(), free_port()
-    strict_identity = {"identity_secret": SECRET, "identity_required": True}
-    passport_settings = make_settings(PassportSettings, http_port=passport_port, **strict_identity)
-    requests_settings = make_settings(
-        RequestsSettings,
-        http_port=requests_port,
-        passport_url=f"http://127.0.0.1:{passport_port}",
-        **strict_identity,
+def shared_settings() -> dict[str, Any]:
+    """Both services refuse unsigned calls."""
+    return {"identity_secret": SECRET, "identity_required": True}
+
+
+@pytest.fixture
+async def strict(services: dict[str, Any]) -> dict[str, Any]:
+    """Passport and requests services that both refuse unsigned calls (``shared_settings``),
+    with one family and its housing request."""
+    passport, requests = services["passport"], services["requests"]
+    family = await passport.post(
+        "/passports",
+        json=passport_payload(district="elets", curator_id="cur-a"),
+        headers=signed(CURATOR),
     )
-    async with (
-        serve(create_passport(passport_settings), passport_port) as passport_url,
-        serve(create_requests(requests_settings), requests_port) as requests_url,
-        httpx.AsyncClient(base_url=passport_url) as passport,
-        httpx.AsyncClient(base_url=requests_url) as requests,
-    ):
-        family = await passport.post(
-            "/passports",
-            json=passport_payload(district="elets", curator_id="cur-a"),
-            headers=signed(CURATOR),
-        )
-        assert family.status_code == 201, family.text
-        family_id = family.json()["family_id"]
-        # The requests service reads the passport with its own signed service identity.
-        created = await requests.post(
-            "/requests",
-            json={"family_id": family_id, "category": "housing", "description": "Течёт крыша"},
-            headers=signed(CURATOR),
-        )
-        assert created.status_code == 201, created.text
-        yield {"api": requests, "family_id": family_id, "request": created.json()}
+    assert family.status_code == 201, family.text
+    family_id = family.json()["family_id"]
+    # The requests service reads the passport with its own signed service identity.
+    created = await requests.post(
+        "/requests",
+        json={"family_id": family_id, "category": "housing", "description": "Течёт крыша"},
+        headers=signed(CURATOR),
+    )
+    assert created.status_code == 201, created.text
+    return {"api": requests, "family_id": family_id, "request": created.json()}
 
 
 Row = tuple[Identity, int]

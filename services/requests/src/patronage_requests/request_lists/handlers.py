@@ -1,6 +1,8 @@
 """Keep the request lists current from the service's own request events (applied by the
 ``projections`` consumer)."""
 
+from typing import get_args
+
 from patronage_common.runtime import ServiceRuntime
 from patronage_contracts import (
     AgencyTaskReassigned,
@@ -21,14 +23,7 @@ ListedEvent = (
     | AgencyTaskReassigned
     | RequestInfoProvided
 )
-TYPES = (
-    RequestCreated,
-    RequestRouted,
-    RequestStatusChanged,
-    AgencyTaskStatusChanged,
-    AgencyTaskReassigned,
-    RequestInfoProvided,
-)
+TYPES: tuple[type[ListedEvent], ...] = get_args(ListedEvent)
 """The events that change a request's line."""
 
 
