@@ -20,6 +20,7 @@ from patronage_requests.help_requests import domain
 from patronage_requests.request_lists.service import (
     bucket_fields,
     bucket_lines,
+    folded_bucket,
     latest_changes,
     line_of,
     lines_with_changes,
@@ -235,3 +236,39 @@ def test_where_an_earlier_version_left_a_line_in_the_map_the_newer_line_is_read(
         "lines": {"a": packed_line(older), "b": newer},
     }
     assert bucket_lines(bucket) == {"a": line, "b": newer}
+
+
+def test_a_fold_changes_only_the_changed_rows_and_drops_changes_older_than_the_line() -> None:
+    line = {"created_at": CREATED, "status": "routed", "tasks": {"housing": "sent"}, "v": 2}
+    bucket = bucket_fields({"a": line, "b": line, "c": line})
+    rows = bucket["packed"].split("\n")
+    accepted = {**line, "status": "accepted", "v": 3}
+    folded = folded_bucket(
+        bucket,
+        {
+            "a": {"v": 3, "line": accepted},
+            "b": {"v": 1, "line": {**line, "status": "new", "v": 1}},  # older than the line
+            "c": {"v": 4, "line": None},  # the request left this list
+            "d": {"v": 1, "line": line},  # a new line
+        },
+    )
+    assert folded is not None
+    assert bucket_lines(folded) == {"a": accepted, "b": line, "d": line}
+    assert rows[1] in folded["packed"].split("\n")  # "b" untouched, as it was stored
+    assert folded_bucket(folded, {"b": {"v": 1, "line": None}}) is None  # nothing newer
+    assert folded_bucket(None, {"x": {"v": 1, "line": None}}) is None
+
+
+def test_a_fold_moves_the_map_s_lines_into_the_text_keeping_the_newer_of_each() -> None:
+    line = {"created_at": CREATED, "status": "routed", "tasks": {"housing": "sent"}, "v": 2}
+    newer, odd = {**line, "status": "accepted", "v": 3}, {**line, "status": "a|b"}
+    bucket = {
+        "packed": f"a|{packed_line(line)}\nb|{packed_line(line)}",
+        "lines": {"a": packed_line({**line, "v": 1}), "b": newer, "odd|id": line, "o": odd},
+    }
+    folded = folded_bucket(bucket, {"n": {"v": 1, "line": line}})
+    assert folded is not None
+    assert folded["lines"] == {"odd|id": line, "o": odd}  # those cannot be packed safely
+    assert bucket_lines(folded) == {"a": line, "b": newer, "odd|id": line, "o": odd, "n": line}
+    removed = folded_bucket(folded, {"o": {"v": 3, "line": None}})
+    assert removed is not None and "o" not in bucket_lines(removed)
