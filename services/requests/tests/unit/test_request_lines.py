@@ -271,4 +271,5 @@ def test_a_fold_moves_the_map_s_lines_into_the_text_keeping_the_newer_of_each() 
     assert folded["lines"] == {"odd|id": line, "o": odd}  # those cannot be packed safely
     assert bucket_lines(folded) == {"a": line, "b": newer, "odd|id": line, "o": odd, "n": line}
     removed = folded_bucket(folded, {"o": {"v": 3, "line": None}})
-    assert removed is not None and "o" not in bucket_lines(removed)
+    assert removed is not None
+    assert "o" not in bucket_lines(removed)
