@@ -75,12 +75,12 @@ class RequestsSettings(ServiceSettings):
         # A batch is created in groups of up to 50 (one group commit each), at most two
         # committed at a time (``GroupCommit``): with three groups a batch, one group's
         # requests are built while the store writes another's. Intake of 10,000 alternated
-        # with 50 (bench/requests.py, session 15): 150 routed 833 and 950/s against 676
-        # and 711/s (300: 840, 859; 500: 883, 906), CPU per request until routed 1.7-2.0
-        # against 2.3-2.4 ms, paced 200/s p99 unchanged (a paced batch holds what came
-        # meanwhile, far below the limit). At full speed a request waits for its batch:
-        # created->agency p50 88-105 ms against 46-48 ms. Two groups in flight also keep
-        # stock FerretDB 1.24 answering: ten at once once took its whole connection pool.
+        # with 50 (bench/README.md, session 15): 23-27 % more routed per second in each of
+        # three pairs (870, 699, 606 against 682, 551, 491/s), paced 200/s p99 no worse (a
+        # paced batch holds what came meanwhile, far below the limit); at full speed a
+        # request waits for its batch (created->agency p50 96-139 against 48-67 ms). Two
+        # groups in flight also keep stock FerretDB 1.24 answering: ten at once took its
+        # whole connection pool.
         description="Most intake commands handled in one batch (groups of up to 50)",
     )
     intake_batch_timeout_ms: int = Field(
