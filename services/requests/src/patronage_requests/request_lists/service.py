@@ -16,7 +16,7 @@ their buckets behind, one update per bucket. A page reads the scope's changes no
 with the buckets; a line carries its request's version (``v``), so the newer one wins.
 
 A bucket keeps its lines in one text, a row ``<request id>|<packed line>`` each
-(``bucket_fields``, ``packed_line``): FerretDB reads and writes a document whole, and its
+(``folded_bucket``, ``packed_line``): FerretDB reads and writes a document whole, and its
 cost grows with the document's fields — a bucket of 2,000 lines kept as a map of request id
 to line took 18 ms to read and 20 ms to change one line, as one text 3.5 ms each
 (``bench/bucket_shapes.py``).
@@ -391,11 +391,9 @@ def bucket_rows(bucket: Document | None) -> dict[str, Stored]:
     """A day bucket's stored lines by request id, as stored: the rows of its text and the
     lines of its map (an earlier version's; where both hold a request, its newer line)."""
     rows: dict[str, Stored] = dict((bucket or {}).get("lines") or {})
-    for row in str((bucket or {}).get("packed") or "").split(ROW_SEPARATOR):
-        if row:
-            request_id, packed = row.split("|", 1)
-            if _version(packed) >= _version(rows.get(request_id)):
-                rows[request_id] = packed
+    for request_id, row in _text_rows(bucket).items():
+        if _version(row) >= _version(rows.get(request_id)):
+            rows[request_id] = row[len(request_id) + 1 :]
     return rows
 
 
@@ -404,19 +402,10 @@ def bucket_lines(bucket: Document | None) -> dict[str, Document]:
     return {r: unpacked_line(stored) for r, stored in bucket_rows(bucket).items()}
 
 
-def bucket_fields(rows: Mapping[str, Stored]) -> Document:
-    """What a day bucket stores of its lines (``bucket_rows``): one text of the lines that
-    pack safely (``packed``), the others as they are (``lines``)."""
-    text: dict[str, str] = {}
-    others: dict[str, Stored] = {}
-    for request_id, stored in rows.items():
-        _put(text, others, request_id, stored)
-    return {"packed": ROW_SEPARATOR.join(text.values()), "lines": others}
-
-
 def folded_bucket(bucket: Document | None, changes: Mapping[str, Document]) -> Document | None:
-    """A day bucket's fields (``bucket_fields``) with its line changes (request id → the
-    latest change) folded in; None if no change alters a line. A change older than the
+    """A day bucket's fields with its line changes (request id → the latest change) folded
+    in: one text of the lines that pack safely (``packed``), the others as they are
+    (``lines``); None if no change alters a line. A change older than the
     bucket's line is dropped: another replica folded a newer one meanwhile.
 
     Only the changed lines are unpacked and packed; the others stay the rows of text they
