@@ -13,6 +13,7 @@ from faststream.kafka import KafkaRouter
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 
+from .foreground import Foreground, ForegroundMiddleware
 from .idempotency import PROCESSED_COLLECTION
 from .logging import configure_logging, get_logger
 from .messaging import EventPublisher, create_broker, ensure_topics
@@ -103,6 +104,7 @@ def create_service_app(
     provider = tracer_provider or create_tracer_provider(
         settings.service_name, settings.trace_sample_ratio
     )
+    foreground = Foreground()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -120,6 +122,7 @@ def create_service_app(
             publisher=publisher,
             outbox=Outbox(db, publisher),
             tracer_provider=provider,
+            foreground=foreground,
         )
         broker.context.set_global(RUNTIME_CONTEXT_KEY, runtime)
         app.state.runtime = runtime
@@ -159,6 +162,9 @@ def create_service_app(
     app.include_router(health_router())
     for router in api_routers:
         app.include_router(router)
+    # Counts the requests in flight (``runtime.foreground``), which background work such
+    # as the passport service's search indexer gives way to.
+    app.add_middleware(ForegroundMiddleware, foreground=foreground)
     # One span per request: no extra span for every ASGI message (each chunk sent or received),
     # which doubled the tracing cost of a page read and told nothing.
     FastAPIInstrumentor.instrument_app(

@@ -8,6 +8,7 @@ from faststream import Context
 from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
 
+from .foreground import Foreground
 from .idempotency import ProcessedEvents
 from .messaging import EventPublisher
 from .outbox import Outbox
@@ -28,6 +29,8 @@ class ServiceRuntime:
     publisher: EventPublisher
     outbox: Outbox
     tracer_provider: TracerProvider
+    foreground: Foreground = field(default_factory=Foreground)
+    """The HTTP requests in flight, which background work gives way to."""
     projections: Database = field(init=False)
     """What the event consumers keep, beside ``db`` (``store.projections_of``)."""
 

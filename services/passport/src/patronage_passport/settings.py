@@ -29,6 +29,18 @@ class PassportSettings(ServiceSettings):
         le=10_000,
         description="How long the search indexer waits to fill a batch (the index's delay)",
     )
+    search_index_busy_pause_ratio: float = Field(
+        default=2.0,
+        ge=0,
+        le=100,
+        # A search index write costs FerretDB tens of ms of CPU at 100k passports, more than
+        # a create: an indexer at full speed behind a stream of creates doubled their p99
+        # (bench/README.md, session 16). 2: it takes at most a third of the time meanwhile.
+        description=(
+            "While the service answers HTTP requests, the search indexer pauses this many "
+            "times as long as each of its writes took (0: never pauses)"
+        ),
+    )
 
     @model_validator(mode="after")
     def _real_keys_in_production(self) -> Self:

@@ -1,6 +1,7 @@
 """The search index answers every query shape page by page exactly as a full scan would."""
 
 import asyncio
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -400,6 +401,28 @@ async def test_batches_of_two_replicas_at_once_lose_no_posting_and_no_count(
         reindex_families(db=db, family_ids=ids[10:]),
     )
     await assert_index_holds(db, documents)
+
+
+async def test_a_paced_batch_pauses_after_every_small_write_and_indexes_the_same(
+    db: Database, import_families: ImportFamilies
+) -> None:
+    # While the service answers HTTP requests its indexer paces itself (``Foreground``):
+    # round trips of at most PACED_BULK_LIMIT statements, each followed by ``pace``.
+    documents = await import_families(30, 53)
+    worked: list[float] = []
+
+    async def pace(seconds: float) -> None:
+        worked.append(seconds)
+
+    await reindex_families(db=db, family_ids=[d["_id"] for d in documents], pace=pace)
+    await assert_index_holds(db, documents)
+    pages = {page_of(key, d) for d in documents for key in indexed_keys(d)}
+    keys = {key for d in documents for key in indexed_keys(d)}
+    # Postings, counts and states at least (groups too), PACED_BULK_LIMIT a round trip.
+    assert len(worked) >= sum(
+        math.ceil(n / service.PACED_BULK_LIMIT) for n in (len(pages), len(keys), len(documents))
+    )
+    assert all(seconds > 0 for seconds in worked)
 
 
 async def test_the_index_lives_in_its_own_database_and_an_old_one_is_moved_there(

@@ -40,7 +40,9 @@ async def reindex_family(*, db: Database, family_id: str) -> None:
     await reindex_families(db=db, family_ids=[family_id])
 
 
-async def reindex_families(*, db: Database, family_ids: Iterable[str]) -> None:
+async def reindex_families(
+    *, db: Database, family_ids: Iterable[str], pace: service.Pace | None = None
+) -> None:
     """Make the families' postings match their current passports (safe to repeat).
 
     A batch costs one read of each family's passport and index state (all at once), then
@@ -54,11 +56,14 @@ async def reindex_families(*, db: Database, family_ids: Iterable[str]) -> None:
     families share pages and counts. A crash between the page writes and the states leaves
     the batch's counts off by its families until ``rebuild_index`` runs (a redelivery
     writes the same postings again, and counts them again).
+
+    ``pace`` (the consumer's: give way to the service's HTTP requests) is awaited after
+    each write round trip, which are then smaller.
     """
     ids = list(dict.fromkeys(family_ids))
     for start in range(0, len(ids), FAMILIES_AT_ONCE):
         async with locked(service.index_db(db), INDEX_LOCK):
-            await _reindex(db, ids[start : start + FAMILIES_AT_ONCE])
+            await _reindex(db, ids[start : start + FAMILIES_AT_ONCE], pace)
 
 
 async def reindex_earlier_formats(*, db: Database) -> int:
@@ -83,7 +88,7 @@ async def reindex_earlier_formats(*, db: Database) -> int:
 _NEW_STATE: Document = {"format": service.FORMAT, "entry": "", "keys": [], "version": 0}
 
 
-async def _reindex(db: Database, family_ids: list[str]) -> None:
+async def _reindex(db: Database, family_ids: list[str], pace: service.Pace | None) -> None:
     documents, states = await asyncio.gather(
         asyncio.gather(*(passports.get_document(db=db, family_id=f) for f in family_ids)),
         asyncio.gather(*(service.get_state(db=db, family_id=f) for f in family_ids)),
@@ -97,8 +102,8 @@ async def _reindex(db: Database, family_ids: list[str]) -> None:
         new_state = state_of(document)
         _plan(changes, family_id, state, new_state)
         new_states[family_id] = new_state
-    await service.apply_changes(db=db, changes=changes)
-    await service.save_states(db=db, states=new_states)
+    await service.apply_changes(db=db, changes=changes, pace=pace)
+    await service.save_states(db=db, states=new_states, pace=pace)
 
 
 def _plan(changes: service.IndexChanges, family_id: str, state: Document, new: Document) -> None:

@@ -1,5 +1,6 @@
 """The indexer: reindex families whenever their passports change, a batch of events at once."""
 
+import functools
 from typing import Any
 
 from faststream.kafka import KafkaRouter
@@ -13,7 +14,7 @@ from patronage_contracts.topics import PASSPORT_EVENTS_TOPIC
 from pydantic import ValidationError
 
 from ..settings import PassportSettings
-from . import flows
+from . import flows, service
 from .rebuild import move_index_out
 
 log = get_logger(__name__)
@@ -56,8 +57,23 @@ async def handle_batch(runtime: ServiceRuntime, bodies: list[Any]) -> int:
         if family_id is not None:
             families.append(family_id)
     unique = list(dict.fromkeys(families))
-    await flows.reindex_families(db=runtime.db, family_ids=unique)
+    await flows.reindex_families(db=runtime.db, family_ids=unique, pace=pace_of(runtime))
     return len(unique)
+
+
+def pace_of(runtime: ServiceRuntime) -> service.Pace | None:
+    """How the indexer gives way to the service's HTTP requests (None: it does not).
+
+    Its writes cost the store more than the requests it competes with (tens of ms of
+    FerretDB's CPU a round trip at 100k passports): while requests are served it pauses
+    ``search_index_busy_pause_ratio`` times as long as each round trip took, and catches
+    up at full speed once they stop.
+    """
+    settings = runtime.settings
+    assert isinstance(settings, PassportSettings)
+    if settings.search_index_busy_pause_ratio <= 0:
+        return None
+    return functools.partial(runtime.foreground.pace, ratio=settings.search_index_busy_pause_ratio)
 
 
 def kafka_router(settings: PassportSettings) -> KafkaRouter:

@@ -9,8 +9,9 @@ Every document stays small, which is what FerretDB reads and rewrites fast: a pa
 a few hundred postings at most.
 """
 
+import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from patronage_common.store import Collection, Database, Document
@@ -49,6 +50,13 @@ the families reindexed since; the service reindexes the others when it starts
 BULK_LIMIT = 50
 """FerretDB never answers an ``update`` of 100 statements or more: stay well below."""
 
+PACED_BULK_LIMIT = 10
+"""Statements a round trip when the writes are paced: each costs the store ~1 ms of CPU at
+100k passports, so a round trip of 50 held a core for tens of milliseconds at a time."""
+
+Pace = Callable[[float], Awaitable[None]]
+"""Awaited after each write round trip with the seconds it took (``Foreground.pace``)."""
+
 
 def page_id(key: str, entry: str, index_format: int | None = None) -> str:
     """``_id`` of the posting page of ``key`` that holds ``entry`` (in ``index_format``)."""
@@ -82,11 +90,12 @@ class IndexChanges:
         self.counts[key] = (total + delta, groups | ({group} if group is not None else set()))
 
 
-async def apply_changes(*, db: Database, changes: IndexChanges) -> None:
+async def apply_changes(*, db: Database, changes: IndexChanges, pace: Pace | None = None) -> None:
     """Write merged index changes: one statement per page, group and count.
 
     So no bulk upserts one ``_id`` twice, and a page several families share is rewritten
-    once; a few round trips whatever the number of families and keys.
+    once; a few round trips whatever the number of families and keys (``pace``: smaller
+    ones, each followed by it).
     """
     operations = []
     pages = dict.fromkeys([*changes.put_in, *changes.taken_out, *changes.legacy_entries])
@@ -102,13 +111,14 @@ async def apply_changes(*, db: Database, changes: IndexChanges) -> None:
             update["$pullAll"] = {"entries": changes.legacy_entries[page]}
         if update:
             operations.append(UpdateOne({"_id": page}, update, upsert=bool(put)))
-    await _bulk(index_db(db)[POSTINGS], operations)
+    await _bulk(index_db(db)[POSTINGS], operations, pace)
     await _bulk(
         index_db(db)[GROUPS],
         [
             UpdateOne({"_id": group}, {"$addToSet": {"leaves": {"$each": sorted(leaves)}}}, True)
             for group, leaves in changes.new_leaves.items()
         ],
+        pace,
     )
     counts = []
     for key, (delta, groups) in changes.counts.items():
@@ -117,19 +127,24 @@ async def apply_changes(*, db: Database, changes: IndexChanges) -> None:
             update["$addToSet"] = {"groups": {"$each": sorted(groups)}}
         if update:
             counts.append(UpdateOne({"_id": key}, update, upsert=bool(groups)))
-    await _bulk(index_db(db)[COUNTS], counts)
+    await _bulk(index_db(db)[COUNTS], counts, pace)
 
 
 async def _bulk(
-    collection: Collection, operations: Sequence[UpdateOne | ReplaceOne[Document]]
+    collection: Collection,
+    operations: Sequence[UpdateOne | ReplaceOne[Document]],
+    pace: Pace | None = None,
 ) -> None:
-    """Run updates in as few round trips as FerretDB takes (``BULK_LIMIT`` statements each).
+    """Run updates in as few round trips as FerretDB takes (``BULK_LIMIT`` statements each;
+    with ``pace``, ``PACED_BULK_LIMIT`` each, and ``pace`` awaited after every one).
 
     Two writers creating the same new document race: the loser's duplicate-key failures
     are simply run again, as updates of the document that now exists.
     """
-    for start in range(0, len(operations), BULK_LIMIT):
-        chunk = operations[start : start + BULK_LIMIT]
+    size = BULK_LIMIT if pace is None else PACED_BULK_LIMIT
+    for start in range(0, len(operations), size):
+        chunk = operations[start : start + size]
+        began = time.perf_counter()
         try:
             await collection.bulk_write(chunk, ordered=False)
         except BulkWriteError as exc:
@@ -137,6 +152,8 @@ async def _bulk(
             if len(failed) != len(exc.details["writeErrors"]):
                 raise
             await collection.bulk_write([chunk[i] for i in sorted(failed)], ordered=False)
+        if pace is not None:
+            await pace(time.perf_counter() - began)
 
 
 async def leaf_postings(
@@ -181,9 +198,12 @@ async def get_state(*, db: Database, family_id: str) -> Document | None:
     return await index_db(db)[STATE].find_one({"_id": family_id})
 
 
-async def save_states(*, db: Database, states: dict[str, Document]) -> None:
+async def save_states(
+    *, db: Database, states: dict[str, Document], pace: Pace | None = None
+) -> None:
     """Remember what the index holds for families: entry, keys, version, posting."""
     await _bulk(
         index_db(db)[STATE],
         [ReplaceOne({"_id": f}, state, upsert=True) for f, state in states.items()],
+        pace,
     )
