@@ -33,6 +33,9 @@ def state_of(document: Document) -> Document:
 INDEX_LOCK = "search-index"
 FAMILIES_AT_ONCE = 100
 """Families reindexed under one hold of the index lock (the lock expires after 30 s)."""
+PACED_FAMILIES_AT_ONCE = 25
+"""Families under one hold when the writes are paced: the pauses make a hold about three
+times as long, and other replicas' indexers wait for it (10 s at most)."""
 
 
 async def reindex_family(*, db: Database, family_id: str) -> None:
@@ -58,12 +61,13 @@ async def reindex_families(
     writes the same postings again, and counts them again).
 
     ``pace`` (the consumer's: give way to the service's HTTP requests) is awaited after
-    each write round trip, which are then smaller.
+    each write round trip, which are then smaller, as are the holds of the lock.
     """
     ids = list(dict.fromkeys(family_ids))
-    for start in range(0, len(ids), FAMILIES_AT_ONCE):
+    at_once = FAMILIES_AT_ONCE if pace is None else PACED_FAMILIES_AT_ONCE
+    for start in range(0, len(ids), at_once):
         async with locked(service.index_db(db), INDEX_LOCK):
-            await _reindex(db, ids[start : start + FAMILIES_AT_ONCE], pace)
+            await _reindex(db, ids[start : start + at_once], pace)
 
 
 async def reindex_earlier_formats(*, db: Database) -> int:
