@@ -20,7 +20,12 @@ one another (a curator's form, an import) leave gaps of a few milliseconds."""
 
 
 class Foreground:
-    """How many HTTP requests the process is serving, and since when it serves none."""
+    """How many HTTP requests the process is serving, and since when it serves none.
+
+    A streaming response counts as in flight for as long as it streams: work that paces
+    itself by it belongs in a service without long-lived responses (the passport service
+    has none; the gateway's live streams would keep its ``Foreground`` busy).
+    """
 
     def __init__(
         self,

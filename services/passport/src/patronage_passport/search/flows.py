@@ -2,6 +2,7 @@
 
 import asyncio
 import base64
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from math import ceil, prod
@@ -93,21 +94,42 @@ _NEW_STATE: Document = {"format": service.FORMAT, "entry": "", "keys": [], "vers
 
 
 async def _reindex(db: Database, family_ids: list[str], pace: service.Pace | None) -> None:
-    documents, states = await asyncio.gather(
-        asyncio.gather(*(passports.get_document(db=db, family_id=f) for f in family_ids)),
-        asyncio.gather(*(service.get_state(db=db, family_id=f) for f in family_ids)),
-    )
+    documents, states = await _read(db, family_ids, pace)
     changes = service.IndexChanges()
     new_states: dict[str, Document] = {}
     for family_id, document, state in zip(family_ids, documents, states, strict=True):
+        began = time.perf_counter()
         state = state or _NEW_STATE
         if document is None or document["version"] < state["version"]:
             continue
         new_state = state_of(document)
         _plan(changes, family_id, state, new_state)
         new_states[family_id] = new_state
+        if pace is not None:  # the service's requests wait for this loop
+            await pace(time.perf_counter() - began)
     await service.apply_changes(db=db, changes=changes, pace=pace)
     await service.save_states(db=db, states=new_states, pace=pace)
+
+
+async def _read(
+    db: Database, family_ids: list[str], pace: service.Pace | None
+) -> tuple[list[Document | None], list[Document | None]]:
+    """The families' passports and index states: all at once, or paced a few at a time."""
+    size = len(family_ids) if pace is None else service.PACED_BULK_LIMIT
+    documents: list[Document | None] = []
+    states: list[Document | None] = []
+    for start in range(0, len(family_ids), max(1, size)):
+        chunk = family_ids[start : start + size]
+        began = time.perf_counter()
+        found, held = await asyncio.gather(
+            asyncio.gather(*(passports.get_document(db=db, family_id=f) for f in chunk)),
+            asyncio.gather(*(service.get_state(db=db, family_id=f) for f in chunk)),
+        )
+        documents += found
+        states += held
+        if pace is not None:
+            await pace(time.perf_counter() - began)
+    return documents, states
 
 
 def _plan(changes: service.IndexChanges, family_id: str, state: Document, new: Document) -> None:
