@@ -30,12 +30,14 @@ class PassportSettings(ServiceSettings):
         description="How long the search indexer waits to fill a batch (the index's delay)",
     )
     search_index_busy_pause_ratio: float = Field(
-        default=2.0,
+        default=4.0,
         ge=0,
         le=100,
-        # A search index write costs FerretDB tens of ms of CPU at 100k passports, more than
-        # a create: an indexer at full speed behind a stream of creates doubled their p99
-        # (bench/README.md, session 16). 2: it takes at most a third of the time meanwhile.
+        # At 100k passports a family's index writes cost FerretDB 20-25 ms of CPU, more than
+        # its create: an indexer at full speed behind a stream of creates doubled their p99.
+        # bench/passports.py at 100k on SQLite (bench/README.md, session 16): create p99
+        # 51.1, 50.0 ms unpaced; 35.3, 43.0, 35.4 at 2; 29.7, 29.4 at 4, the index caught up
+        # 13 s after the 500 creates either way (6.5-7.7 s unpaced): it then runs at full speed.
         description=(
             "While the service answers HTTP requests, the search indexer pauses this many "
             "times as long as each of its writes took (0: never pauses)"
