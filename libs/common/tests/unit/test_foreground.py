@@ -89,7 +89,7 @@ async def test_a_paced_worker_pauses_only_while_a_request_is_served() -> None:
     assert loop.time() - began < 1
 
 
-def test_every_service_app_counts_its_requests_for_its_runtime() -> None:
+def test_every_service_app_counts_its_requests() -> None:
     app = create_service_app(ServiceSettings(service_name="t"), title="t")
     middleware = [m for m in app.user_middleware if m.cls is ForegroundMiddleware]
     assert len(middleware) == 1
