@@ -1,18 +1,24 @@
-"""Background work that gives way to the HTTP requests its service is serving.
+"""Background work that gives way to the work people wait for.
 
-A consumer that rewrites many documents (the passport service's search indexer) competes
-for the same two cores and the same store as the requests in flight: each of its write
-round trips costs the store tens of milliseconds of CPU. While requests are being served,
-it pauses after each round trip in proportion to it (``Foreground.pace``), so it takes a
-bounded share of the machine and the requests keep their latency; when none are, it runs
-at full speed and catches up.
+A consumer that rewrites many documents (the passport service's search indexer, the
+requests service's read models) competes for the same two cores and the same store as the
+HTTP requests in flight and the help requests being routed. While the service serves any
+(``Foreground``: its HTTP requests, and work marked with ``Foreground.serving``), such a
+consumer pauses after each step in proportion to it (``Foreground.pace``), so it takes a
+bounded share of the machine and the foreground keeps its latency; when none is served, it
+runs at full speed and catches up.
 """
 
 import asyncio
+import functools
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+Pace = Callable[[float], Awaitable[None]]
+"""Awaited by paced background work after each step, with the seconds the step took."""
 
 QUIET_AFTER_S = 0.05
 """How long after its last request a service still counts as busy: requests that follow
@@ -20,7 +26,8 @@ one another (a curator's form, an import) leave gaps of a few milliseconds."""
 
 
 class Foreground:
-    """How many HTTP requests the process is serving, and since when it serves none.
+    """How many HTTP requests (and other foreground work) the process is serving, and since
+    when it serves none.
 
     A streaming response counts as in flight for as long as it streams: work that paces
     itself by it belongs in a service without long-lived responses (the passport service
@@ -47,6 +54,21 @@ class Foreground:
         self._in_flight -= 1
         self._last_end = self._clock()
 
+    @property
+    def in_flight(self) -> int:
+        """How many requests (and pieces of foreground work) are being served now."""
+        return self._in_flight
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Count the work inside as foreground too (a batch of intake commands: requests
+        that wait for it as a person waits for an HTTP answer)."""
+        self.started()
+        try:
+            yield
+        finally:
+            self.ended()
+
     def busy(self) -> bool:
         """Whether a request is in flight, or one ended less than ``quiet_after_s`` ago."""
         return self._in_flight > 0 or self._clock() - self._last_end < self._quiet_after_s
@@ -61,6 +83,13 @@ class Foreground:
         """Pause as ``pause_for`` says."""
         if pause := self.pause_for(worked_s, ratio):
             await asyncio.sleep(pause)
+
+    def pacer(self, ratio: float) -> Pace | None:
+        """``pace`` at ``ratio`` for a piece of background work; None for a ratio of 0 or
+        less (the setting that turns pacing off)."""
+        if ratio <= 0:
+            return None
+        return functools.partial(self.pace, ratio=ratio)
 
 
 class ForegroundMiddleware:

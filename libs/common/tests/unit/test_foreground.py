@@ -43,6 +43,39 @@ def test_the_pause_is_the_ratio_of_the_work_while_busy_and_none_otherwise() -> N
     assert foreground.pause_for(0.03, ratio=0) == 0
 
 
+def test_work_marked_as_served_counts_until_it_ends_or_fails() -> None:
+    clock = Clock()
+    foreground = Foreground(quiet_after_s=0.05, clock=clock)
+    with foreground.serving():
+        assert foreground.in_flight == 1
+        clock.now += 5
+        assert foreground.busy()
+    assert foreground.in_flight == 0
+    assert foreground.busy()  # just ended
+    with pytest.raises(RuntimeError), foreground.serving():
+        raise RuntimeError("the batch failed")
+    assert foreground.in_flight == 0
+    clock.now += 1
+    assert not foreground.busy()
+
+
+async def test_a_pacer_paces_at_its_ratio_and_a_ratio_of_zero_means_none() -> None:
+    clock = Clock()
+    foreground = Foreground(quiet_after_s=0.05, clock=clock)
+    assert foreground.pacer(0) is None
+    assert foreground.pacer(-1) is None
+    pace = foreground.pacer(3)
+    assert pace is not None
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await pace(10.0)  # nothing served: no pause at all
+    assert loop.time() - began < 1
+    foreground.started()
+    began = loop.time()
+    await pace(0.01)
+    assert loop.time() - began >= 0.03
+
+
 def app_counted_by(foreground: Foreground) -> tuple[FastAPI, list[bool]]:
     seen: list[bool] = []
     app = FastAPI()

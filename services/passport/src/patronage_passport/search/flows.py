@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from math import ceil, prod
 
+from patronage_common.foreground import Pace
 from patronage_common.locks import locked
 from patronage_common.logging import get_logger
 from patronage_common.store import Database
@@ -46,7 +47,7 @@ async def reindex_family(*, db: Database, family_id: str) -> None:
 
 
 async def reindex_families(
-    *, db: Database, family_ids: Iterable[str], pace: service.Pace | None = None
+    *, db: Database, family_ids: Iterable[str], pace: Pace | None = None
 ) -> None:
     """Make the families' postings match their current passports (safe to repeat).
 
@@ -94,7 +95,7 @@ async def reindex_earlier_formats(*, db: Database) -> int:
 _NEW_STATE: Document = {"format": service.FORMAT, "entry": "", "keys": [], "version": 0}
 
 
-async def _reindex(db: Database, family_ids: list[str], pace: service.Pace | None) -> None:
+async def _reindex(db: Database, family_ids: list[str], pace: Pace | None) -> None:
     documents, states = await _read(db, family_ids, pace)
     changes = service.IndexChanges()
     new_states: dict[str, Document] = {}
@@ -113,7 +114,7 @@ async def _reindex(db: Database, family_ids: list[str], pace: service.Pace | Non
 
 
 async def _read(
-    db: Database, family_ids: list[str], pace: service.Pace | None
+    db: Database, family_ids: list[str], pace: Pace | None
 ) -> tuple[list[Document | None], list[Document | None]]:
     """The families' passports and index states: all at once, or paced a few at a time."""
     size = len(family_ids) if pace is None else service.PACED_BULK_LIMIT

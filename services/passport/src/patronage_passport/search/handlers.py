@@ -1,11 +1,11 @@
 """The indexer: reindex families whenever their passports change, a batch of events at once."""
 
-import functools
 from typing import Any
 
 from faststream.kafka import KafkaRouter
 from opentelemetry import trace
 from patronage_common.consumers import subscription
+from patronage_common.foreground import Pace
 from patronage_common.logging import get_logger
 from patronage_common.messaging import MessageRefused, dead_letter
 from patronage_common.runtime import HandlerRuntime, ServiceRuntime
@@ -14,7 +14,7 @@ from patronage_contracts.topics import PASSPORT_EVENTS_TOPIC
 from pydantic import ValidationError
 
 from ..settings import PassportSettings
-from . import flows, service
+from . import flows
 from .rebuild import move_index_out
 
 log = get_logger(__name__)
@@ -61,7 +61,7 @@ async def handle_batch(runtime: ServiceRuntime, bodies: list[Any]) -> int:
     return len(unique)
 
 
-def pace_of(runtime: ServiceRuntime) -> service.Pace | None:
+def pace_of(runtime: ServiceRuntime) -> Pace | None:
     """How the indexer gives way to the service's HTTP requests (None: it does not).
 
     Its writes cost the store more than the requests it competes with (tens of ms of
@@ -71,9 +71,7 @@ def pace_of(runtime: ServiceRuntime) -> service.Pace | None:
     """
     settings = runtime.settings
     assert isinstance(settings, PassportSettings)
-    if settings.search_index_busy_pause_ratio <= 0:
-        return None
-    return functools.partial(runtime.foreground.pace, ratio=settings.search_index_busy_pause_ratio)
+    return runtime.foreground.pacer(settings.search_index_busy_pause_ratio)
 
 
 def kafka_router(settings: PassportSettings) -> KafkaRouter:

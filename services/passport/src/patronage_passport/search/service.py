@@ -11,9 +11,10 @@ a few hundred postings at most.
 
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from patronage_common.foreground import Pace
 from patronage_common.store import Collection, Database, Document
 from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
@@ -53,9 +54,6 @@ BULK_LIMIT = 50
 PACED_BULK_LIMIT = 10
 """Statements a round trip when the writes are paced: each costs the store ~1 ms of CPU at
 100k passports, so a round trip of 50 held a core for tens of milliseconds at a time."""
-
-Pace = Callable[[float], Awaitable[None]]
-"""Awaited after each write round trip with the seconds it took (``Foreground.pace``)."""
 
 
 def page_id(key: str, entry: str, index_format: int | None = None) -> str:
