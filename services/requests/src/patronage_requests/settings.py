@@ -92,6 +92,17 @@ class RequestsSettings(ServiceSettings):
         description="How long an intake batch may use a family snapshot read for an earlier "
         "one (a change through another replica is seen after at most this; 0: always read)",
     )
+    projections_busy_pause_ratio: float = Field(
+        default=4.0,
+        ge=0,
+        description="While the service routes intake or answers HTTP requests, its read "
+        "models pause this many times as long as each batch took them (0: never)",
+    )
+    projections_max_lag_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="Read models behind by more than this run at full speed, routing or not",
+    )
     list_lines_fold_interval_s: float = Field(
         default=2.0,
         gt=0,

@@ -26,6 +26,7 @@ from patronage_requests.help_requests.service import (
     fold_family_links,
     request_ids_of_family,
 )
+from patronage_requests.intake import flows as intake_flows
 from patronage_requests.main import create_app as create_requests
 from patronage_requests.settings import RequestsSettings
 from pymongo.errors import DuplicateKeyError
@@ -259,6 +260,24 @@ def submit_command(family_id: str, request_id: str, **overrides: Any) -> dict[st
     }
 
 
+async def submit_commands(settings: RequestsSettings, commands: list[dict[str, Any]]) -> None:
+    """Put ``commands`` on the intake topic, in order, each keyed by its family."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", enable_idempotence=True
+    )
+    await producer.start()
+    try:
+        for command in commands:
+            await producer.send(
+                settings.topic("requests.intake"),
+                json.dumps(command).encode(),
+                key=command["family_id"].encode(),
+            )
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
 async def test_intake_commands_are_routed_once_and_bad_ones_go_to_the_dlq(world: World) -> None:
     settings = world.settings
     families = [await world.family() for _ in range(2)]
@@ -268,26 +287,9 @@ async def test_intake_commands_are_routed_once_and_bad_ones_go_to_the_dlq(world:
     no_description = submit_command(families[0], str(uuid.uuid4()), description="")
     batch = [*good[:10], no_description, repeated, unknown_family, *good[10:]]
 
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", enable_idempotence=True
-    )
-    await producer.start()
-    try:
-        for command in batch:
-            await producer.send(
-                settings.topic("requests.intake"),
-                json.dumps(command).encode(),
-                key=command["family_id"].encode(),
-            )
-        await producer.flush()
-        # Resubmitted later, after the first was stored: dropped as well.
-        await producer.send_and_wait(
-            settings.topic("requests.intake"),
-            json.dumps({**good[0], "event_id": str(uuid.uuid4())}).encode(),
-            key=good[0]["family_id"].encode(),
-        )
-    finally:
-        await producer.stop()
+    await submit_commands(settings, batch)
+    # Resubmitted later, after the first was stored: dropped as well.
+    await submit_commands(settings, [{**good[0], "event_id": str(uuid.uuid4())}])
 
     ids = {c["request_id"] for c in good}
     events = await world.events(lambda es: set(created_per_request(es)) >= ids)
@@ -335,3 +337,32 @@ async def test_a_familys_requests_stay_listed_in_order_when_their_links_are_fold
     assert lines == [
         {k: r[k] for k in ("request_id", "category", "status", "created_at")} for r in listed
     ]
+
+
+async def test_routing_an_intake_batch_is_foreground_work_the_read_models_give_way_to(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    foreground = world.runtime.foreground
+    in_flight: list[int] = []
+    submit = intake_flows.submit_help_request
+
+    async def watched(**kwargs: Any) -> bool:
+        in_flight.append(foreground.in_flight)
+        return await submit(**kwargs)
+
+    monkeypatch.setattr(intake_flows, "submit_help_request", watched)
+    family = await world.family()
+    commands = [submit_command(family, str(uuid.uuid4())) for _ in range(5)]
+    assert foreground.in_flight == 0  # no HTTP request to the requests service in flight
+
+    await submit_commands(world.settings, commands)
+
+    ids = {c["request_id"] for c in commands}
+    await world.events(lambda es: set(created_per_request(es)) >= ids)
+    assert len(in_flight) == 5
+    assert all(n >= 1 for n in in_flight)  # each routed while the batch counted as served
+
+    async def batch_ended() -> bool:
+        return foreground.in_flight == 0
+
+    await eventually(batch_ended, what="the intake batch to end")

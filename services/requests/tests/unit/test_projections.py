@@ -1,14 +1,31 @@
 """The projections consumer: each read model gets the batch's events of its own types, in
-order, and a batch fails only once every model is done with it."""
+order, a batch fails only once every model is done with it, and the read models give way
+to the routing."""
 
 import asyncio
+from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any, TypeVar, cast
 
 import pytest
+from patronage_common.foreground import Foreground
 from patronage_common.runtime import ServiceRuntime
-from patronage_contracts import FeedbackReceived, Message, RequestCreated, RequestStatusChanged
-from patronage_requests.projections.handlers import READ_MODELS, ReadModel, apply_to_all, router
+from patronage_contracts import (
+    FeedbackReceived,
+    Message,
+    RequestCreated,
+    RequestStatusChanged,
+    utc_now,
+)
+from patronage_requests.projections.handlers import (
+    READ_MODELS,
+    ReadModel,
+    apply_to_all,
+    pace_of,
+    router,
+)
 from patronage_requests.request_lists import handlers as lists
+from patronage_requests.settings import RequestsSettings
 from patronage_requests.sla import handlers as sla
 from patronage_requests.timeline import handlers as timeline
 
@@ -95,3 +112,53 @@ async def test_the_read_models_apply_a_batch_one_after_another() -> None:
     await apply_to_all([model("a"), model("b"), model("c")], [bare(RequestCreated)], RUNTIME)
 
     assert order == ["a", "b", "c"]
+
+
+async def test_each_read_model_is_followed_by_a_pause_for_the_time_it_took() -> None:
+    paces: list[float] = []
+
+    async def pace(worked_s: float) -> None:
+        paces.append(worked_s)
+
+    slow, quick, idle = Recorder(delay_s=0.05), Recorder(), Recorder()
+    models = [
+        ReadModel("slow", (RequestCreated,), slow),
+        ReadModel("quick", (RequestCreated,), quick),
+        ReadModel("idle", (FeedbackReceived,), idle),
+    ]
+
+    await apply_to_all(models, [bare(RequestCreated)], RUNTIME, pace)
+
+    assert len(paces) == 3
+    assert paces[0] >= 0.05
+    assert paces[1] < 0.05
+    assert paces[2] < 0.05
+
+
+def runtime_with(foreground: Foreground, **settings: Any) -> ServiceRuntime:
+    return cast(
+        ServiceRuntime,
+        SimpleNamespace(settings=RequestsSettings(**settings), foreground=foreground),
+    )
+
+
+def created_ago(seconds: float) -> RequestCreated:
+    return RequestCreated.model_construct(occurred_at=utc_now() - timedelta(seconds=seconds))
+
+
+async def test_the_read_models_give_way_while_the_service_routes_unless_far_behind() -> None:
+    foreground = Foreground(quiet_after_s=0)
+    runtime = runtime_with(foreground, projections_busy_pause_ratio=3, projections_max_lag_s=30)
+    fresh = [created_ago(1)]
+    pace = pace_of(runtime, fresh)
+    assert pace is not None
+    assert foreground.pause_for(0.01, ratio=3) == 0  # nothing routed: full speed
+    with foreground.serving():
+        assert foreground.pause_for(0.01, ratio=3) == pytest.approx(0.03)
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        await pace(0.01)
+        assert loop.time() - began >= 0.03
+    # A batch whose oldest event is 40 s old: behind by more than 30 s, so no pause at all.
+    assert pace_of(runtime, [created_ago(1), created_ago(40)]) is None
+    assert pace_of(runtime_with(foreground, projections_busy_pause_ratio=0), fresh) is None

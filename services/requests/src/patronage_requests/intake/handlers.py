@@ -90,6 +90,7 @@ def kafka_router(settings: RequestsSettings) -> KafkaRouter:
     )
     async def consume(bodies: list[Any], runtime: HandlerRuntime) -> None:
         trace.get_current_span().set_attribute("patronage.consumer", CONSUMER)
-        await handle_batch(runtime, bodies)
+        with runtime.foreground.serving():
+            await handle_batch(runtime, bodies)
 
     return router

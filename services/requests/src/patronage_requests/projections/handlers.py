@@ -13,22 +13,33 @@ entry is a value fixed by its event, added once; a list line and an SLA record m
 a newer request version), so the claims — three stored documents for every request, once
 eight with a consumer per read model — would only have saved the work of a rare redelivery.
 
+The read models give way to the routing: while the service routes an intake batch or answers
+an HTTP request, each pauses after applying a batch ``projections_busy_pause_ratio`` times as
+long as it took (``Foreground``), unless the batch is older than ``projections_max_lag_s`` —
+then they run at full speed, so a steady stream cannot leave them ever further behind. At
+full speed they took about a third of the machine's CPU from the routing (intake of 10,000,
+``bench/requests.py``, session 17).
+
 It took over from three consumer groups (``requests.timeline``, ``requests.lists`` and
 ``requests.sla``): a deployment that ran them replays ``requests.events`` once from the
 start into the read models, which absorb it (timeline entries are added once, list lines
 and clocks move only to a newer request version).
 """
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from patronage_common.consumers import BatchEventRouter
+from patronage_common.foreground import Pace
 from patronage_common.runtime import ServiceRuntime
-from patronage_contracts import Message
+from patronage_contracts import Message, utc_now
 from patronage_contracts.topics import REQUEST_EVENTS_TOPIC
 
 from ..request_lists import handlers as lists
+from ..settings import RequestsSettings
 from ..sla import handlers as sla
 from ..timeline import handlers as timeline
 
@@ -58,23 +69,43 @@ READ_MODELS = (
 
 
 async def apply_to_all(
-    models: Sequence[ReadModel], events: Sequence[Message], runtime: ServiceRuntime
+    models: Sequence[ReadModel],
+    events: Sequence[Message],
+    runtime: ServiceRuntime,
+    pace: Pace | None = None,
 ) -> None:
-    """Apply a batch to every model, one after another; the first failure is raised once
-    all are done (none is left half-way while the batch is delivered again)."""
+    """Apply a batch to every model, one after another, each followed by ``pace`` with the
+    seconds it took; the first failure is raised once all are done (none is left half-way
+    while the batch is delivered again)."""
     failures: list[Exception] = []
     for model in models:
+        started = time.perf_counter()
         try:
             await model.apply_batch(events, runtime)
         except Exception as exc:  # the others still apply the batch
             failures.append(exc)
+        if pace is not None:
+            await pace(time.perf_counter() - started)
     if failures:
         raise failures[0]
 
 
+def pace_of(runtime: ServiceRuntime, events: Sequence[Message]) -> Pace | None:
+    """How the read models give way to the routing for this batch: not at all once its
+    oldest event is ``projections_max_lag_s`` old."""
+    settings = runtime.settings
+    assert isinstance(settings, RequestsSettings)
+    oldest = min((event.occurred_at for event in events), default=None)
+    if oldest is not None and utc_now() - oldest > timedelta(
+        seconds=settings.projections_max_lag_s
+    ):
+        return None
+    return runtime.foreground.pacer(settings.projections_busy_pause_ratio)
+
+
 async def project(events: list[Message], runtime: ServiceRuntime) -> None:
     """Apply a batch of the service's request events to its read models."""
-    await apply_to_all(READ_MODELS, events, runtime)
+    await apply_to_all(READ_MODELS, events, runtime, pace_of(runtime, events))
 
 
 router = BatchEventRouter(
