@@ -15,7 +15,10 @@ Measures, on one broker and store in one run:
   the full-speed phase until routed, and until the requests service is quiet again (its own
   consumers of its events finish behind the routing);
 - Kafka messages per routed request: produced to each of the run's topics, and consumed by
-  each consumer group (committed offsets), over the same phase.
+  each consumer group (committed offsets), over the same phase;
+- after the paced phase, the request events each consumer group had not committed when its
+  last request was routed, and how long the services then took to be quiet (their read
+  models catching up).
 """
 
 import argparse
@@ -194,6 +197,15 @@ class PhaseCosts:
         finally:
             await admin.close()
             await consumer.stop()
+
+    async def lag(self, topic: str) -> dict[str, int]:
+        """Messages of ``topic`` that each group consuming it has not committed yet."""
+        produced, consumed = await self.offsets()
+        return {
+            key.removesuffix(f" <- {topic}"): produced.get(topic, 0) - n
+            for key, n in sorted(consumed.items())
+            if key.endswith(f" <- {topic}")
+        }
 
     async def start(self) -> None:
         self._produced, self._consumed = await self.offsets()
@@ -415,10 +427,17 @@ async def intake_path(
         sent_at = await submit_requests(producer, families, paced_count, rate=args.rate)
         ids = list(sent_at)
         await agencies.wait_for(ids, 600)
+        # How far the consumers of the requests' events (the read models among them) were
+        # behind when the paced phase's last request was routed, and how long they then
+        # took to finish.
+        paced_lag = await costs.lag("requests.events")
+        paced_quiet_after = await costs.quiet(("requests", "passport"), idle)
         samples = [agencies.latency[r] for r in ids]
         end_to_end = [agencies.received_at[r] - sent_at[r] for r in ids]
         results.update(
             {
+                "intake_paced_events_lag_at_routed": paced_lag,
+                "intake_paced_quiet_after_routed_s": paced_quiet_after,
                 "intake_paced_rate_per_s": args.rate,
                 "intake_paced_requests": paced_count,
                 "intake_paced_p50_ms": percentile(samples, 50),
