@@ -3,12 +3,13 @@ order, a batch fails only once every model is done with it, and the read models 
 to the routing."""
 
 import asyncio
+import functools
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any, TypeVar, cast
 
 import pytest
-from patronage_common.foreground import Foreground
+from patronage_common.foreground import Foreground, Pace
 from patronage_common.runtime import ServiceRuntime
 from patronage_contracts import (
     FeedbackReceived,
@@ -146,19 +147,37 @@ def created_ago(seconds: float) -> RequestCreated:
     return RequestCreated.model_construct(occurred_at=utc_now() - timedelta(seconds=seconds))
 
 
-async def test_the_read_models_give_way_while_the_service_routes_unless_far_behind() -> None:
+def ratio_of(pace: Pace | None) -> float:
+    """The ratio a pacer from ``Foreground.pacer`` pauses at (0: no pacer at all)."""
+    if pace is None:
+        return 0.0
+    assert isinstance(pace, functools.partial)
+    return float(pace.keywords["ratio"])
+
+
+async def test_the_read_models_give_way_while_the_service_routes() -> None:
     foreground = Foreground(quiet_after_s=0)
     runtime = runtime_with(foreground, projections_busy_pause_ratio=3, projections_max_lag_s=30)
-    fresh = [created_ago(1)]
-    pace = pace_of(runtime, fresh)
+    pace = pace_of(runtime, [created_ago(0)])
     assert pace is not None
-    assert foreground.pause_for(0.01, ratio=3) == 0  # nothing routed: full speed
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await pace(10.0)  # nothing routed or answered: no pause, full speed
+    assert loop.time() - began < 1
     with foreground.serving():
-        assert foreground.pause_for(0.01, ratio=3) == pytest.approx(0.03)
-        loop = asyncio.get_running_loop()
         began = loop.time()
         await pace(0.01)
-        assert loop.time() - began >= 0.03
-    # A batch whose oldest event is 40 s old: behind by more than 30 s, so no pause at all.
-    assert pace_of(runtime, [created_ago(1), created_ago(40)]) is None
-    assert pace_of(runtime_with(foreground, projections_busy_pause_ratio=0), fresh) is None
+        assert loop.time() - began >= 0.025
+
+
+def test_the_further_behind_the_read_models_are_the_less_they_give_way() -> None:
+    runtime = runtime_with(Foreground(), projections_busy_pause_ratio=4, projections_max_lag_s=20)
+    assert ratio_of(pace_of(runtime, [created_ago(0)])) == pytest.approx(4, abs=0.01)
+    # The batch's oldest event counts: 10 s behind is half-way to the limit.
+    assert ratio_of(pace_of(runtime, [created_ago(1), created_ago(10)])) == pytest.approx(
+        2, abs=0.01
+    )
+    assert ratio_of(pace_of(runtime, [created_ago(19)])) == pytest.approx(0.2, abs=0.01)
+    assert pace_of(runtime, [created_ago(1), created_ago(25)]) is None  # full speed
+    off = runtime_with(Foreground(), projections_busy_pause_ratio=0)
+    assert pace_of(off, [created_ago(0)]) is None

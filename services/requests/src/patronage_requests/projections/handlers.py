@@ -14,11 +14,10 @@ a newer request version), so the claims — three stored documents for every req
 eight with a consumer per read model — would only have saved the work of a rare redelivery.
 
 The read models give way to the routing: while the service routes an intake batch or answers
-an HTTP request, each pauses after applying a batch ``projections_busy_pause_ratio`` times as
-long as it took (``Foreground``), unless the batch is older than ``projections_max_lag_s`` —
-then they run at full speed, so a steady stream cannot leave them ever further behind. At
-full speed they took about a third of the machine's CPU from the routing (intake of 10,000,
-``bench/requests.py``, session 17).
+an HTTP request, each pauses after applying a batch up to ``projections_busy_pause_ratio``
+times as long as it took (``Foreground``). The further behind they are (the batch's oldest
+event), the shorter the pause, and none once ``projections_max_lag_s`` behind: a steady
+stream cannot leave them ever further behind, and a replay runs at full speed.
 
 It took over from three consumer groups (``requests.timeline``, ``requests.lists`` and
 ``requests.sla``): a deployment that ran them replays ``requests.events`` once from the
@@ -29,7 +28,6 @@ and clocks move only to a newer request version).
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from patronage_common.consumers import BatchEventRouter
@@ -91,16 +89,17 @@ async def apply_to_all(
 
 
 def pace_of(runtime: ServiceRuntime, events: Sequence[Message]) -> Pace | None:
-    """How the read models give way to the routing for this batch: not at all once its
-    oldest event is ``projections_max_lag_s`` old."""
+    """How the read models give way to the routing for this batch: the further behind they
+    are (its oldest event's age), the less, and not at all once ``projections_max_lag_s``
+    behind — so under a steady stream they settle where their share keeps up with it."""
     settings = runtime.settings
     assert isinstance(settings, RequestsSettings)
-    oldest = min((event.occurred_at for event in events), default=None)
-    if oldest is not None and utc_now() - oldest > timedelta(
-        seconds=settings.projections_max_lag_s
-    ):
+    oldest = min((event.occurred_at for event in events), default=utc_now())
+    behind = max(0.0, (utc_now() - oldest).total_seconds())
+    if settings.projections_max_lag_s <= 0 or behind >= settings.projections_max_lag_s:
         return None
-    return runtime.foreground.pacer(settings.projections_busy_pause_ratio)
+    share_left = 1 - behind / settings.projections_max_lag_s
+    return runtime.foreground.pacer(settings.projections_busy_pause_ratio * share_left)
 
 
 async def project(events: list[Message], runtime: ServiceRuntime) -> None:
