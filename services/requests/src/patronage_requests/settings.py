@@ -96,14 +96,14 @@ class RequestsSettings(ServiceSettings):
         default=4.0,
         ge=0,
         description="While the service routes intake or answers HTTP requests, its read "
-        "models pause this many times as long as each batch took them (0: never)",
+        "models pause up to this many times as long as each batch took them (0: never)",
     )
     projections_max_lag_s: float = Field(
         default=15.0,
         ge=0,
         # The pause shrinks as the read models fall behind (to none at this lag), so under a
-        # steady stream they settle where their share keeps up. 60 s at 200/s right after
-        # a surge of 10,000 (bench/requests.py, session 17): 1,953 events behind at the end
+        # steady stream they settle where their share keeps up. 60 s at 200/s
+        # (bench/requests.py --paced-seconds 60, session 17): 1,953 events behind at the end
         # with 15, 9,283 with 30, 13,130 with a fixed ratio up to 30 (0 unpaced).
         description="How far behind (s) the read models may fall while they give way to the "
         "routing: the further behind, the shorter their pauses; none from this lag on",
