@@ -30,8 +30,9 @@ class Foreground:
     when it serves none.
 
     A streaming response counts as in flight for as long as it streams: work that paces
-    itself by it belongs in a service without long-lived responses (the passport service
-    has none; the gateway's live streams would keep its ``Foreground`` busy).
+    itself by it belongs in a service without long-lived responses (the passport and
+    requests services have none; the gateway's live streams would keep its ``Foreground``
+    busy).
     """
 
     def __init__(
