@@ -18,6 +18,7 @@ from patronage_contracts import (
     RequestStatusChanged,
     utc_now,
 )
+from patronage_requests.projections import handlers
 from patronage_requests.projections.handlers import (
     READ_MODELS,
     ReadModel,
@@ -181,3 +182,25 @@ def test_the_further_behind_the_read_models_are_the_less_they_give_way() -> None
     assert pace_of(runtime, [created_ago(1), created_ago(25)]) is None  # full speed
     off = runtime_with(Foreground(), projections_busy_pause_ratio=0)
     assert pace_of(off, [created_ago(0)]) is None
+
+
+async def test_the_consumer_paces_its_read_models_while_the_service_routes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slow = Recorder(delay_s=0.1)
+    monkeypatch.setattr(handlers, "READ_MODELS", (ReadModel("slow", (RequestCreated,), slow),))
+    foreground = Foreground(quiet_after_s=0)
+    runtime = runtime_with(foreground, projections_busy_pause_ratio=3, projections_max_lag_s=30)
+    loop = asyncio.get_running_loop()
+
+    began = loop.time()
+    await handlers.project([created_ago(0)], runtime)
+    idle_s = loop.time() - began
+    with foreground.serving():
+        began = loop.time()
+        await handlers.project([created_ago(0)], runtime)
+        busy_s = loop.time() - began
+
+    assert len(slow.batches) == 2
+    assert idle_s < 0.3  # nothing served: the batch alone (0.1 s)
+    assert busy_s >= 0.1 + 0.29  # the batch, then three times as long again
